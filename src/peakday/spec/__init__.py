@@ -1,0 +1,1 @@
+"""Experiment specs: typed models (pure), validation (pure), loading from YAML (I/O)."""
