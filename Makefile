@@ -1,0 +1,77 @@
+# peakday — set-up, demo and tests. `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := $(abspath .tools/bin)
+TOXIPROXY_VERSION := 2.12.0
+TOXIPROXY_MODULE := github.com/Shopify/toxiproxy/v2
+export PATH := $(TOOLS):$(abspath $(BIN)):$(PATH)
+export PEAKDAY_TOOLS_DIR := $(TOOLS)
+
+.PHONY: help demo test test-fast check lint typecheck format tools venv bench clean
+
+help:
+	@echo "make demo   - set everything up, then run the Cyber Monday login-outage rehearsal"
+	@echo "make test   - set everything up, then run the whole test suite (integration included)"
+	@echo "make check  - lint, type-check and test"
+	@echo "make tools  - install toxiproxy-server/toxiproxy-cli v$(TOXIPROXY_VERSION) into .tools/bin"
+	@echo "make bench  - run the benchmarks in bench/"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# toxiproxy-server and toxiproxy-cli: the project tools folder first, then PATH, else `go install`.
+tools:
+	@if [ -x "$(TOOLS)/toxiproxy-server" ] && [ -x "$(TOOLS)/toxiproxy-cli" ]; then exit 0; fi; \
+	if command -v toxiproxy-server >/dev/null 2>&1 && command -v toxiproxy-cli >/dev/null 2>&1; then \
+	  echo "using $$(command -v toxiproxy-server) from PATH"; exit 0; fi; \
+	if ! command -v go >/dev/null 2>&1; then \
+	  echo "error: toxiproxy-server v$(TOXIPROXY_VERSION) is not on PATH and Go is not installed to build it." >&2; \
+	  echo "Hint: install Go (https://go.dev/dl/) and re-run 'make tools', or download toxiproxy-server and" >&2; \
+	  echo "toxiproxy-cli v$(TOXIPROXY_VERSION) from the Toxiproxy GitHub releases page into $(TOOLS)," >&2; \
+	  echo "or 'brew install toxiproxy' on macOS; then re-run this command." >&2; \
+	  exit 3; fi; \
+	echo "building toxiproxy v$(TOXIPROXY_VERSION) with go install into $(TOOLS)"; \
+	mkdir -p "$(TOOLS)" .tools/gobin && \
+	CGO_ENABLED=0 GOBIN="$(abspath .tools/gobin)" go install \
+	  -ldflags "-X $(TOXIPROXY_MODULE).Version=$(TOXIPROXY_VERSION)" \
+	  $(TOXIPROXY_MODULE)/cmd/server@v$(TOXIPROXY_VERSION) $(TOXIPROXY_MODULE)/cmd/cli@v$(TOXIPROXY_VERSION) && \
+	mv .tools/gobin/server "$(TOOLS)/toxiproxy-server" && mv .tools/gobin/cli "$(TOOLS)/toxiproxy-cli" && \
+	"$(TOOLS)/toxiproxy-server" -version
+
+demo: venv tools
+	@$(BIN)/peakday run experiments/cyber-monday-login-outage.yaml --out results/cyber-monday-demo; \
+	status=$$?; \
+	if [ $$status -eq 0 ] || [ $$status -eq 1 ] || [ $$status -eq 4 ]; then \
+	  echo; echo "Results: results/cyber-monday-demo/ (result.json; re-print with 'peakday report results/cyber-monday-demo')"; \
+	else exit $$status; fi
+
+test: venv tools
+	$(BIN)/pytest
+
+test-fast: venv
+	$(BIN)/pytest -m "not integration and not docker and not slow"
+
+lint: venv
+	$(BIN)/ruff format --check src tests locustfiles bench
+	$(BIN)/ruff check src tests locustfiles bench
+
+typecheck: venv
+	$(BIN)/mypy
+
+format: venv
+	$(BIN)/ruff format src tests locustfiles bench
+	$(BIN)/ruff check --fix src tests locustfiles bench
+
+check: lint typecheck test
+
+bench: venv tools
+	$(BIN)/python bench/overhead.py
+
+clean:
+	rm -rf results .pytest_cache .mypy_cache .ruff_cache

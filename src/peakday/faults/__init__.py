@@ -1,0 +1,1 @@
+"""Faults: the plan (pure), and the adapters that apply them (Toxiproxy, processes, containers)."""

@@ -1,0 +1,89 @@
+"""Applies and removes scheduled faults through a ToxiproxyApi, remembering what is active."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from peakday.faults.plan import toxic_name
+from peakday.faults.toxiproxy import ToxicSpec, ToxiproxyApi
+from peakday.spec.models import Fault
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FaultEvent:
+    kind: str  # "fault_applied" | "fault_removed" | "fault_failed"
+    fault_index: int
+    wall: float
+    detail: str = ""
+
+
+class FaultInjector:
+    def __init__(
+        self,
+        api: ToxiproxyApi,
+        faults: Sequence[Fault],
+        record: Callable[[FaultEvent], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._api = api
+        self._faults = faults
+        self._record = record
+        self._clock = clock
+        self._active: set[int] = set()
+
+    @property
+    def active(self) -> frozenset[int]:
+        return frozenset(self._active)
+
+    def apply(self, index: int) -> None:
+        fault = self._faults[index]
+        if fault.toxic == "down":
+            self._api.set_enabled(fault.proxy, False)
+        else:
+            self._api.add_toxic(
+                fault.proxy,
+                ToxicSpec(
+                    name=toxic_name(index, fault),
+                    type=fault.toxic,
+                    stream=fault.stream,
+                    toxicity=fault.toxicity,
+                    attributes={k: _number(v) for k, v in fault.attributes.items()},
+                ),
+            )
+        self._active.add(index)
+        self._record(FaultEvent("fault_applied", index, self._clock()))
+
+    def remove(self, index: int) -> None:
+        if index not in self._active:
+            return
+        fault = self._faults[index]
+        if fault.toxic == "down":
+            self._api.set_enabled(fault.proxy, True)
+        else:
+            self._api.remove_toxic(fault.proxy, toxic_name(index, fault))
+        self._active.discard(index)
+        self._record(FaultEvent("fault_removed", index, self._clock()))
+
+    def rollback_all(self) -> None:
+        """Remove every active fault; on any API error fall back to a full Toxiproxy reset."""
+        for index in sorted(self._active):
+            try:
+                self.remove(index)
+            except Exception as exc:
+                log.warning("removing fault %d failed (%s); resetting Toxiproxy", index, exc)
+                self._api.reset()
+                now = self._clock()
+                for left in sorted(self._active):
+                    self._record(FaultEvent("fault_removed", left, now, "reset"))
+                self._active.clear()
+                return
+
+
+def _number(value: float) -> float | int:
+    # Toxiproxy's Go API rejects 100.0 where it expects an integer field.
+    return int(value) if float(value).is_integer() else value

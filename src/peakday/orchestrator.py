@@ -1,0 +1,236 @@
+"""Sequences a run: platform -> proxies -> load + faults -> teardown -> scoring -> result.
+
+Every step that starts something registers its undo first, so faults are rolled back and
+children stopped on success, SLO failure, exception, Ctrl-C and SIGTERM alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform as host_platform
+import signal
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from peakday import __version__
+from peakday.assemble import assemble_result
+from peakday.errors import EnvironmentProblem, PeakdayError
+from peakday.faults.injector import FaultEvent, FaultInjector
+from peakday.faults.plan import plan_actions
+from peakday.load.loadplan import LoadPlan, plan_from_load
+from peakday.load.runner import LocustProcess
+from peakday.platforms.base import Platform
+from peakday.platforms.processes import ProcessGroup
+from peakday.results.eventlog import EventLog, read_jsonl
+from peakday.results.model import Result, RunInfo
+from peakday.spec.models import Experiment
+
+log = logging.getLogger(__name__)
+
+# How long past the planned end Locust may take to stop by itself before it is stopped.
+LOAD_END_GRACE_S = 15.0
+
+
+class Progress(Protocol):
+    def tick(self, elapsed_s: float, duration_s: float, active_faults: list[str]) -> None: ...
+
+    def message(self, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    experiment: Experiment
+    run_dir: Path
+    locustfile: Path
+    tools_dirs: tuple[Path, ...]
+    run_id: str = ""
+
+
+PlatformFactory = Callable[[RunConfig, ProcessGroup], Platform]
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM while tearing down, so a second Ctrl-C cannot leave a toxic behind."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: Progress) -> Result:
+    """Run one experiment; returns the result (also when interrupted), raises on env errors."""
+    experiment = config.experiment
+    run_dir = config.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run_id = config.run_id or new_run_id()
+    events = EventLog(run_dir / "events.jsonl")
+    started_at = datetime.now(UTC).isoformat()
+    events.write(
+        "run_started",
+        wall=time.time(),
+        run_id=run_id,
+        experiment=experiment.model_dump(mode="json"),
+    )
+    processes = ProcessGroup(run_dir / "pids.json")
+    platform = make_platform(config, processes)
+    metrics_path = run_dir / "metrics.jsonl"
+    injector: FaultInjector | None = None
+    locust: LocustProcess | None = None
+    status = "completed"
+    failure: BaseException | None = None
+    environment: dict[str, str] = {
+        "peakday": __version__,
+        "python": host_platform.python_version(),
+        "platform": platform.name,
+        "machine": f"{host_platform.system()} {host_platform.machine()}",
+        "host": host_platform.node(),
+    }
+
+    def record_fault(event: FaultEvent) -> None:
+        events.write(event.kind, wall=event.wall, fault_index=event.fault_index, detail=event.detail)
+
+    try:
+        progress.message(f"starting the {platform.name} platform")
+        endpoints = platform.start()
+        toxiproxy = platform.toxiproxy()
+        environment["toxiproxy"] = toxiproxy.version()
+        events.write(
+            "platform_ready",
+            wall=time.time(),
+            toxiproxy_api=endpoints.toxiproxy_api,
+            services=dict(endpoints.services),
+            proxies=dict(endpoints.proxies),
+        )
+        injector = FaultInjector(toxiproxy, experiment.faults, record_fault)
+        plan: LoadPlan = plan_from_load(experiment.load, str(metrics_path))
+        plan_path = run_dir / "load-plan.json"
+        plan_path.write_text(plan.to_json())
+        locust = LocustProcess(
+            processes,
+            run_dir,
+            config.locustfile,
+            plan_path,
+            metrics_path,
+            experiment.load.duration,
+            endpoints.locust_env(),
+            host=endpoints.services["checkout"],
+        )
+        progress.message("starting Locust")
+        locust.start()
+        t0 = locust.wait_started()
+        events.write("load_started", wall=t0)
+        progress.message(f"load started; running for {experiment.load.duration:.0f} s")
+        for action in plan_actions(experiment.faults):
+            _wait_until(t0 + action.at_s, t0, experiment, locust, injector, progress)
+            if action.kind == "apply":
+                injector.apply(action.fault_index)
+                progress.message(f"fault on: {experiment.faults[action.fault_index].label}")
+            else:
+                injector.remove(action.fault_index)
+                progress.message(f"fault off: {experiment.faults[action.fault_index].label}")
+        _wait_until(t0 + experiment.load.duration, t0, experiment, locust, injector, progress)
+        if not locust.wait_finished(LOAD_END_GRACE_S):
+            log.warning("Locust did not stop by itself; stopping it")
+    except KeyboardInterrupt:
+        status = "interrupted"
+        progress.message("interrupted: rolling back faults and stopping everything")
+    except BaseException as exc:
+        status = "error"
+        failure = exc
+    finally:
+        with signals_held():
+            _teardown(injector, locust, platform, events)
+    ended_at = datetime.now(UTC).isoformat()
+    events.write("run_ended", wall=time.time(), status=status)
+    events.close()
+    run = RunInfo(
+        id=run_id,
+        platform=platform.name,
+        started_at=started_at,
+        ended_at=ended_at,
+        status=status,  # type: ignore[arg-type]
+        error=str(failure) if failure is not None else None,
+        peakday_version=__version__,
+    )
+    result = assemble_result(
+        experiment,
+        run,
+        list(read_jsonl(run_dir / "events.jsonl")),
+        list(read_jsonl(metrics_path)),
+        environment,
+    )
+    (run_dir / "result.json").write_text(result.model_dump_json(indent=2))
+    if failure is not None:
+        if isinstance(failure, PeakdayError):
+            raise failure
+        raise EnvironmentProblem(f"The run failed: {failure!r}") from failure
+    return result
+
+
+def _wait_until(
+    wall_deadline: float,
+    t0: float,
+    experiment: Experiment,
+    locust: LocustProcess,
+    injector: FaultInjector,
+    progress: Progress,
+) -> None:
+    next_tick = time.time()
+    while True:
+        now = time.time()
+        if now >= wall_deadline:
+            return
+        if not locust.alive():
+            if now < t0 + experiment.load.duration - 1.0:
+                raise EnvironmentProblem(
+                    f"Locust exited {now - t0:.1f} s into a {experiment.load.duration:.0f} s run. "
+                    f"Hint: see {locust.child.log_path}."
+                )
+            return
+        if now >= next_tick:
+            labels = [experiment.faults[i].label for i in sorted(injector.active)]
+            progress.tick(now - t0, experiment.load.duration, labels)
+            next_tick += 1.0
+        time.sleep(min(0.02, max(0.0, wall_deadline - now)))
+
+
+def _teardown(
+    injector: FaultInjector | None,
+    locust: LocustProcess | None,
+    platform: Platform,
+    events: EventLog,
+) -> None:
+    """Faults first (they hurt real traffic), then load, then the platform; never raises."""
+    steps: list[tuple[str, Callable[[], None]]] = []
+    if injector is not None:
+        steps.append(("roll back faults", injector.rollback_all))
+        steps.append(("check no toxic is left", lambda: _record_leftovers(platform, events)))
+    if locust is not None:
+        steps.append(("stop Locust", locust.stop))
+    steps.append(("stop the platform", platform.stop))
+    for what, step in steps:
+        try:
+            step()
+        except Exception as exc:
+            log.error("could not %s: %s", what, exc)
+            events.write("teardown_error", wall=time.time(), step=what, error=str(exc))
+
+
+def _record_leftovers(platform: Platform, events: EventLog) -> None:
+    left = {proxy: names for proxy, names in platform.toxiproxy().active_toxics().items() if names}
+    events.write("toxics_after_rollback", wall=time.time(), toxics=left)
+    if left:
+        platform.toxiproxy().reset()

@@ -1,0 +1,1 @@
+"""Reports: pure renderers from a Result, and one writer that touches disk."""

@@ -1,0 +1,25 @@
+"""Reading saved results from disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from peakday.errors import ResultError
+from peakday.results.model import Result
+
+
+def load_result(run_dir: Path) -> Result:
+    path = run_dir / "result.json" if run_dir.is_dir() else run_dir
+    try:
+        return Result.model_validate_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ResultError(
+            f"No result at {str(path)!r}. Hint: pass the folder a 'peakday run' wrote."
+        ) from exc
+    except ValidationError as exc:
+        raise ResultError(
+            f"{str(path)!r} is not a peakday result this version can read: "
+            f"{exc.error_count()} problem(s), first at {exc.errors()[0]['loc']!r}."
+        ) from exc

@@ -1,0 +1,1 @@
+"""Scoring: phases from the fault schedule, SLO evaluation and verdicts (pure)."""

@@ -1,0 +1,24 @@
+"""Latency over many seconds: merge the rows' histograms, never average their percentiles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from peakday.load.histograms import merge_histograms, percentile_ms
+from peakday.results.model import TimelineRow
+
+PERCENTILE_OF_METRIC: dict[str, float] = {
+    "p50": 50.0,
+    "p90": 90.0,
+    "p95": 95.0,
+    "p99": 99.0,
+    "p999": 99.9,
+    "max": 100.0,
+}
+
+
+def latency_ms_from_rows(rows: Sequence[TimelineRow], metric: str) -> float | None:
+    merged = merge_histograms(r.histogram for r in rows if r.histogram)
+    if metric == "max":
+        return merged.get_max_value() / 1000.0 if merged.get_total_count() else None
+    return percentile_ms(merged, PERCENTILE_OF_METRIC[metric])
