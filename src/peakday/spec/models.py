@@ -5,17 +5,28 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import (
+    AllowInfNan,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     ValidationInfo,
     field_validator,
 )
 
-from peakday.spec.units import Metric, Objective, parse_duration_s, parse_objective
+from peakday.spec.units import (
+    Metric,
+    Objective,
+    SpecValueError,
+    parse_duration_s,
+    parse_objective,
+)
 
-Seconds = Annotated[float, BeforeValidator(parse_duration_s)]
+Seconds = Annotated[float, BeforeValidator(parse_duration_s), AllowInfNan(False)]
+# Strict so YAML's yes/no/on/off (booleans) and quoted numbers are reported, not coerced to 1/0.
+WholeNumber = Annotated[int, Strict()]
+Number = Annotated[float, Strict(), AllowInfNan(False)]
 
 ToxicType = Literal[
     "latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data", "down"
@@ -41,35 +52,41 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _default_journeys() -> dict[Journey, float]:
+    return {"shopper": 6.0, "merchant": 2.0, "pos": 2.0}
+
+
 class Stage(_Model):
     """Hold `users` (reached at `spawn_rate`) until `until` seconds after load start."""
 
     until: Seconds
-    users: int = Field(ge=0)
-    spawn_rate: float = Field(gt=0)
+    users: WholeNumber = Field(ge=0)
+    spawn_rate: Number = Field(gt=0)
 
 
 class Load(_Model):
-    users: int = Field(ge=1)
-    spawn_rate: float = Field(gt=0)
+    users: WholeNumber = Field(ge=1)
+    spawn_rate: Number = Field(gt=0)
     duration: Seconds = Field(gt=0)
     warmup: Seconds = 0.0
     stages: tuple[Stage, ...] = ()
-    journeys: dict[Journey, float] = Field(
-        default_factory=lambda: {"shopper": 6.0, "merchant": 2.0, "pos": 2.0}
-    )
+    journeys: dict[Journey, Number] = Field(default_factory=_default_journeys)
     request_timeout: Seconds = Field(default=10.0, gt=0)
 
     @field_validator("journeys")
     @classmethod
     def _weights_positive(cls, value: dict[Journey, float]) -> dict[Journey, float]:
+        example = "Give journeys weights such as 'shopper: 6', 'merchant: 2' and 'pos: 2'."
         if not value:
-            raise ValueError("name at least one journey: shopper, merchant or pos")
+            raise SpecValueError("No journey is named.", example)
         for journey, weight in value.items():
             if weight < 0:
-                raise ValueError(f"journey weight for {journey!r} cannot be negative")
+                raise SpecValueError(
+                    f"The weight of journey {journey!r} cannot be negative, got {weight!r}.",
+                    "Use 0 to turn a journey off.",
+                )
         if sum(value.values()) <= 0:
-            raise ValueError("at least one journey needs a weight above 0")
+            raise SpecValueError("Every journey has weight 0, so no user would run.", example)
         return value
 
 
@@ -79,9 +96,9 @@ class Fault(_Model):
     duration: Seconds = Field(gt=0)
     proxy: str
     toxic: ToxicType
-    attributes: dict[str, float] = Field(default_factory=dict)
+    attributes: dict[str, Number] = Field(default_factory=dict)
     stream: Literal["downstream", "upstream"] = "downstream"
-    toxicity: float = Field(default=1.0, ge=0.0, le=1.0)
+    toxicity: Number = Field(default=1.0, ge=0.0, le=1.0)
 
     @property
     def end(self) -> float:

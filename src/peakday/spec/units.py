@@ -1,28 +1,61 @@
-"""Parsing of durations and SLO objectives; pure functions that raise ValueError with a hint."""
+"""Parsing of durations and SLO objectives; pure functions that raise SpecValueError with a hint."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+DURATION_HINT = "Write a number with a unit, such as '30s', '2m' or '500ms'."
+
+
+class SpecValueError(ValueError):
+    """A bad value in an experiment file: a full-sentence message plus what to write instead.
+
+    Pydantic keeps the exception in the error's context, so validation can show the message and
+    the hint separately; str() joins them for anyone who catches a plain ValueError.
+    """
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(f"{message} Hint: {hint}" if hint else message)
 
 
 def parse_duration_s(value: object) -> float:
     """'30s', '2m', '500ms', '1.5h' or a bare number of seconds -> seconds."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a duration such as '30s' or '2m', got {value!r}")
+        raise SpecValueError(f"Expected a duration, got {value!r}.", DURATION_HINT)
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise SpecValueError(f"Expected a finite duration, got {value!r}.", DURATION_HINT)
         if value < 0:
-            raise ValueError(f"a duration cannot be negative, got {value!r}")
+            raise SpecValueError(f"A duration cannot be negative, got {value!r}.", DURATION_HINT)
         return float(value)
     if isinstance(value, str):
         match = _DURATION.match(value)
         if match:
             return float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
-    raise ValueError(f"expected a duration such as '30s', '2m' or '500ms', got {value!r}")
+    raise SpecValueError(f"Expected a duration, got {value!r}.", DURATION_HINT)
+
+
+def format_duration_s(seconds: float) -> str:
+    """Seconds -> the shortest spelling parse_duration_s reads back: 300 -> '5m', 0.5 -> '500ms'."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{_trim(seconds / 3600)}h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{_trim(seconds / 60)}m"
+    if seconds >= 1 or seconds == 0:
+        return f"{_trim(seconds)}s"
+    return f"{_trim(seconds * 1000)}ms"
+
+
+def _trim(number: float) -> str:
+    """Up to three decimals without trailing zeros: 1331.072 -> '1331.072', 90.0 -> '90'."""
+    return f"{number:.3f}".rstrip("0").rstrip(".")
 
 
 Comparator = Literal["<", "<=", ">", ">=", "=="]
@@ -30,6 +63,7 @@ Metric = Literal["success_rate", "p50", "p90", "p95", "p99", "p999", "max", "rps
 LATENCY_METRICS: frozenset[str] = frozenset({"p50", "p90", "p95", "p99", "p999", "max"})
 
 _OBJECTIVE = re.compile(r"^\s*(<=|>=|==|<|>)\s*(\d+(?:\.\d+)?)\s*(%|ms|s|rps|/s)?\s*$")
+_OBJECTIVE_EXAMPLES = "such as '>= 99.5%' (success_rate), '< 800ms' (latency) or '>= 50 rps' (rps)"
 
 
 @dataclass(frozen=True)
@@ -58,25 +92,37 @@ def parse_objective(text: str, metric: str) -> Objective:
     """Parse '>= 99.5%' (success_rate), '< 800ms' (latency) or '>= 50 rps' (rps)."""
     match = _OBJECTIVE.match(text)
     if not match:
-        raise ValueError(
-            f"cannot read objective {text!r}; write a comparison and a number, "
-            "such as '>= 99.5%', '< 800ms' or '>= 50 rps'"
+        raise SpecValueError(
+            f"Cannot read the objective {text!r}.",
+            f"Write a comparison and a number, {_OBJECTIVE_EXAMPLES}; quote it in YAML.",
         )
     comparator, number, unit = match.group(1), float(match.group(2)), match.group(3)
     if metric == "success_rate":
         if unit not in ("%", None):
-            raise ValueError(f"success_rate objectives are percentages, got {text!r}")
+            raise SpecValueError(
+                f"A success_rate objective is a percentage, got {text!r}.",
+                "Write it with '%', such as '>= 99.5%'.",
+            )
         threshold = number / 100.0 if unit == "%" else number
         if threshold > 1.0:
-            raise ValueError(f"success_rate cannot exceed 100%, got {text!r}")
+            raise SpecValueError(
+                f"A success_rate cannot exceed 100%, got {text!r}.",
+                "Write a percentage up to 100%, such as '>= 99.5%'.",
+            )
     elif metric in LATENCY_METRICS:
         if unit not in ("ms", "s"):
-            raise ValueError(f"latency objectives need a unit (ms or s), got {text!r}")
+            raise SpecValueError(
+                f"A {metric} objective needs a unit (ms or s), got {text!r}.",
+                f"Write the unit after the number, such as '{comparator} {number:g}ms'.",
+            )
         threshold = number * 1000.0 if unit == "s" else number
     elif metric == "rps":
         if unit not in ("rps", "/s", None):
-            raise ValueError(f"rps objectives are requests per second, got {text!r}")
+            raise SpecValueError(
+                f"An rps objective is in requests per second, got {text!r}.",
+                "Write it such as '>= 50 rps'.",
+            )
         threshold = number
     else:
-        raise ValueError(f"unknown metric {metric!r}")
+        raise SpecValueError(f"Unknown metric {metric!r}.")
     return Objective(comparator=comparator, threshold=threshold, text=text.strip())  # type: ignore[arg-type]
