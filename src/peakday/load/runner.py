@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Mapping
@@ -19,19 +20,31 @@ def plugin_path() -> Path:
     return Path(__file__).with_name("locust_plugin.py")
 
 
-def locust_argv(locustfile: Path, plan_duration_s: float, host: str, csv_prefix: Path) -> list[str]:
-    """The Locust command line; the plugin's load shape drives users and stops the run."""
+def stop_timeout_s(request_timeout_s: float) -> int:
+    """Seconds Locust lets in-flight requests finish at the end, so each one is recorded."""
+    return math.ceil(request_timeout_s) + 1
+
+
+def locust_argv(
+    locustfile: Path, request_timeout_s: float, host: str, csv_prefix: Path
+) -> list[str]:
+    """The Locust command line. No -u/-r/-t: the plugin's load shape sets users and ends the run
+    (Locust 2.47 starts the -t timer only after a shape finishes, so it is no safety bound; the
+    orchestrator's wall-clock limit is)."""
+    for path in (locustfile, plugin_path()):
+        if "," in str(path):
+            raise EnvironmentProblem(
+                f"Locust splits -f on commas, so it cannot load {str(path)!r}."
+            )
     return [
         sys.executable, "-m", "locust",
-        "-f", f"{locustfile},{plugin_path()}",
+        "-f", f"{locustfile.resolve()},{plugin_path().resolve()}",
         "--headless",
         "--host", host,
-        # A safety bound only: the shape stops the run at plan_duration_s.
-        "-t", f"{int(plan_duration_s) + 10}s",
-        "--stop-timeout", "2",
+        "--stop-timeout", str(stop_timeout_s(request_timeout_s)),
         "--exit-code-on-error", "0",
         "--only-summary",
-        "--csv", str(csv_prefix),
+        "--csv", str(csv_prefix.resolve()),
         "--loglevel", "WARNING",
     ]  # fmt: skip
 
@@ -44,7 +57,7 @@ class LocustProcess:
         locustfile: Path,
         plan_path: Path,
         metrics_path: Path,
-        duration_s: float,
+        request_timeout_s: float,
         env: Mapping[str, str],
         host: str,
     ) -> None:
@@ -53,7 +66,7 @@ class LocustProcess:
         self._locustfile = locustfile
         self._plan_path = plan_path
         self._metrics_path = metrics_path
-        self._duration_s = duration_s
+        self._request_timeout_s = request_timeout_s
         self._env = env
         self._host = host
         self._child: ManagedProcess | None = None
@@ -104,5 +117,6 @@ class LocustProcess:
 
     def stop(self) -> None:
         if self._child is not None:
-            # SIGTERM lets Locust fire `quitting`, so the plugin flushes its last seconds.
-            self._processes.stop(self._child, grace_s=5.0)
+            # The plugin turns SIGTERM into a graceful stop, so it flushes its last seconds;
+            # in-flight requests get up to the stop timeout to finish.
+            self._processes.stop(self._child, grace_s=stop_timeout_s(self._request_timeout_s) + 5.0)

@@ -61,6 +61,7 @@ class ProcessGroup:
         argv: Sequence[str],
         log_path: Path,
         env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> ManagedProcess:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "ab") as log:
@@ -73,6 +74,7 @@ class ProcessGroup:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     env=dict(env) if env is not None else None,
+                    cwd=cwd,
                     start_new_session=True,
                 )
             except FileNotFoundError as exc:
