@@ -1,0 +1,182 @@
+"""The offline images build and serve: storefront auth and Toxiproxy on one user-defined network.
+
+Needs a Docker engine (start one with .ci/start-dockerd). Without one the test is skipped, unless
+PEAKDAY_REQUIRE_DOCKER=1, when it fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from peakday.errors import EnvironmentProblem
+from peakday.platforms.docker_client import DockerImageEngine, connect_docker
+from peakday.platforms.images import (
+    BuildPaths,
+    BuildReport,
+    build_images,
+    default_toolchain,
+    format_build_report,
+    storefront_image,
+    toxiproxy_image,
+)
+from peakday.platforms.waiting import http_ok, poll_until
+
+pytestmark = pytest.mark.docker
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+AUTH_PORT = 8101
+TOXIPROXY_API_PORT = 8474
+PROXY_LISTEN_PORT = 18101
+
+
+@pytest.fixture(scope="module")
+def engine() -> DockerImageEngine:
+    try:
+        return connect_docker()
+    except EnvironmentProblem as error:
+        if os.environ.get("PEAKDAY_REQUIRE_DOCKER") == "1":
+            pytest.fail(f"PEAKDAY_REQUIRE_DOCKER=1 but there is no Docker engine: {error}")
+        pytest.skip(f"no Docker engine: {error}")
+
+
+@pytest.fixture(scope="module")
+def built_images(engine: DockerImageEngine) -> BuildReport:
+    """Builds the offline images, or reuses them and the layer cache when nothing changed."""
+    paths = BuildPaths.for_project(REPO_ROOT)
+    report = build_images(
+        True, engine=engine, toolchain=default_toolchain(paths.log_dir, sys.executable), paths=paths
+    )
+    print(format_build_report(report))
+    return report
+
+
+@pytest.fixture
+def run_labels() -> dict[str, str]:
+    return {
+        "org.peakday.managed": "true",
+        "org.peakday.test": "tests/docker/test_images.py",
+        "org.peakday.run": uuid.uuid4().hex[:10],
+    }
+
+
+@pytest.fixture
+def network(engine: DockerImageEngine, run_labels: dict[str, str]) -> Iterator[Any]:
+    created = engine.client.networks.create(
+        f"peakday-test-{run_labels['org.peakday.run']}", driver="bridge", labels=run_labels
+    )
+    try:
+        yield created
+    finally:
+        created.remove()
+
+
+@pytest.fixture
+def containers(engine: DockerImageEngine) -> Iterator[list[Any]]:
+    """Containers appended here are removed at the end, whatever happened."""
+    started: list[Any] = []
+    try:
+        yield started
+    finally:
+        for container in started:
+            container.remove(force=True)
+
+
+def published_port(container: Any, port: int) -> int:
+    container.reload()
+    bindings = container.attrs["NetworkSettings"]["Ports"][f"{port}/tcp"]
+    assert [binding["HostIp"] for binding in bindings] == ["127.0.0.1"]
+    return int(bindings[0]["HostPort"])
+
+
+def is_running(container: Any) -> bool:
+    container.reload()
+    return bool(container.status == "running")
+
+
+def wait_healthy(container: Any, url: str) -> None:
+    ready = poll_until(
+        http_ok(url),
+        timeout_s=30,
+        interval_s=0.2,
+        still_worth_waiting=lambda: is_running(container),
+    )
+    if not ready:
+        logs = container.logs(tail=30).decode(errors="replace")
+        pytest.fail(f"{container.name} did not answer 200 at {url} within 30 s. Logs:\n{logs}")
+
+
+def test_offline_images_serve_auth_through_toxiproxy_on_one_network(
+    engine: DockerImageEngine,
+    built_images: BuildReport,
+    network: Any,
+    containers: list[Any],
+    run_labels: dict[str, str],
+) -> None:
+    client = engine.client
+    run_id = run_labels["org.peakday.run"]
+    assert client.images.get(storefront_image()).attrs["Config"]["User"] == "peakday"
+
+    auth_name = f"peakday-test-auth-{run_id}"
+    auth = client.containers.run(
+        storefront_image(),
+        command=[
+            "python",
+            "-m",
+            "peakday.storefront",
+            "auth",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(AUTH_PORT),
+            "--data-dir",
+            "/var/lib/peakday/auth",
+        ],
+        name=auth_name,
+        detach=True,
+        labels=run_labels,
+        network=network.name,
+        ports={f"{AUTH_PORT}/tcp": ("127.0.0.1", None)},
+    )
+    containers.append(auth)
+    toxiproxy = client.containers.run(
+        toxiproxy_image(),
+        name=f"peakday-test-toxiproxy-{run_id}",
+        detach=True,
+        labels=run_labels,
+        network=network.name,
+        ports={
+            f"{TOXIPROXY_API_PORT}/tcp": ("127.0.0.1", None),
+            f"{PROXY_LISTEN_PORT}/tcp": ("127.0.0.1", None),
+        },
+    )
+    containers.append(toxiproxy)
+
+    auth_url = f"http://127.0.0.1:{published_port(auth, AUTH_PORT)}"
+    api_url = f"http://127.0.0.1:{published_port(toxiproxy, TOXIPROXY_API_PORT)}"
+    proxy_url = f"http://127.0.0.1:{published_port(toxiproxy, PROXY_LISTEN_PORT)}"
+    wait_healthy(auth, f"{auth_url}/health")
+    wait_healthy(toxiproxy, f"{api_url}/version")
+
+    assert httpx.get(f"{auth_url}/health").json()["status"] == "ok"
+    assert httpx.get(f"{api_url}/version").json() == {"version": "2.12.0"}
+
+    # Toxiproxy reaches auth by container name on the user-defined network.
+    created = httpx.post(
+        f"{api_url}/proxies",
+        json={
+            "name": "auth_login",
+            "listen": f"0.0.0.0:{PROXY_LISTEN_PORT}",
+            "upstream": f"{auth_name}:{AUTH_PORT}",
+        },
+    )
+    assert created.status_code == 201, created.text
+    wait_healthy(toxiproxy, f"{proxy_url}/health")
+    assert httpx.get(f"{proxy_url}/health").json()["status"] == "ok"
