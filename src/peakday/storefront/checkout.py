@@ -1,0 +1,182 @@
+"""The checkout service: POST /checkout places an order for a shopper (online) or a POS
+terminal (pos), once per Idempotency-Key; GET /orders/{order_id} reads it back.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Literal
+
+from fastapi import FastAPI, Path, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from peakday.errors import UsageError
+from peakday.storefront.auth_client import HttpIntrospector
+from peakday.storefront.idempotency import request_fingerprint
+from peakday.storefront.identity import Introspector
+from peakday.storefront.rules import (
+    Channel,
+    checkout_denial,
+    format_timestamp,
+    order_total_cents,
+    price_lines,
+)
+from peakday.storefront.settings import StorefrontSettings
+from peakday.storefront.store import Database, NewRecord, RecordStore, record_table_schema
+from peakday.storefront.web import (
+    INTEGRAL_FLOATS_AS_INT,
+    ApiError,
+    BearerCredentials,
+    authenticate,
+    create_or_replay,
+    created_responses,
+    error_responses,
+    idempotency_key,
+    idempotency_key_openapi,
+    install_common_routes,
+)
+
+Clock = Callable[[], float]
+
+
+class OrderItem(BaseModel):
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+
+    sku: Annotated[str, Field(min_length=1, max_length=64)]
+    quantity: Annotated[int, Field(ge=1, le=100), INTEGRAL_FLOATS_AS_INT]
+
+
+class CheckoutRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+
+    items: Annotated[list[OrderItem], Field(min_length=1, max_length=50)]
+    channel: Channel
+
+
+class OrderLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    quantity: int
+    unit_price_cents: int
+    line_total_cents: int
+
+
+class Order(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    order_id: str
+    status: Literal["confirmed"]
+    subject: str
+    channel: Channel
+    items: list[OrderLine]
+    total_cents: int
+    created_at: str
+
+
+def build_order(order_id: str, subject: str, request: CheckoutRequest, now_s: float) -> Order:
+    lines = price_lines((item.sku, item.quantity) for item in request.items)
+    return Order(
+        order_id=order_id,
+        status="confirmed",
+        subject=subject,
+        channel=request.channel,
+        items=[
+            OrderLine(
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price_cents=line.unit_price_cents,
+                line_total_cents=line.line_total_cents,
+            )
+            for line in lines
+        ],
+        total_cents=order_total_cents(lines),
+        created_at=format_timestamp(now_s),
+    )
+
+
+def create_app(
+    settings: StorefrontSettings,
+    *,
+    introspector: Introspector | None = None,
+    clock: Clock = time.time,
+) -> FastAPI:
+    """Build the checkout app; without `introspector`, tokens are checked at `settings.auth_url`."""
+    if introspector is None:
+        if settings.auth_url is None:
+            raise UsageError("Checkout needs the URL of auth. Hint: pass --auth-url.")
+        introspector = HttpIntrospector(
+            settings.auth_url, settings.auth_timeout_s, settings.auth_max_connections
+        )
+    auth: Introspector = introspector
+    database = Database(settings.database_path, record_table_schema("orders"))
+    orders = RecordStore(database, "orders")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await auth.aclose()
+        database.close()
+
+    app = FastAPI(title="peakday checkout", version="1", lifespan=lifespan)
+    install_common_routes(app, "checkout")
+
+    # Async, and the SQLite step has no await inside it: duplicate requests racing on one key
+    # cannot interleave between "insert" and "read back", and the UNIQUE constraint backs that up.
+    @app.post(
+        "/checkout",
+        status_code=201,
+        response_model=Order,
+        responses={**created_responses(), **error_responses(400, 401, 403, 422, 503)},
+        openapi_extra=idempotency_key_openapi(
+            required=True,
+            description="Unique per order; retries with the same key return the same order.",
+        ),
+        summary="Place an order (once per Idempotency-Key)",
+    )
+    async def checkout(
+        body: CheckoutRequest,
+        request: Request,
+        credentials: BearerCredentials,
+    ) -> Response:
+        # Shape checks come before the call to auth: a malformed request gets its 400 even
+        # while auth is down, and costs auth nothing.
+        key = idempotency_key(request, required=True)
+        identity = await authenticate(auth, credentials)
+        denial = checkout_denial(identity.role, body.channel)
+        if denial is not None:
+            raise ApiError(403, "forbidden", denial)
+        now_s = clock()
+        order = build_order(f"ord_{uuid.uuid4().hex}", identity.subject, body, now_s)
+        new = NewRecord(
+            record_id=order.order_id,
+            subject=identity.subject,
+            idempotency_key=key,
+            fingerprint=request_fingerprint(body.model_dump(mode="json")),
+            body=order.model_dump_json().encode(),
+            created_at=now_s,
+        )
+        return create_or_replay(orders, new)
+
+    @app.get(
+        "/orders/{order_id}",
+        response_model=Order,
+        responses=error_responses(401, 404, 422, 503),
+        summary="Read one of the caller's own orders",
+    )
+    async def get_order(
+        order_id: Annotated[str, Path(min_length=1, max_length=128)],
+        credentials: BearerCredentials,
+    ) -> Response:
+        identity = await authenticate(auth, credentials)
+        record = orders.get(order_id)
+        # Someone else's order is reported as missing, so order ids cannot be probed.
+        if record is None or record.subject != identity.subject:
+            raise ApiError(404, "not_found", f"No order {order_id!r} for this account.")
+        return Response(record.body, media_type="application/json")
+
+    return app

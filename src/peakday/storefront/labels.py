@@ -1,0 +1,159 @@
+"""The labels service: merchants buy shipping labels (POST /labels, optionally idempotent) and
+read them back (GET /labels/{label_id}).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import FastAPI, Path, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from peakday.errors import UsageError
+from peakday.storefront.auth_client import HttpIntrospector
+from peakday.storefront.idempotency import request_fingerprint
+from peakday.storefront.identity import Introspector
+from peakday.storefront.rules import (
+    ServiceLevel,
+    format_timestamp,
+    format_tracking_number,
+    label_cost_cents,
+    label_denial,
+)
+from peakday.storefront.settings import StorefrontSettings
+from peakday.storefront.store import Database, NewRecord, RecordStore, record_table_schema
+from peakday.storefront.web import (
+    INTEGRAL_FLOATS_AS_INT,
+    ApiError,
+    BearerCredentials,
+    authenticate,
+    create_or_replay,
+    created_responses,
+    error_responses,
+    idempotency_key,
+    idempotency_key_openapi,
+    install_common_routes,
+)
+
+Clock = Callable[[], float]
+
+
+class LabelRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+
+    order_ref: Annotated[str, Field(min_length=1, max_length=128)]
+    weight_g: Annotated[int, Field(ge=1, le=70_000), INTEGRAL_FLOATS_AS_INT]
+    service_level: ServiceLevel
+
+
+class Label(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    label_id: str
+    tracking_number: str
+    merchant: str
+    order_ref: str
+    weight_g: int
+    service_level: ServiceLevel
+    cost_cents: int
+    created_at: str
+
+
+def build_label(
+    label_id: str, tracking_serial: int, merchant: str, request: LabelRequest, now_s: float
+) -> Label:
+    return Label(
+        label_id=label_id,
+        tracking_number=format_tracking_number(tracking_serial, request.service_level),
+        merchant=merchant,
+        order_ref=request.order_ref,
+        weight_g=request.weight_g,
+        service_level=request.service_level,
+        cost_cents=label_cost_cents(request.weight_g, request.service_level),
+        created_at=format_timestamp(now_s),
+    )
+
+
+def create_app(
+    settings: StorefrontSettings,
+    *,
+    introspector: Introspector | None = None,
+    clock: Clock = time.time,
+) -> FastAPI:
+    """Build the labels app; without `introspector`, tokens are checked at `settings.auth_url`."""
+    if introspector is None:
+        if settings.auth_url is None:
+            raise UsageError("Labels needs the URL of auth. Hint: pass --auth-url.")
+        introspector = HttpIntrospector(
+            settings.auth_url, settings.auth_timeout_s, settings.auth_max_connections
+        )
+    auth: Introspector = introspector
+    database = Database(settings.database_path, record_table_schema("labels"))
+    labels = RecordStore(database, "labels")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await auth.aclose()
+        database.close()
+
+    app = FastAPI(title="peakday labels", version="1", lifespan=lifespan)
+    install_common_routes(app, "labels")
+
+    @app.post(
+        "/labels",
+        status_code=201,
+        response_model=Label,
+        responses={**created_responses(), **error_responses(400, 401, 403, 422, 503)},
+        openapi_extra=idempotency_key_openapi(
+            required=False, description="Optional; retries with the same key return the same label."
+        ),
+        summary="Buy a shipping label (merchants only)",
+    )
+    async def create_label(
+        body: LabelRequest,
+        request: Request,
+        credentials: BearerCredentials,
+    ) -> Response:
+        key = idempotency_key(request, required=False)
+        identity = await authenticate(auth, credentials)
+        denial = label_denial(identity.role)
+        if denial is not None:
+            raise ApiError(403, "forbidden", denial)
+        now_s = clock()
+        label = build_label(
+            f"lbl_{uuid.uuid4().hex}", secrets.randbelow(10**12), identity.subject, body, now_s
+        )
+        new = NewRecord(
+            record_id=label.label_id,
+            subject=identity.subject,
+            idempotency_key=key,
+            fingerprint=request_fingerprint(body.model_dump(mode="json")),
+            body=label.model_dump_json().encode(),
+            created_at=now_s,
+        )
+        return create_or_replay(labels, new)
+
+    @app.get(
+        "/labels/{label_id}",
+        response_model=Label,
+        responses=error_responses(401, 404, 422, 503),
+        summary="Read one of the caller's own labels",
+    )
+    async def get_label(
+        label_id: Annotated[str, Path(min_length=1, max_length=128)],
+        credentials: BearerCredentials,
+    ) -> Response:
+        identity = await authenticate(auth, credentials)
+        record = labels.get(label_id)
+        if record is None or record.subject != identity.subject:
+            raise ApiError(404, "not_found", f"No label {label_id!r} for this account.")
+        return Response(record.body, media_type="application/json")
+
+    return app

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from peakday.errors import ServiceStartError
+from peakday.storefront.store import (
+    Database,
+    NewRecord,
+    RecordStore,
+    StoredRecord,
+    record_table_schema,
+)
+
+
+def make_store(path: Path) -> RecordStore:
+    return RecordStore(Database(path / "orders.sqlite3", record_table_schema("orders")), "orders")
+
+
+def record(
+    record_id: str, key: str | None, fingerprint: str = "fp", subject: str = "s"
+) -> NewRecord:
+    return NewRecord(record_id, subject, key, fingerprint, f'{{"id":"{record_id}"}}'.encode(), 1.0)
+
+
+def test_insert_then_get(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    assert store.insert_or_get(record("r1", "k1")) is None
+    assert store.get("r1") == StoredRecord("r1", "s", "fp", b'{"id":"r1"}')
+    assert store.get("missing") is None
+
+
+def test_same_key_returns_the_first_record_and_adds_no_row(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    store.insert_or_get(record("r1", "k1"))
+    existing = store.insert_or_get(record("r2", "k1", fingerprint="other"))
+    assert existing is not None and existing.record_id == "r1" and existing.fingerprint == "fp"
+    assert store.count() == 1
+
+
+def test_keys_are_scoped_to_the_subject(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    assert store.insert_or_get(record("r1", "k1", subject="alice")) is None
+    assert store.insert_or_get(record("r2", "k1", subject="bob")) is None
+    assert store.count() == 2
+
+
+def test_records_without_a_key_never_collide(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    assert store.insert_or_get(record("r1", None)) is None
+    assert store.insert_or_get(record("r2", None)) is None
+    assert store.count() == 2
+
+
+def test_concurrent_duplicates_make_one_row(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    barrier = threading.Barrier(16)
+    results: list[StoredRecord | None] = []
+
+    def insert(index: int) -> None:
+        barrier.wait()
+        results.append(store.insert_or_get(record(f"r{index}", "same-key")))
+
+    threads = [threading.Thread(target=insert, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.count() == 1
+    assert results.count(None) == 1
+    assert len({r.record_id for r in results if r is not None}) == 1
+
+
+def test_records_survive_reopening(tmp_path: Path) -> None:
+    make_store(tmp_path).insert_or_get(record("r1", "k1"))
+    assert make_store(tmp_path).get("r1") is not None
+
+
+def test_database_uses_wal(tmp_path: Path) -> None:
+    database = Database(tmp_path / "x.sqlite3", ())
+    with database.connection() as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_unopenable_database_is_a_service_start_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the data dir should be")
+    with pytest.raises(ServiceStartError, match="Hint: check that --data-dir"):
+        Database(blocker / "auth.sqlite3", ())
+
+
+def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
+    database = Database(tmp_path / "x.sqlite3", ("CREATE TABLE t (v INTEGER)",))
+    with pytest.raises(RuntimeError), database.transaction() as conn:
+        conn.execute("INSERT INTO t VALUES (1)")
+        raise RuntimeError("boom")
+    with database.connection() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM t").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("name", ["orders; DROP TABLE x", "1abc", "naïve"], ids=str)
+def test_table_names_must_be_plain_identifiers(name: str) -> None:
+    with pytest.raises(ValueError, match="table name"):
+        record_table_schema(name)
