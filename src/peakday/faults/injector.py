@@ -1,4 +1,8 @@
-"""Applies and removes scheduled faults through a ToxiproxyApi, remembering what is active."""
+"""Applies and removes scheduled faults, remembering what is active.
+
+Network faults go through a ToxiproxyApi, service faults (kill, stop, pause, restart) through
+the platform's ServiceController.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from peakday.errors import UsageError
 from peakday.faults.plan import toxic_name
+from peakday.faults.services import ServiceController, apply_action, revert_action
 from peakday.faults.toxiproxy import ToxicSpec, ToxiproxyApi
 from peakday.spec.models import Fault
 
@@ -29,8 +35,10 @@ class FaultInjector:
         faults: Sequence[Fault],
         record: Callable[[FaultEvent], None],
         clock: Callable[[], float] = time.time,
+        services: ServiceController | None = None,
     ) -> None:
         self._api = api
+        self._services = services
         self._faults = faults
         self._record = record
         self._clock = clock
@@ -42,7 +50,12 @@ class FaultInjector:
 
     def apply(self, index: int) -> None:
         fault = self._faults[index]
-        if fault.toxic == "down":
+        if fault.is_service_fault:
+            assert fault.service is not None and fault.action is not None
+            apply_action(self._service_controller(fault), fault.action, fault.service)
+        elif fault.toxic is None or fault.proxy is None:
+            raise UsageError(f"The fault {fault.label!r} names no proxy or no toxic.")
+        elif fault.toxic == "down":
             self._api.set_enabled(fault.proxy, False)
         else:
             self._api.add_toxic(
@@ -62,15 +75,37 @@ class FaultInjector:
         if index not in self._active:
             return
         fault = self._faults[index]
-        if fault.toxic == "down":
+        if fault.is_service_fault:
+            assert fault.service is not None and fault.action is not None
+            revert_action(self._service_controller(fault), fault.action, fault.service)
+        elif fault.proxy is None:
+            pass  # never applied: apply() refuses such a fault
+        elif fault.toxic == "down":
             self._api.set_enabled(fault.proxy, True)
         else:
             self._api.remove_toxic(fault.proxy, toxic_name(index, fault))
         self._active.discard(index)
         self._record(FaultEvent("fault_removed", index, self._clock()))
 
+    def _service_controller(self, fault: Fault) -> ServiceController:
+        if self._services is None:
+            raise UsageError(
+                f"The fault {fault.label!r} acts on service {fault.service!r}, but this platform "
+                "cannot control services. Hint: use platform local or docker for service faults."
+            )
+        return self._services
+
     def rollback_all(self) -> None:
-        """Remove every active fault; on any API error fall back to a full Toxiproxy reset."""
+        """Remove every active fault: services first, each on its own (one failing does not
+        keep the others down); toxics after, falling back to a full Toxiproxy reset on error."""
+        for index in sorted(self._active):
+            if self._faults[index].is_service_fault:
+                try:
+                    self.remove(index)
+                except Exception as exc:
+                    log.error("undoing service fault %d failed: %s", index, exc)
+                    self._active.discard(index)
+                    self._record(FaultEvent("fault_failed", index, self._clock(), str(exc)))
         for index in sorted(self._active):
             try:
                 self.remove(index)

@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from peakday.faults.services import ServiceController
 from peakday.faults.toxiproxy import ToxiproxyApi
+from peakday.platforms.resources import ResourceProbe
 
 
 @dataclass(frozen=True)
@@ -17,14 +19,22 @@ class Endpoints:
     services: Mapping[str, str]  # service name -> base URL, direct (no proxy)
     proxies: Mapping[str, str]  # proxy name -> host:port it listens on, seen from the host
     data_dirs: Mapping[str, str] = field(default_factory=dict)
+    # Locust's --host; None means the storefront's checkout service.
+    locust_host: str | None = None
 
     def locust_env(self) -> dict[str, str]:
-        """The URLs the storefront journeys use: logins go through the auth_login proxy."""
-        return {
-            "PEAKDAY_AUTH_URL": f"http://{self.proxies['auth_login']}",
-            "PEAKDAY_CHECKOUT_URL": self.services["checkout"],
-            "PEAKDAY_LABELS_URL": self.services["labels"],
-        }
+        """The URLs the journeys use: logins go through the auth_login proxy; every proxy's
+        address is also in PEAKDAY_PROXY_<NAME> for a user's own locustfile."""
+        env = {f"PEAKDAY_PROXY_{name.upper()}": address for name, address in self.proxies.items()}
+        if "auth_login" in self.proxies and {"checkout", "labels"} <= set(self.services):
+            env["PEAKDAY_AUTH_URL"] = f"http://{self.proxies['auth_login']}"
+            env["PEAKDAY_CHECKOUT_URL"] = self.services["checkout"]
+            env["PEAKDAY_LABELS_URL"] = self.services["labels"]
+        return env
+
+    @property
+    def host_for_locust(self) -> str:
+        return self.locust_host if self.locust_host is not None else self.services["checkout"]
 
 
 class Platform(Protocol):
@@ -35,6 +45,15 @@ class Platform(Protocol):
         ...
 
     def toxiproxy(self) -> ToxiproxyApi: ...
+
+    def services(self) -> ServiceController | None:
+        """Kill/stop/start/pause/unpause/restart storefront services; None where peakday does
+        not run them (the external platform)."""
+        ...
+
+    def resource_probe(self) -> ResourceProbe | None:
+        """CPU and memory per service, or None where peakday cannot see them."""
+        ...
 
     def stop(self) -> None:
         """Stop everything started; safe to call twice and after a failed start."""

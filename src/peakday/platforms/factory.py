@@ -14,6 +14,28 @@ def make_platform(config: RunConfig, processes: ProcessGroup) -> Platform:
     name = config.experiment.platform
     if name == "local":
         return LocalPlatform(storefront_topology(), config.run_dir, config.tools_dirs, processes)
-    raise UsageError(
-        f"The {name!r} platform is not available in this version. Hint: use 'platform: local'."
+    if name == "docker":
+        return make_docker_platform(config)
+    if name == "external":
+        from peakday.platforms.external import make_external_platform
+
+        return make_external_platform(config, processes)
+    raise UsageError(f"Unknown platform {name!r}. Hint: use local, docker or external.")
+
+
+def make_docker_platform(config: RunConfig) -> Platform:
+    """Connects to the engine and checks both images are present before anything starts:
+    a missing image is ImageMissing (exit 3) naming it and the command that builds it."""
+    from peakday.platforms.docker import DockerPlatform
+    from peakday.platforms.docker_client import DockerContainerEngine, connect_docker
+    from peakday.platforms.images import require_images, runtime_images
+
+    images = connect_docker()
+    require_images(images, runtime_images())
+    return DockerPlatform(
+        storefront_topology(),
+        config.run_dir,
+        DockerContainerEngine(images.client),
+        run_id=config.run_id,
+        experiment=config.experiment.name,
     )

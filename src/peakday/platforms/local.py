@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from peakday.errors import ServiceStartError
+from peakday.faults.services import ServiceController
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
 from peakday.platforms.base import Endpoints
-from peakday.platforms.processes import ManagedProcess, ProcessGroup, free_loopback_ports
+from peakday.platforms.processes import (
+    ManagedProcess,
+    ProcessGroup,
+    free_loopback_ports,
+    wait_exit,
+)
+from peakday.platforms.resources import ResourceProbe, ResourceReading, process_reading
 from peakday.platforms.tools import find_binary
 from peakday.platforms.waiting import http_ok, poll_until, tail
-from peakday.topology import Topology
+from peakday.topology import Topology, storefront_args
 
 HEALTH_TIMEOUT_S = 20.0
+# How long `stop` and `restart` faults give a service to shut down before SIGKILL.
+SERVICE_STOP_GRACE_S = 2.0
 
 
 class LocalPlatform:
@@ -59,40 +70,42 @@ class LocalPlatform:
         self._toxiproxy = ToxiproxyPythonClient("127.0.0.1", api_port)
 
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-        proxies: dict[str, str] = {}
+        # Toxiproxy dials upstreams per connection, so every proxy can exist before its service
+        # and all services start at once (one wave of interpreter start-ups, not two).
+        proxies = {
+            route.name: self._toxiproxy.create_proxy(
+                route.name, "127.0.0.1:0", f"127.0.0.1:{ports[route.upstream]}"
+            )
+            for route in self._topology.proxies
+        }
         data_dirs: dict[str, str] = {}
-        # Services that call nobody start first; their proxies must exist before callers start.
-        for wave in (
-            [s for s in services if s.calls_auth_via is None],
-            [s for s in services if s.calls_auth_via is not None],
-        ):
-            started = []
-            for service in wave:
-                data_dir = self._run_dir / "data" / service.name
-                data_dir.mkdir(parents=True, exist_ok=True)
-                data_dirs[service.name] = str(data_dir)
-                argv = [
-                    sys.executable, "-m", "peakday.storefront", service.name,
-                    "--host", "127.0.0.1", "--port", str(ports[service.name]),
-                    "--data-dir", str(data_dir),
-                ]  # fmt: skip
-                if service.calls_auth_via is not None:
-                    argv += [
-                        "--auth-url", f"http://{proxies[service.calls_auth_via]}",
-                        "--auth-timeout-s", str(self._auth_timeout_s),
-                    ]  # fmt: skip
-                self._argv[service.name] = argv
-                child = self._processes.start(service.name, argv, logs / f"{service.name}.log")
-                self._by_name[service.name] = child
-                started.append(child)
-            for child in started:
-                self._wait_healthy(child, f"{urls[child.name]}/health")
-            for route in self._topology.proxies:
-                if route.name not in proxies and route.upstream in {s.name for s in wave}:
-                    upstream = f"127.0.0.1:{ports[route.upstream]}"
-                    proxies[route.name] = self._toxiproxy.create_proxy(
-                        route.name, "127.0.0.1:0", upstream
-                    )
+        started = []
+        for service in self._topology.start_order():
+            data_dir = self._run_dir / "data" / service.name
+            data_dir.mkdir(parents=True, exist_ok=True)
+            data_dirs[service.name] = str(data_dir)
+            auth_url = None
+            if service.calls_auth_via is not None:
+                auth_url = f"http://{proxies[service.calls_auth_via]}"
+            argv = [
+                sys.executable,
+                "-m",
+                "peakday.storefront",
+                *storefront_args(
+                    service,
+                    host="127.0.0.1",
+                    port=ports[service.name],
+                    data_dir=str(data_dir),
+                    auth_url=auth_url,
+                    auth_timeout_s=self._auth_timeout_s,
+                ),
+            ]
+            self._argv[service.name] = argv
+            child = self._processes.start(service.name, argv, logs / f"{service.name}.log")
+            self._by_name[service.name] = child
+            started.append(child)
+        for child in started:
+            self._wait_healthy(child, f"{urls[child.name]}/health")
         return Endpoints(
             toxiproxy_api=f"127.0.0.1:{api_port}",
             services=urls,
@@ -111,10 +124,76 @@ class LocalPlatform:
                 "Hint: a port may be taken or a dependency missing; the log above says which."
             )
 
+    def services(self) -> ServiceController:
+        return LocalServices(self)
+
+    def resource_probe(self) -> ResourceProbe:
+        return LocalResourceProbe(self)
+
+    def service_process(self, service: str) -> ManagedProcess:
+        """The current process of a storefront service (a new one after each restart)."""
+        if service not in self._argv:
+            raise KeyError(f"{service!r} is not a started storefront service")
+        return self._by_name[service]
+
+    def restart_service(self, service: str) -> ManagedProcess:
+        """Start the service again with the same command line, hence the same port and data."""
+        current = self.service_process(service)
+        if current.alive():
+            return current
+        self._processes.stop(current)  # reap it and drop it from pids.json
+        child = self._processes.start(service, self._argv[service], current.log_path)
+        self._by_name[service] = child
+        return child
+
     def stop(self) -> None:
         if self._toxiproxy is not None:
-            try:
+            # The server may already be gone; stopping it removes every toxic anyway.
+            with contextlib.suppress(Exception):
                 self._toxiproxy.reset()
-            except Exception:
-                pass  # the server may already be gone; stopping it removes every toxic anyway
         self._processes.stop_all()
+
+
+class LocalServices:
+    """ServiceController with signals on the service's process group."""
+
+    def __init__(self, platform: LocalPlatform) -> None:
+        self._platform = platform
+        self._processes = platform._processes
+
+    def kill(self, service: str) -> None:
+        child = self._platform.service_process(service)
+        self._processes.send(child, signal.SIGKILL)
+        wait_exit(child, timeout_s=5.0)
+
+    def stop(self, service: str) -> None:
+        child = self._platform.service_process(service)
+        self._processes.send(child, signal.SIGTERM)
+        self._processes.send(child, signal.SIGCONT)
+        if wait_exit(child, timeout_s=SERVICE_STOP_GRACE_S) is None:
+            self.kill(service)
+
+    def start(self, service: str) -> None:
+        self._platform.restart_service(service)
+
+    def pause(self, service: str) -> None:
+        self._processes.send(self._platform.service_process(service), signal.SIGSTOP)
+
+    def unpause(self, service: str) -> None:
+        self._processes.send(self._platform.service_process(service), signal.SIGCONT)
+
+    def restart(self, service: str) -> None:
+        self.stop(service)
+        self.start(service)
+
+
+class LocalResourceProbe:
+    def __init__(self, platform: LocalPlatform) -> None:
+        self._platform = platform
+
+    def read(self) -> Mapping[str, ResourceReading | None]:
+        readings: dict[str, ResourceReading | None] = {}
+        for service in self._platform._argv:
+            child = self._platform.service_process(service)
+            readings[service] = process_reading(child.pid) if child.alive() else None
+        return readings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -47,8 +48,12 @@ def free_loopback_ports(count: int) -> list[int]:
 class ProcessGroup:
     """Starts children and stops every one of them, newest first; keeps a pid file for `clean`."""
 
-    def __init__(self, pid_file: Path) -> None:
+    def __init__(self, pid_file: Path, registry_dir: Path | None = None) -> None:
         self._pid_file = pid_file
+        # A pointer to pid_file while children run, so `peakday clean` finds runs anywhere.
+        self._registry_entry = (
+            None if registry_dir is None else registry_dir / registry_entry_name(pid_file)
+        )
         self._children: list[ManagedProcess] = []
 
     @property
@@ -91,6 +96,7 @@ class ProcessGroup:
         """SIGTERM the child's process group, SIGKILL it after `grace_s`, reap it."""
         if child.alive():
             _signal_group(child.pid, signal.SIGTERM)
+            _signal_group(child.pid, signal.SIGCONT)  # a paused (SIGSTOPped) child must see it
             try:
                 child.popen.wait(timeout=grace_s)
             except subprocess.TimeoutExpired:
@@ -104,6 +110,10 @@ class ProcessGroup:
             self._children.remove(child)
         self._write_pid_file()
 
+    def send(self, child: ManagedProcess, sig: signal.Signals) -> None:
+        """Signal the child's whole process group (service faults: SIGKILL, SIGSTOP, SIGCONT)."""
+        _signal_group(child.pid, sig)
+
     def stop_all(self, grace_s: float = 5.0) -> None:
         for child in reversed(list(self._children)):
             self.stop(child, grace_s)
@@ -114,13 +124,33 @@ class ProcessGroup:
         tmp = self._pid_file.with_suffix(".tmp")
         tmp.write_text(json.dumps({"orchestrator_pid": os.getpid(), "children": records}))
         tmp.replace(self._pid_file)
+        entry = self._registry_entry
+        if entry is None:
+            return
+        if records:
+            if not entry.exists():
+                entry.parent.mkdir(parents=True, exist_ok=True)
+                entry.write_text(json.dumps({"pid_file": str(self._pid_file.resolve())}))
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def default_registry_dir() -> Path:
+    """Where running process groups leave a pointer to their pid file (PEAKDAY_STATE_DIR, read
+    now, or ~/.local/state/peakday)."""
+    root = os.environ.get("PEAKDAY_STATE_DIR") or str(Path.home() / ".local" / "state" / "peakday")
+    return Path(root) / "runs"
+
+
+def registry_entry_name(pid_file: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(str(pid_file.resolve()).encode()).hexdigest()[:16] + ".json"
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def wait_exit(child: ManagedProcess, timeout_s: float) -> int | None:

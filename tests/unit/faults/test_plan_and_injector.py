@@ -94,7 +94,9 @@ def test_down_disables_and_reenables_the_proxy() -> None:
 def test_rollback_falls_back_to_reset_when_removal_fails() -> None:
     api = FakeToxiproxy(fail_remove=True)
     events: list[FaultEvent] = []
-    injector = FaultInjector(api, [fault(1, 2), fault(1, 2, proxy="auth_introspect")], events.append)
+    injector = FaultInjector(
+        api, [fault(1, 2), fault(1, 2, proxy="auth_introspect")], events.append
+    )
     injector.apply(0)
     injector.apply(1)
     injector.rollback_all()

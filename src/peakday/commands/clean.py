@@ -1,0 +1,62 @@
+"""`peakday clean`: remove what crashed runs left behind, and say what was removed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--all", "include_live", is_flag=True, help="Also remove runs still in progress.")
+@click.option("--no-docker", is_flag=True, help="Do not look for containers and networks.")
+def clean(folders: tuple[Path, ...], include_live: bool, no_docker: bool) -> None:
+    """Remove containers, networks and processes (with their toxics) left by crashed runs.
+
+    \b
+    Containers and networks are found by the org.peakday.run label, processes by each run's
+    pids.json (found through ~/.local/state/peakday, container labels, and FOLDERS; default
+    ./results). Runs whose peakday process is still alive are left alone unless --all.
+    Example:
+      peakday clean
+    """
+    from peakday.errors import EnvironmentProblem
+    from peakday.platforms.clean import (
+        CleanReport,
+        clean_docker,
+        clean_processes,
+        find_pid_files,
+        format_clean_report,
+        pid_alive,
+    )
+    from peakday.platforms.processes import default_registry_dir
+
+    removed = []
+    kept = []
+    problems: list[str] = []
+    run_dirs: set[str] = set()
+    if not no_docker:
+        from peakday.platforms.docker_client import DockerContainerEngine, connect_docker
+
+        try:
+            engine = DockerContainerEngine(connect_docker().client)
+        except EnvironmentProblem:
+            problems.append("no Docker engine answered, so containers were not looked for.")
+        else:
+            gone, left, run_dirs = clean_docker(
+                engine, include_live=include_live, pid_alive=pid_alive
+            )
+            removed += gone
+            kept += left
+    registry = default_registry_dir()
+    pid_files = find_pid_files(registry, folders or (Path("results"),), run_dirs)
+    gone, left = clean_processes(
+        pid_files, registry, include_live=include_live, pid_alive=pid_alive
+    )
+    removed += gone
+    kept += left
+    report = CleanReport(tuple(removed), tuple(kept), tuple(problems))
+    click.echo(format_clean_report(report))
+    sys.exit(0)

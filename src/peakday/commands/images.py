@@ -1,0 +1,74 @@
+"""`peakday images build`: peakday's container images, built locally; pulls only on --pull."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.group()
+def images() -> None:
+    """Build the container images the docker platform runs."""
+
+
+@images.command()
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Make the base images locally (Debian packages via mmdebstrap, Toxiproxy via go).",
+)
+@click.option("--refresh", is_flag=True, help="Remake base images and dependency wheels.")
+@click.option(
+    "--pull",
+    is_flag=True,
+    help="Online builds only: pull the public base images first (otherwise never pulled).",
+)
+def build(offline: bool, refresh: bool, pull: bool) -> None:
+    """Build peakday/storefront:<version> and peakday/toxiproxy:<version>.
+
+    \b
+    Nothing changed since the last build: about a second (every layer cached).
+    Examples:
+      peakday images build --offline
+      peakday images build --pull      # online, fetching python:3.11-slim and toxiproxy
+    """
+    from rich.console import Console
+    from rich.markup import escape
+
+    from peakday.errors import PeakdayError, UsageError
+    from peakday.platforms.docker_client import connect_docker
+    from peakday.platforms.images import (
+        BuildPaths,
+        base_images,
+        build_images,
+        default_toolchain,
+        find_project_dir,
+        format_build_report,
+    )
+
+    logging.getLogger("peakday.platforms.images").setLevel(logging.INFO)
+    console = Console(stderr=True)
+    try:
+        if pull and offline:
+            raise UsageError("--pull fetches the public base images; --offline never needs them.")
+        paths = BuildPaths.for_project(find_project_dir(Path.cwd()))
+        engine = connect_docker()
+        if pull:
+            bases = base_images(False)
+            for reference in (bases.python, bases.toxiproxy):
+                console.print(f"pulling {escape(reference)} (asked for with --pull)")
+                engine.client.images.pull(reference)
+        report = build_images(
+            offline,
+            engine=engine,
+            toolchain=default_toolchain(paths.log_dir, sys.executable),
+            paths=paths,
+            refresh=refresh,
+        )
+    except PeakdayError as error:
+        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
+        sys.exit(error.exit_code)
+    click.echo(format_build_report(report))

@@ -1,0 +1,364 @@
+"""The storefront and Toxiproxy in containers, on one network per run, through the Docker SDK.
+
+Every container and the network carry labels naming the run, the experiment and the
+orchestrating process, so `peakday clean` can find what a crashed run left. Ports are published
+on 127.0.0.1 only, at host ports chosen up front so they survive container restarts. Inside the
+network, services reach auth through the Toxiproxy container by DNS name, on the topology's
+fixed proxy ports: the wiring compose/docker-compose.yml uses too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from peakday.errors import ServiceStartError
+from peakday.faults.services import ServiceController
+from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
+from peakday.platforms.base import Endpoints
+from peakday.platforms.docker_client import ContainerEngine, ContainerSpec
+from peakday.platforms.images import LABEL_PREFIX, MANAGED_LABEL, runtime_images
+from peakday.platforms.processes import free_loopback_ports
+from peakday.platforms.resources import ResourceProbe, ResourceReading
+from peakday.platforms.waiting import http_ok, poll_until
+from peakday.topology import (
+    CONTAINER_DATA_ROOT,
+    CONTAINER_TOXIPROXY_NAME,
+    Topology,
+    container_auth_url,
+    container_upstream,
+    storefront_args,
+)
+
+log = logging.getLogger(__name__)
+
+HEALTH_TIMEOUT_S = 30.0
+SERVICE_STOP_GRACE_S = 2
+# The storefront image runs as this user; bind-mounted data folders must be writable by it.
+STOREFRONT_UID = 10001
+
+RUN_LABEL = f"{LABEL_PREFIX}.run"
+EXPERIMENT_LABEL = f"{LABEL_PREFIX}.experiment"
+SERVICE_LABEL = f"{LABEL_PREFIX}.service"
+PID_LABEL = f"{LABEL_PREFIX}.orchestrator-pid"
+HOST_LABEL = f"{LABEL_PREFIX}.host"
+RUN_DIR_LABEL = f"{LABEL_PREFIX}.run-dir"
+
+
+def run_labels(run_id: str, experiment: str, run_dir: Path) -> dict[str, str]:
+    """Labels on the network and every container of one run."""
+    return {
+        MANAGED_LABEL: "true",
+        RUN_LABEL: run_id,
+        EXPERIMENT_LABEL: experiment,
+        PID_LABEL: str(os.getpid()),
+        HOST_LABEL: socket.gethostname(),
+        RUN_DIR_LABEL: str(run_dir),
+    }
+
+
+def network_name(run_id: str) -> str:
+    return f"peakday-{run_id.lower()}"
+
+
+def container_name(run_id: str, component: str) -> str:
+    return f"peakday-{run_id.lower()}-{component}"
+
+
+@dataclass(frozen=True)
+class DockerLayout:
+    """The containers of one run and the host ports they publish (pure data)."""
+
+    network: str
+    toxiproxy: ContainerSpec
+    services: tuple[ContainerSpec, ...]
+    api_host_port: int
+    proxy_host_ports: Mapping[str, int]
+    service_host_ports: Mapping[str, int]
+    data_dirs: Mapping[str, str]
+
+
+def plan_layout(
+    topology: Topology,
+    *,
+    run_id: str,
+    labels: Mapping[str, str],
+    run_dir: Path,
+    host_ports: list[int],
+    auth_timeout_s: float,
+    images: tuple[str, str] | None = None,
+) -> DockerLayout:
+    """Container specs for a run (pure): Toxiproxy publishes its API and every proxy port."""
+    storefront_image, toxiproxy_image = images or runtime_images()
+    network = network_name(run_id)
+    needed = 1 + len(topology.proxies) + len(topology.services)
+    if len(host_ports) != needed:
+        raise ValueError(f"need {needed} host ports, got {len(host_ports)}")
+    api_port, *rest = host_ports
+    proxy_ports = dict(zip(topology.proxy_names, rest[: len(topology.proxies)], strict=True))
+    service_ports = dict(zip(topology.service_names, rest[len(topology.proxies) :], strict=True))
+    toxiproxy = ContainerSpec(
+        name=container_name(run_id, "toxiproxy"),
+        image=toxiproxy_image,
+        network=network,
+        labels={**labels, SERVICE_LABEL: "toxiproxy"},
+        aliases=(CONTAINER_TOXIPROXY_NAME,),
+        ports={
+            topology.toxiproxy_api_port: api_port,
+            **{
+                topology.proxy(name).default_listen_port: port for name, port in proxy_ports.items()
+            },
+        },
+    )
+    services = []
+    data_dirs: dict[str, str] = {}
+    for service in topology.services:
+        host_dir = (run_dir / "data" / service.name).resolve()
+        inside = f"{CONTAINER_DATA_ROOT}/{service.name}"
+        data_dirs[service.name] = str(host_dir)
+        command = (
+            "python",
+            "-m",
+            "peakday.storefront",
+            *storefront_args(
+                service,
+                host="0.0.0.0",
+                port=service.default_port,
+                data_dir=inside,
+                auth_url=container_auth_url(topology, service),
+                auth_timeout_s=auth_timeout_s,
+            ),
+        )
+        services.append(
+            ContainerSpec(
+                name=container_name(run_id, service.name),
+                image=storefront_image,
+                network=network,
+                labels={**labels, SERVICE_LABEL: service.name},
+                command=command,
+                aliases=(service.name,),
+                ports={service.default_port: service_ports[service.name]},
+                binds={str(host_dir): inside},
+            )
+        )
+    return DockerLayout(
+        network=network,
+        toxiproxy=toxiproxy,
+        services=tuple(services),
+        api_host_port=api_port,
+        proxy_host_ports=proxy_ports,
+        service_host_ports=service_ports,
+        data_dirs=data_dirs,
+    )
+
+
+def prepare_data_dir(path: Path) -> None:
+    """Make a bind-mounted data folder writable by the container's user (uid 10001)."""
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        os.chown(path, STOREFRONT_UID, STOREFRONT_UID)
+    except PermissionError:
+        path.chmod(0o777)  # not root: let any uid write; the folder lives in this run's results
+
+
+class DockerPlatform:
+    name = "docker"
+
+    def __init__(
+        self,
+        topology: Topology,
+        run_dir: Path,
+        engine: ContainerEngine,
+        *,
+        run_id: str,
+        experiment: str,
+        auth_timeout_s: float = 2.0,
+        images: tuple[str, str] | None = None,
+        toxiproxy_client: Callable[[str, int], ToxiproxyApi] = ToxiproxyPythonClient,
+        health_timeout_s: float = HEALTH_TIMEOUT_S,
+    ) -> None:
+        self._topology = topology
+        self._run_dir = run_dir
+        self._engine = engine
+        self._run_id = run_id
+        self._experiment = experiment
+        self._auth_timeout_s = auth_timeout_s
+        self._images = images
+        self._toxiproxy_client = toxiproxy_client
+        self._health_timeout_s = health_timeout_s
+        self._toxiproxy: ToxiproxyApi | None = None
+        self._layout: DockerLayout | None = None
+        self._network: str | None = None
+        self._containers: list[str] = []
+
+    @property
+    def container_names(self) -> dict[str, str]:
+        """Service name -> container name, once started."""
+        if self._layout is None:
+            return {}
+        specs = (self._layout.toxiproxy, *self._layout.services)
+        return {spec.labels[SERVICE_LABEL]: spec.name for spec in specs}
+
+    def toxiproxy(self) -> ToxiproxyApi:
+        if self._toxiproxy is None:
+            raise RuntimeError("the platform is not started")
+        return self._toxiproxy
+
+    def services(self) -> ServiceController:
+        return DockerServices(self._engine, self.container_names)
+
+    def resource_probe(self) -> ResourceProbe:
+        names = self.container_names
+        return DockerResourceProbe(
+            self._engine, {s: names[s] for s in self._topology.service_names}
+        )
+
+    def start(self) -> Endpoints:
+        labels = run_labels(self._run_id, self._experiment, self._run_dir)
+        needed = 1 + len(self._topology.proxies) + len(self._topology.services)
+        layout = plan_layout(
+            self._topology,
+            run_id=self._run_id,
+            labels=labels,
+            run_dir=self._run_dir,
+            host_ports=free_loopback_ports(needed),
+            auth_timeout_s=self._auth_timeout_s,
+            images=self._images,
+        )
+        self._layout = layout
+        for host_dir in layout.data_dirs.values():
+            prepare_data_dir(Path(host_dir))
+        # Record each thing before creating it, so stop() removes even a half-made run.
+        self._network = layout.network
+        self._engine.create_network(layout.network, labels)
+        self._run_container(layout.toxiproxy)
+        api_url = f"http://127.0.0.1:{layout.api_host_port}"
+        self._wait_healthy(layout.toxiproxy.name, f"{api_url}/version")
+        toxiproxy = self._toxiproxy_client("127.0.0.1", layout.api_host_port)
+        self._toxiproxy = toxiproxy
+        # Toxiproxy dials upstreams per connection, so proxies may exist before their services.
+        for route in self._topology.proxies:
+            toxiproxy.create_proxy(
+                route.name,
+                f"0.0.0.0:{route.default_listen_port}",
+                container_upstream(self._topology, route),
+            )
+        for spec in layout.services:
+            self._run_container(spec)
+        urls = {
+            name: f"http://127.0.0.1:{port}" for name, port in layout.service_host_ports.items()
+        }
+        for spec in layout.services:
+            self._wait_healthy(spec.name, f"{urls[spec.labels[SERVICE_LABEL]]}/health")
+        return Endpoints(
+            toxiproxy_api=f"127.0.0.1:{layout.api_host_port}",
+            services=urls,
+            proxies={name: f"127.0.0.1:{port}" for name, port in layout.proxy_host_ports.items()},
+            data_dirs=dict(layout.data_dirs),
+        )
+
+    def _run_container(self, spec: ContainerSpec) -> None:
+        self._containers.append(spec.name)
+        self._engine.run(spec)
+
+    def _wait_healthy(self, name: str, url: str) -> None:
+        def running() -> bool:
+            return self._engine.status(name) == "running"
+
+        if poll_until(
+            http_ok(url),
+            timeout_s=self._health_timeout_s,
+            interval_s=0.1,
+            still_worth_waiting=running,
+        ):
+            return
+        status = self._engine.status(name)
+        raise ServiceStartError(
+            f"Container {name!r} did not answer 200 at {url} within "
+            f"{self._health_timeout_s:.0f} s (container status: {status}). "
+            f"Last lines of its log:\n{self._engine.logs_tail(name, 30)}\n"
+            "Hint: if the log shows an import error, rebuild the images "
+            "('peakday images build --offline'); if it is empty, check 'docker info' and that "
+            "127.0.0.1 ports can be published."
+        )
+
+    def stop(self) -> None:
+        """Stop services gracefully (their SQLite stores close cleanly), then remove every
+        container and the network. Never raises; safe to call twice."""
+        for name in reversed(self._containers):
+            with contextlib.suppress(Exception):
+                if self._engine.status(name) in ("running", "paused"):
+                    if self._engine.status(name) == "paused":
+                        self._engine.act(name, "unpause")
+                    self._engine.act(name, "stop", grace_s=SERVICE_STOP_GRACE_S)
+            try:
+                self._engine.remove(name)
+            except Exception as exc:
+                log.error("could not remove container %s: %s", name, exc)
+        self._containers.clear()
+        if self._network is not None:
+            try:
+                self._engine.remove_network(self._network)
+            except Exception as exc:
+                log.error("could not remove network %s: %s", self._network, exc)
+            self._network = None
+        self._toxiproxy = None
+
+
+class DockerServices:
+    """ServiceController through the Docker SDK (kill, stop, start, pause, unpause, restart)."""
+
+    def __init__(self, engine: ContainerEngine, containers: Mapping[str, str]) -> None:
+        self._engine = engine
+        self._containers = containers
+
+    def _act(self, service: str, action: str) -> None:
+        if service not in self._containers:
+            raise KeyError(f"{service!r} is not a container of this run")
+        self._engine.act(self._containers[service], action, grace_s=SERVICE_STOP_GRACE_S)
+
+    def kill(self, service: str) -> None:
+        self._act(service, "kill")
+
+    def stop(self, service: str) -> None:
+        self._act(service, "stop")
+
+    def start(self, service: str) -> None:
+        self._act(service, "start")
+
+    def pause(self, service: str) -> None:
+        self._act(service, "pause")
+
+    def unpause(self, service: str) -> None:
+        self._act(service, "unpause")
+
+    def restart(self, service: str) -> None:
+        self._act(service, "restart")
+
+
+class DockerResourceProbe:
+    """ResourceProbe from `docker stats` one-shot readings."""
+
+    def __init__(self, engine: ContainerEngine, containers: Mapping[str, str]) -> None:
+        self._engine = engine
+        self._containers = containers
+
+    def read(self) -> Mapping[str, ResourceReading | None]:
+        # The engine answers a one-shot reading only at its next collection (up to 1 s), so
+        # containers are read side by side.
+        from concurrent.futures import ThreadPoolExecutor
+
+        services = list(self._containers)
+        with ThreadPoolExecutor(max_workers=max(1, len(services))) as pool:
+            found = list(pool.map(lambda s: self._engine.stats(self._containers[s]), services))
+        return {
+            service: None
+            if stats is None
+            else ResourceReading(stats.cpu_total_ns / 1e9, stats.memory_bytes)
+            for service, stats in zip(services, found, strict=True)
+        }

@@ -1,0 +1,142 @@
+"""Checks on the platform a spec asks for and on service faults (pure; used by crossref.py).
+
+Network faults name a proxy and a toxic, service faults a service and an action; the external
+platform brings its own upstreams and proxies, and targets off this machine need consent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from peakday.errors import SpecIssue
+from peakday.spec.hints import all_of, did_you_mean
+from peakday.spec.models import Experiment, Fault
+from peakday.spec.yaml_lines import Locator
+from peakday.topology import Topology, is_loopback_host, split_host_port
+
+SERVICE_FAULT_EXAMPLE = "service: auth and action: kill (or stop, pause, restart)"
+NETWORK_FAULT_EXAMPLE = "proxy: auth_login and toxic: latency"
+
+
+def proxy_names(experiment: Experiment, topology: Topology) -> tuple[str, ...]:
+    """The proxies faults may name: the user's on the external platform, else the topology's."""
+    if experiment.platform == "external" and experiment.external is not None:
+        return tuple(experiment.external.proxies)
+    return topology.proxy_names
+
+
+def fault_kind_issues(
+    fault: Fault, index: int, experiment: Experiment, locator: Locator, topology: Topology
+) -> Iterator[SpecIssue]:
+    """A fault is either proxy + toxic or service + action, never a mix, never half of one."""
+    here = ("faults", index)
+    network = fault.proxy is not None or fault.toxic is not None
+    if network and fault.is_service_fault:
+        yield locator.issue(
+            here,
+            f"The fault {fault.label!r} mixes a network fault (proxy/toxic) with a service "
+            "fault (service/action).",
+            f"Split it into two faults: one with {NETWORK_FAULT_EXAMPLE}, one with "
+            f"{SERVICE_FAULT_EXAMPLE}.",
+        )
+        return
+    if not network and not fault.is_service_fault:
+        yield locator.issue(
+            here,
+            "This fault says neither what to break on the network nor which service to act on.",
+            f"Give {NETWORK_FAULT_EXAMPLE}, or {SERVICE_FAULT_EXAMPLE}.",
+        )
+        return
+    if network:
+        for key, value in (("proxy", fault.proxy), ("toxic", fault.toxic)):
+            if value is None:
+                yield locator.issue(
+                    here, f"A network fault needs {key!r}.", f"Give {NETWORK_FAULT_EXAMPLE}."
+                )
+        return
+    for key, value in (("service", fault.service), ("action", fault.action)):
+        if value is None:
+            yield locator.issue(
+                here, f"A service fault needs {key!r}.", f"Give {SERVICE_FAULT_EXAMPLE}."
+            )
+    for key in ("attributes", "stream", "toxicity"):
+        if key in fault.model_fields_set:
+            yield locator.issue(
+                (*here, key),
+                f"{key!r} belongs to network faults; the service fault {fault.label!r} "
+                f"({fault.action} {fault.service}) does not use it.",
+                f"Remove {key}.",
+            )
+    if experiment.platform == "external":
+        yield locator.issue(
+            (*here, "service"),
+            f"The service fault {fault.label!r} cannot run on the external platform: peakday "
+            "does not control the processes of a system you run yourself.",
+            "Use a network fault on one of your proxies, such as toxic: down.",
+        )
+    elif fault.service is not None and fault.service not in topology.service_names:
+        yield locator.issue(
+            (*here, "service"),
+            f"Unknown service {fault.service!r}.",
+            f"{did_you_mean(fault.service, topology.service_names)}"
+            f"Known services: {all_of(topology.service_names)}.",
+        )
+
+
+def platform_issues(experiment: Experiment, locator: Locator) -> Iterator[SpecIssue]:
+    """`external:` goes with `platform: external` and must name addresses peakday may reach."""
+    external = experiment.external
+    if experiment.platform != "external":
+        if external is not None:
+            yield locator.issue(
+                ("external",),
+                f"'external' describes your own system, but the platform is "
+                f"{experiment.platform!r}, which runs the storefront itself.",
+                "Set platform: external, or remove the 'external' section.",
+            )
+        return
+    if external is None:
+        yield locator.issue(
+            ("platform",),
+            "The external platform needs an 'external' section saying where your services "
+            "answer and which proxies to put in front of them.",
+            "Add external: {upstreams: {shop: '127.0.0.1:8080'}, proxies: {shop_front: shop}, "
+            "locustfile: locustfile.py, host: shop_front}.",
+        )
+        return
+    for name, address in external.upstreams.items():
+        where = ("external", "upstreams", name)
+        try:
+            host, _ = split_host_port(address)
+        except ValueError:
+            yield locator.issue(
+                where,
+                f"The upstream {name!r} must be host:port, got {address!r}.",
+                "Write it such as '127.0.0.1:8080'.",
+            )
+            continue
+        if not is_loopback_host(host) and not external.allow_non_local_targets:
+            yield locator.issue(
+                where,
+                f"The upstream {name!r} at {address!r} is not on this machine; peakday sends "
+                "load and faults only to loopback addresses unless told otherwise.",
+                "If you own that system and mean to load it, set "
+                "external.allow_non_local_targets: true and pass --allow-non-local to "
+                "'peakday run'.",
+            )
+    upstream_names = tuple(external.upstreams)
+    for proxy, upstream in external.proxies.items():
+        if upstream not in external.upstreams:
+            yield locator.issue(
+                ("external", "proxies", proxy),
+                f"The proxy {proxy!r} points at unknown upstream {upstream!r}.",
+                f"{did_you_mean(upstream, upstream_names)}"
+                f"Known upstreams: {all_of(upstream_names)}.",
+            )
+    if "://" not in external.host and external.host not in external.proxies:
+        yield locator.issue(
+            ("external", "host"),
+            f"Locust's host {external.host!r} is neither a URL nor one of the proxies.",
+            f"{did_you_mean(external.host, tuple(external.proxies))}Name a proxy "
+            f"({all_of(tuple(external.proxies))}) so load goes through Toxiproxy.",
+        )

@@ -1,0 +1,44 @@
+"""Docker tests: skipped without an engine, failed instead when PEAKDAY_REQUIRE_DOCKER=1."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from peakday.errors import EnvironmentProblem
+from peakday.platforms.docker_client import DockerContainerEngine, DockerImageEngine
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _connect() -> DockerImageEngine:
+    from peakday.platforms.docker_client import connect_docker
+
+    try:
+        return connect_docker()
+    except EnvironmentProblem as error:
+        if os.environ.get("PEAKDAY_REQUIRE_DOCKER") == "1":
+            pytest.fail(f"PEAKDAY_REQUIRE_DOCKER=1 but there is no Docker engine: {error}")
+        pytest.skip(f"no Docker engine: {error}")
+
+
+@pytest.fixture(scope="session")
+def docker_images() -> DockerImageEngine:
+    """An engine holding the current runtime images (built offline, cached, when missing or
+    stale: a build with nothing changed takes about a second)."""
+    from peakday.platforms.images import BuildPaths, build_images, default_toolchain
+
+    engine = _connect()
+    paths = BuildPaths.for_project(REPO_ROOT)
+    build_images(
+        True, engine=engine, toolchain=default_toolchain(paths.log_dir, sys.executable), paths=paths
+    )
+    return engine
+
+
+@pytest.fixture(scope="session")
+def containers(docker_images: DockerImageEngine) -> DockerContainerEngine:
+    return DockerContainerEngine(docker_images.client)

@@ -1,0 +1,165 @@
+"""The docker platform for real: the smoke experiment, a container fault, and `peakday clean`
+after a SIGKILLed run. Needs a Docker engine and builds the offline images if needed."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from integration.peakday_process import REPO, cli_env, start_run
+from integration.test_process_faults import (
+    assert_login_fails_while_auth_is_down_then_recovers,
+    run_kill_auth,
+)
+from peakday.platforms.clean import pid_alive
+from peakday.platforms.docker import RUN_LABEL
+from peakday.platforms.docker_client import DockerContainerEngine
+from peakday.platforms.images import MANAGED_LABEL
+from peakday.results.model import Result
+from peakday.scoring.phases import windows_for
+from peakday.scoring.slo import measure
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+INJECTED_LATENCY_MS = 300.0
+
+
+def load_result(run_dir: Path) -> Result:
+    return Result.model_validate_json((run_dir / "result.json").read_text())
+
+
+def events(run_dir: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+
+
+def leftovers(engine: DockerContainerEngine, run_id: str) -> list[str]:
+    labels = {MANAGED_LABEL: "true", RUN_LABEL: run_id}
+    return [c.name for c in engine.find_containers(labels)] + [
+        n.name for n in engine.find_networks(labels)
+    ]
+
+
+def run_id_of(run_dir: Path) -> str:
+    return str(events(run_dir)[0]["run_id"])
+
+
+@pytest.fixture(scope="module")
+def docker_smoke(
+    containers: DockerContainerEngine, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[int, str, Path, list[str]]:
+    run_dir = tmp_path_factory.mktemp("docker-smoke") / "run"
+    run = start_run(
+        ["run", "experiments/smoke.yaml", "--platform", "docker", "--no-color"], run_dir
+    )
+    code, out, err = run.wait(timeout_s=150)
+    return code, out + err, run_dir, run.survivors()
+
+
+def test_smoke_passes_on_docker_with_every_slo_judged(docker_smoke) -> None:  # type: ignore[no-untyped-def]
+    code, output, run_dir, _ = docker_smoke
+    assert code == 0, output
+    result = load_result(run_dir)
+    assert result.run.platform == "docker" and result.run.status == "completed"
+    for slo in result.slos:
+        assert slo.verdict == "pass" and slo.value is not None, slo
+
+
+def test_login_latency_fault_shows_on_docker_and_checkout_is_untouched(docker_smoke) -> None:  # type: ignore[no-untyped-def]
+    _, _, run_dir, _ = docker_smoke
+    result = load_result(run_dir)
+    baseline, _ = measure("p95", "login", result.timeline, windows_for("baseline", result.phases))
+    during, _ = measure("p95", "login", result.timeline, windows_for("fault", result.phases))
+    checkout, _ = measure("p95", "checkout", result.timeline, windows_for("fault", result.phases))
+    assert baseline is not None and during is not None and checkout is not None
+    assert during - baseline >= 0.8 * INJECTED_LATENCY_MS, (baseline, during)
+    assert checkout < INJECTED_LATENCY_MS
+    (fault,) = result.faults
+    assert fault.applied_at_s is not None and fault.removed_at_s is not None
+    assert abs(fault.applied_at_s - fault.planned_at_s) < 0.5
+    assert abs(fault.removed_at_s - fault.planned_end_s) < 0.5
+
+
+def test_docker_run_leaves_no_container_network_toxic_or_process(  # type: ignore[no-untyped-def]
+    docker_smoke, containers: DockerContainerEngine
+) -> None:
+    _, _, run_dir, survivors = docker_smoke
+    assert leftovers(containers, run_id_of(run_dir)) == []
+    after = [e for e in events(run_dir) if e["kind"] == "toxics_after_rollback"]
+    assert [e["toxics"] for e in after] == [{}]
+    assert survivors == []
+
+
+def test_docker_run_samples_cpu_and_memory_of_each_service(docker_smoke) -> None:  # type: ignore[no-untyped-def]
+    _, _, run_dir, _ = docker_smoke
+    records = [json.loads(line) for line in (run_dir / "resources.jsonl").read_text().splitlines()]
+    services = {r["service"] for r in records}
+    assert services == {"auth", "checkout", "labels"}
+    busy = [r for r in records if r["cpu_percent"] is not None]
+    assert len(busy) >= 3 * 15, "about one sample a second per service over 30 s"
+    assert all(r["memory_mb"] > 10 for r in records if r["up"])
+
+
+def test_sqlite_stores_are_in_the_run_folder(docker_smoke) -> None:  # type: ignore[no-untyped-def]
+    _, _, run_dir, _ = docker_smoke
+    for service in ("auth", "checkout", "labels"):
+        assert list((run_dir / "data" / service).glob("*.sqlite3")), service
+
+
+def test_killing_the_auth_container_fails_logins_until_it_is_started_again(
+    containers: DockerContainerEngine, tmp_path: Path
+) -> None:
+    result = run_kill_auth("docker", tmp_path)
+    assert_login_fails_while_auth_is_down_then_recovers(result)
+    assert leftovers(containers, result.run.id) == []
+
+
+def test_clean_removes_what_a_sigkilled_docker_run_left(
+    containers: DockerContainerEngine, tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "run"
+    state = tmp_path / "state"
+    env = {**cli_env(), "PEAKDAY_STATE_DIR": str(state)}
+    popen = subprocess.Popen(
+        [sys.executable, "-m", "peakday", "run", "experiments/smoke.yaml", "--platform",
+         "docker", "--no-color", "--out", str(run_dir)],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if (run_dir / "events.jsonl").exists() and any(
+            e["kind"] == "load_started" for e in events(run_dir)
+        ):
+            break
+        time.sleep(0.2)
+    else:
+        popen.kill()
+        pytest.fail("the docker run did not start its load within 60 s")
+    pids = [c["pid"] for c in json.loads((run_dir / "pids.json").read_text())["children"]]
+    assert pids, "Locust runs as a recorded child process"
+    popen.send_signal(signal.SIGKILL)
+    popen.wait(timeout=10)
+    run_id = run_id_of(run_dir)
+    assert leftovers(containers, run_id), "a SIGKILLed run cannot clean up after itself"
+
+    cleaned = subprocess.run(
+        [sys.executable, "-m", "peakday", "clean"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert leftovers(containers, run_id) == []
+    assert f"peakday-{run_id.lower()}-auth" in cleaned.stdout
+    assert "network" in cleaned.stdout and "locust" in cleaned.stdout.lower()
+    time.sleep(0.5)
+    assert [pid for pid in pids if pid_alive(pid)] == []  # zombies awaiting init count as gone
+
+    again = subprocess.run(
+        [sys.executable, "-m", "peakday", "clean"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert "Nothing to clean" in again.stdout
