@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 from peakday.results.model import AppliedFault, PhaseWindow, TimelineRow
@@ -25,6 +26,8 @@ def compute_phases(
     phases: list[PhaseWindow] = []
     if warmup_s > 0:
         phases.append(PhaseWindow(name="warmup", kind="warmup", start_s=0.0, end_s=warmup_s))
+    # A skipped fault (baseline not met, stop condition) never happened: it has no window.
+    faults = [f for f in faults if f.skipped is None]
     windows = [fault_window(f, duration_s) for f in faults]
     first_fault = min((start for start, _ in windows), default=duration_s)
     last_fault_end = max((end for _, end in windows), default=None)
@@ -42,6 +45,16 @@ def compute_phases(
         )
     phases.append(PhaseWindow(name="all", kind="all", start_s=warmup_s, end_s=duration_s))
     return tuple(phases)
+
+
+def seconds_of(windows: Sequence[PhaseWindow]) -> list[int]:
+    """The whole seconds belonging to the windows (by their middle), in order."""
+    found: set[int] = set()
+    for window in windows:
+        first = math.ceil(window.start_s - 0.5)
+        last = math.ceil(window.end_s - 0.5) - 1
+        found.update(range(first, last + 1))
+    return sorted(found)
 
 
 def windows_for(phase: str, phases: Sequence[PhaseWindow]) -> tuple[PhaseWindow, ...]:

@@ -4,11 +4,19 @@ from peakday.results.model import AppliedFault, PhaseWindow
 from peakday.scoring.phases import compute_phases, in_windows, seconds_covered, windows_for
 
 
-def applied(at: float, end: float, applied_at: float | None = None, removed_at: float | None = None) -> AppliedFault:
+def applied(
+    at: float, end: float, applied_at: float | None = None, removed_at: float | None = None
+) -> AppliedFault:
     return AppliedFault(
-        index=0, label="f", proxy="auth_login", toxic="latency",
-        planned_at_s=at, planned_end_s=end, applied_at_s=applied_at, removed_at_s=removed_at,
-    )  # fmt: skip
+        index=0,
+        label="f",
+        proxy="auth_login",
+        toxic="latency",
+        planned_at_s=at,
+        planned_end_s=end,
+        applied_at_s=applied_at,
+        removed_at_s=removed_at,
+    )
 
 
 def test_phases_follow_the_measured_fault_window() -> None:
@@ -51,3 +59,15 @@ def test_fault_phase_is_the_union_of_fault_windows() -> None:
     windows = windows_for("fault", phases)
     assert len(windows) == 2
     assert seconds_covered(windows) == 15
+
+
+def test_a_skipped_fault_has_no_window_and_no_recovery() -> None:
+    skipped = applied(12, 20).model_copy(update={"skipped": "the steady state did not hold"})
+    assert [p.name for p in compute_phases(4.0, 12.0, [skipped])] == ["warmup", "baseline", "all"]
+
+
+def test_seconds_of_a_window_are_those_whose_middle_it_holds() -> None:
+    from peakday.scoring.phases import seconds_of
+
+    window = PhaseWindow(name="f", kind="fault", start_s=12.03, end_s=20.51)
+    assert seconds_of([window]) == list(range(12, 21))

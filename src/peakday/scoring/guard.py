@@ -1,0 +1,101 @@
+"""What the orchestrator asks while a run goes: may this fault go ahead, and should we stop now?
+
+LiveGuard holds the decisions (steady-state check at the first fault, stop conditions every
+second) and reaches the world only through the callables it is given: read the timeline so far,
+write an event, roll back every fault, tell the user. Unit tests drive it with fakes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from peakday.results.model import TimelineRow
+from peakday.scoring.live import StopConditionMonitor, check_baseline, stop_message
+from peakday.scoring.slo import ReferenceRun
+from peakday.spec.models import Experiment
+
+RecordEvent = Callable[..., None]  # EventLog.write(kind, **fields)
+
+
+class LiveGuard:
+    def __init__(
+        self,
+        experiment: Experiment,
+        read_rows: Callable[[], Sequence[TimelineRow]],
+        record: RecordEvent,
+        rollback_all: Callable[[], None],
+        say: Callable[[str], None],
+        reference: ReferenceRun | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._experiment = experiment
+        self._read_rows = read_rows
+        self._record = record
+        self._rollback_all = rollback_all
+        self._say = say
+        self._reference = reference
+        self._clock = clock
+        self._monitor = StopConditionMonitor(experiment.stop_conditions, experiment.load.warmup)
+        self._applied: set[int] = set()
+        self._baseline_checked = False
+        self.faults_ended = False  # no fault may be applied any more
+        self.run_over = False  # stop the load now
+
+    def allows(self, kind: str, fault_index: int, now_s: float) -> bool:
+        """Whether to carry out a scheduled 'apply' or 'remove' at load time `now_s`."""
+        if self.run_over:
+            return False
+        if kind != "apply":
+            return not self.faults_ended  # after a rollback there is nothing left to remove
+        if not self._baseline_checked:
+            self._baseline_checked = True
+            self._check_baseline(now_s)
+        if self.faults_ended:
+            return False
+        self._applied.add(fault_index)
+        return True
+
+    def tick(self, now_s: float) -> None:
+        """Once a second: judge the stop conditions on the timeline so far and act on them."""
+        if self.run_over or not self._experiment.stop_conditions:
+            return
+        decision = self._monitor.observe(self._read_rows(), now_s)
+        for record in decision.fired:
+            self._record("stop_condition_fired", wall=self._clock(), record=record.model_dump())
+            self._say(stop_message(record))
+        if decision.action == "none":
+            return
+        self._end_faults(f"stop condition {decision.fired[0].name!r} fired")
+        if decision.action == "end_run":
+            self._end_run(f"stop condition {decision.fired[0].name!r}")
+
+    def _check_baseline(self, now_s: float) -> None:
+        check = check_baseline(self._experiment, self._read_rows(), now_s, self._reference)
+        self._record("baseline_checked", wall=self._clock(), check=check.model_dump())
+        if check.met:
+            if check.slos:
+                self._say(f"steady state holds ({len(check.slos)} baseline SLOs); injecting faults")
+            return
+        if check.continued:
+            self._say(
+                f"steady state does NOT hold ({check.detail}); injecting faults anyway "
+                "(continue_if_baseline_not_met)"
+            )
+            return
+        self._say(f"steady state does not hold ({check.detail}): no fault is injected; stopping")
+        self._end_faults("the steady state did not hold before the first fault")
+        self._end_run("baseline-not-met")
+
+    def _end_faults(self, reason: str) -> None:
+        if self.faults_ended:
+            return
+        self.faults_ended = True
+        self._rollback_all()
+        never = [i for i in range(len(self._experiment.faults)) if i not in self._applied]
+        if never:
+            self._record("faults_skipped", wall=self._clock(), fault_indices=never, reason=reason)
+
+    def _end_run(self, reason: str) -> None:
+        self.run_over = True
+        self._record("run_stopped_early", wall=self._clock(), reason=reason)
