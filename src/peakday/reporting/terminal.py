@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from peakday.reporting import extras
+from peakday.reporting.formatting import format_measure, format_score, format_seconds
 from peakday.results.model import Result, SloResult
 
-_VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "inconclusive": "bold yellow"}
+VERDICT_STYLE = {
+    "pass": "bold green",
+    "fail": "bold red",
+    "warn": "bold yellow",
+    "inconclusive": "bold yellow",
+}
 
 
 def format_value(slo: SloResult) -> str:
-    if slo.value is None:
-        return "—"
-    if slo.unit == "ratio":
-        return f"{slo.value * 100:.2f}%"
-    if slo.unit == "ms":
-        return f"{slo.value:.1f} ms"
-    return f"{slo.value:.1f} req/s"
+    return format_measure(slo.value, slo.unit)
 
 
 def slo_table(result: Result) -> Table:
@@ -26,11 +28,10 @@ def slo_table(result: Result) -> Table:
     for column in ("SLO", "step", "metric", "phase", "objective", "measured", "verdict"):
         table.add_column(column)
     for slo in result.slos:
-        verdict = Text(slo.verdict, style=_VERDICT_STYLE[slo.verdict])
+        verdict = Text(slo.verdict, style=VERDICT_STYLE.get(slo.verdict, "bold"))
         measured = format_value(slo) + (f" ({slo.detail})" if slo.detail else "")
-        table.add_row(
-            slo.name, slo.request, slo.metric, slo.phase, slo.objective, measured, verdict
-        )
+        cells = (slo.name, slo.request, slo.metric, slo.phase, slo.objective, measured)
+        table.add_row(*(escape(c) for c in cells), verdict)
     return table
 
 
@@ -39,7 +40,23 @@ def phase_table(result: Result) -> Table:
     for column in ("phase", "from (s)", "to (s)"):
         table.add_column(column)
     for phase in result.phases:
-        table.add_row(phase.name, f"{phase.start_s:.2f}", f"{phase.end_s:.2f}")
+        table.add_row(escape(phase.name), f"{phase.start_s:.2f}", f"{phase.end_s:.2f}")
+    return table
+
+
+def recovery_table(result: Result) -> Table | None:
+    rows = extras.recovery_rows(result)
+    if not rows:
+        return None
+    table = Table(title="Detection and recovery", title_justify="left")
+    for column in ("fault", "time to detect", "time to recover"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            escape(row.fault),
+            format_seconds(row.time_to_detect_s),
+            format_seconds(row.time_to_recover_s),
+        )
     return table
 
 
@@ -49,15 +66,23 @@ def format_summary(result: Result, run_dir: str) -> RenderableType:
         requests, failures = steps.get(row.name, (0, 0))
         steps[row.name] = (requests + row.requests, failures + row.failures)
     totals = ", ".join(f"{name} {req} req / {fail} failed" for name, (req, fail) in steps.items())
+    score = extras.score(result)
     headline = Text.assemble(
         (f"{result.experiment.name}: ", "bold"),
-        (result.verdict.upper(), _VERDICT_STYLE[result.verdict]),
+        (result.verdict.upper(), VERDICT_STYLE.get(result.verdict, "bold")),
+        (f"  score {format_score(score)}" if score is not None else "", "bold"),
         f"  (run {result.run.status}, {result.run.platform} platform)",
     )
-    return Group(
+    parts: list[RenderableType] = [
         headline,
-        Text(f"Requests: {totals or 'none recorded'}"),
+        Text(f"Requests: {totals or 'none recorded'}"),  # Text: never parsed as markup
         phase_table(result),
         slo_table(result),
-        Text(f"Results: {run_dir}/result.json"),
-    )
+    ]
+    recovery = recovery_table(result)
+    if recovery is not None:
+        parts.append(recovery)
+    for note in extras.stop_notes(result):
+        parts.append(Text(note, style="yellow"))
+    parts.append(Text(f"Results: {run_dir}/result.json; report: {run_dir}/report.html"))
+    return Group(*parts)

@@ -1,0 +1,42 @@
+"""`peakday report DIR`: re-render every report from a saved result.json and print the summary."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("-q", "--quiet", is_flag=True, help="Only write the files; print nothing.")
+def report(run_dir: Path, quiet: bool) -> None:
+    """Re-render report.html, summary.md and junit.xml from RUN_DIR/result.json.
+
+    \b
+    Exits like the run did: 0 pass, 1 an SLO failed, 4 inconclusive, 130 interrupted.
+    Example:
+      peakday report results/rehearsal-1
+    """
+    from rich.console import Console
+    from rich.markup import escape
+
+    from peakday.cli import exit_code_for
+    from peakday.errors import PeakdayError
+    from peakday.reporting.terminal import format_summary
+    from peakday.reporting.writer import write_reports
+    from peakday.results.store import load_result
+
+    folder = run_dir.parent if run_dir.name == "result.json" else run_dir
+    try:
+        result = load_result(run_dir)
+    except PeakdayError as error:
+        Console(stderr=True).print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+        sys.exit(error.exit_code)
+    written = write_reports(result, folder)
+    if not quiet:
+        console = Console()
+        console.print(format_summary(result, str(folder)))
+        console.print("Wrote " + ", ".join(str(p) for p in written), markup=False, highlight=False)
+    sys.exit(exit_code_for(result))

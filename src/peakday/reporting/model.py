@@ -1,0 +1,294 @@
+"""What every report shows, computed once from a Result (pure): per-step series, SLO rows, faults.
+
+Renderers (HTML, Markdown, JUnit, terminal) format this; none of them re-derives numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import yaml
+
+from peakday.reporting import extras
+from peakday.reporting.formatting import format_measure
+from peakday.results.model import PhaseWindow, Result, SloResult, TimelineRow
+from peakday.scoring.phases import fault_window, windows_for
+from peakday.spec.units import LATENCY_METRICS, SpecValueError, parse_objective
+
+
+@dataclass(frozen=True)
+class FaultView:
+    label: str
+    what: str  # the toxic (latency, down...) or the service action (kill, pause...)
+    target: str  # the proxy or the service
+    start_s: float
+    end_s: float
+    applied: bool
+    detail: str  # planned vs applied, in words
+
+
+@dataclass(frozen=True)
+class SloLine:
+    """An SLO's objective drawn on its step's chart, over the windows of its phase."""
+
+    metric: str
+    value: float  # ms for latency, percent for success rate, req/s for rps
+    label: str
+    spans: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class StepView:
+    name: str
+    seconds: tuple[int, ...]
+    p50_ms: tuple[float | None, ...]
+    p95_ms: tuple[float | None, ...]
+    p99_ms: tuple[float | None, ...]
+    success_pct: tuple[float | None, ...]
+    rps: tuple[float | None, ...]
+    requests: int
+    failures: int
+    failures_by_kind: tuple[tuple[str, int], ...]
+    slo_lines: tuple[SloLine, ...]
+
+    @property
+    def success_rate_pct(self) -> float | None:
+        return (
+            None if not self.requests else 100.0 * (self.requests - self.failures) / self.requests
+        )
+
+
+@dataclass(frozen=True)
+class SloRow:
+    name: str
+    request: str
+    metric: str
+    phase: str
+    objective: str
+    measured: str
+    verdict: str
+    detail: str
+    weight: str
+    context: str  # interval, baseline/reference value, warning objective
+
+
+@dataclass(frozen=True)
+class ReportView:
+    name: str
+    description: str
+    verdict: str
+    outcome: str  # "" unless it says more than the verdict (baseline-not-met, aborted...)
+    score: extras.ScoreView | None
+    status: str
+    error: str | None
+    run_id: str
+    platform: str
+    started_at: str
+    ended_at: str | None
+    duration_s: float
+    warmup_s: float
+    phases: tuple[PhaseWindow, ...]
+    faults: tuple[FaultView, ...]
+    steps: tuple[StepView, ...]
+    slos: tuple[SloRow, ...]
+    total_requests: int
+    total_failures: int
+    environment: tuple[tuple[str, str], ...]
+    spec_yaml: str
+    matrix: extras.MatrixView | None
+    recovery: tuple[extras.RecoveryRow, ...]
+    budgets: tuple[extras.BudgetRow, ...]
+    load_health: extras.LoadHealthView | None
+    notes: tuple[str, ...]
+
+    @property
+    def slos_passed(self) -> int:
+        return sum(1 for s in self.slos if s.verdict == "pass")
+
+    @property
+    def score_total(self) -> float | None:
+        return self.score.total if self.score is not None else None
+
+
+def load_duration_s(result: Result) -> float:
+    if result.run.load_ended_s is not None:
+        return result.run.load_ended_s
+    return result.experiment.load.duration
+
+
+def fault_views(result: Result) -> tuple[FaultView, ...]:
+    end = load_duration_s(result)
+    views = []
+    for fault in result.faults:
+        start_s, end_s = fault_window(fault, end)
+        if fault.applied_at_s is None:
+            detail = f"not applied (planned {fault.planned_at_s:g}-{fault.planned_end_s:g} s)"
+        elif fault.removed_at_s is None:
+            detail = f"applied at {fault.applied_at_s:.2f} s, still on at load end"
+        else:
+            detail = f"{fault.applied_at_s:.2f}-{fault.removed_at_s:.2f} s"
+        views.append(
+            FaultView(
+                label=fault.label,
+                what=fault.toxic or fault.action or "?",
+                target=fault.proxy or fault.service or "?",
+                start_s=start_s,
+                end_s=end_s,
+                applied=fault.applied_at_s is not None,
+                detail=detail,
+            )
+        )
+    return tuple(views)
+
+
+def _threshold(slo: SloResult) -> float | None:
+    """The limit in the SLO's unit: as scored when the result says, else from the objective."""
+    if slo.threshold is not None:
+        return slo.threshold
+    try:
+        return parse_objective(slo.objective, slo.metric).threshold
+    except (SpecValueError, ValueError):
+        return None  # relative objectives have no fixed limit without the result's threshold
+
+
+def _chart_value(slo: SloResult, value: float) -> float:
+    return value * 100.0 if slo.unit == "ratio" else value
+
+
+def _slo_lines(result: Result, step: str) -> tuple[SloLine, ...]:
+    lines = []
+    for slo in result.slos:
+        threshold = _threshold(slo)
+        if slo.request != step or threshold is None:
+            continue
+        spans = tuple((w.start_s, w.end_s) for w in windows_for(slo.phase, result.phases))
+        lines.append(
+            SloLine(slo.metric, _chart_value(slo, threshold), f"{slo.name} {slo.objective}", spans)
+        )
+        if slo.warning is not None and slo.warning_threshold is not None:
+            lines.append(
+                SloLine(
+                    slo.metric,
+                    _chart_value(slo, slo.warning_threshold),
+                    f"{slo.name} warn {slo.warning}",
+                    spans,
+                )
+            )
+    return tuple(lines)
+
+
+def step_views(result: Result) -> tuple[StepView, ...]:
+    by_step: dict[str, dict[int, TimelineRow]] = {}
+    for row in result.timeline:
+        by_step.setdefault(row.name, {})[row.t_s] = row
+    last_second = max(
+        [int(load_duration_s(result) + 0.999) - 1, *(r.t_s for r in result.timeline)], default=-1
+    )
+    seconds = tuple(range(last_second + 1))
+    steps = []
+    for name in sorted(by_step):
+        rows = by_step[name]
+        kinds: dict[str, int] = {}
+        for row in rows.values():
+            for kind, count in row.failures_by_kind.items():
+                kinds[kind] = kinds.get(kind, 0) + count
+
+        def column(attr: str, rows: dict[int, TimelineRow] = rows) -> tuple[float | None, ...]:
+            return tuple(
+                getattr(rows[t], attr) if t in rows and rows[t].requests else None for t in seconds
+            )
+
+        steps.append(
+            StepView(
+                name=name,
+                seconds=seconds,
+                p50_ms=column("p50_ms"),
+                p95_ms=column("p95_ms"),
+                p99_ms=column("p99_ms"),
+                success_pct=tuple(
+                    100.0 * (rows[t].requests - rows[t].failures) / rows[t].requests
+                    if t in rows and rows[t].requests
+                    else None
+                    for t in seconds
+                ),
+                rps=tuple(float(rows[t].requests) if t in rows else 0.0 for t in seconds),
+                requests=sum(r.requests for r in rows.values()),
+                failures=sum(r.failures for r in rows.values()),
+                failures_by_kind=tuple(sorted(kinds.items())),
+                slo_lines=_slo_lines(result, name),
+            )
+        )
+    return tuple(steps)
+
+
+def slo_rows(result: Result) -> tuple[SloRow, ...]:
+    weights = extras.slo_weights(result)
+    return tuple(
+        SloRow(
+            name=slo.name,
+            request=slo.request,
+            metric=slo.metric,
+            phase=slo.phase,
+            objective=slo.objective,
+            measured=format_measure(slo.value, slo.unit),
+            verdict=slo.verdict,
+            detail=slo.detail,
+            weight=weights.get(slo.name, ""),
+            context=extras.slo_context(slo),
+        )
+        for slo in result.slos
+    )
+
+
+def spec_yaml(result: Result) -> str:
+    """The experiment as the run recorded it (every resolved value result.json holds).
+
+    exclude_unset: fields a later peakday added with defaults are not shown as if this run had
+    used them; the result never held them.
+    """
+    data = result.experiment.model_dump(mode="json", exclude_unset=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def build_view(result: Result) -> ReportView:
+    steps = step_views(result)
+    notes = []
+    if result.run.status == "interrupted":
+        notes.append("The run was interrupted; what was measured until then is shown.")
+    if result.run.status == "error":
+        notes.append("The run stopped on an error; what was measured until then is shown.")
+    if result.run.status == "stopped":
+        notes.append("The run ended early on purpose; what was measured until then is shown.")
+    notes.extend(extras.stop_notes(result))
+    return ReportView(
+        name=result.experiment.name,
+        description=result.experiment.description,
+        verdict=result.verdict,
+        outcome=extras.outcome(result),
+        score=extras.score_view(result),
+        status=result.run.status,
+        error=result.run.error,
+        run_id=result.run.id,
+        platform=result.run.platform,
+        started_at=result.run.started_at,
+        ended_at=result.run.ended_at,
+        duration_s=load_duration_s(result),
+        warmup_s=result.experiment.load.warmup,
+        phases=result.phases,
+        faults=fault_views(result),
+        steps=steps,
+        slos=slo_rows(result),
+        total_requests=sum(s.requests for s in steps),
+        total_failures=sum(s.failures for s in steps),
+        environment=tuple(sorted(result.environment.items())),
+        spec_yaml=spec_yaml(result),
+        matrix=extras.matrix(result),
+        recovery=extras.recovery_rows(result),
+        budgets=extras.budget_rows(result),
+        load_health=extras.load_health(result),
+        notes=tuple(notes),
+    )
+
+
+def is_latency(metric: str) -> bool:
+    return metric in LATENCY_METRICS

@@ -1,0 +1,87 @@
+"""The one module that writes reports to disk: report.html, summary.md/.svg and junit.xml.
+
+Each file is written to a temporary name and renamed, so a reader (a CI step, a browser) never
+sees half a report, and a re-render replaces the old one whole.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from peakday.platforms.resources import RESOURCES_FILE
+from peakday.reporting.html import render_html
+from peakday.reporting.junit import render_junit
+from peakday.reporting.markdown import render_markdown, render_summary_svg
+from peakday.reporting.resources import ResourceSeries, resource_series
+from peakday.results.eventlog import read_jsonl
+from peakday.results.model import Result
+from peakday.results.store import load_result
+
+log = logging.getLogger(__name__)
+
+REPORT_FILES = ("report.html", "summary.md", "summary.svg", "junit.xml")
+
+
+def render_reports(result: Result, resources: Sequence[ResourceSeries] = ()) -> dict[str, str]:
+    """File name -> content of every report (pure)."""
+    return {
+        "report.html": render_html(result, resources),
+        "summary.md": render_markdown(result),
+        "summary.svg": render_summary_svg(result),
+        "junit.xml": render_junit(result),
+    }
+
+
+def read_resources(result: Result, run_dir: Path) -> tuple[ResourceSeries, ...]:
+    """The services' CPU/memory samples the platform wrote beside the result, if any."""
+    end_s = result.run.load_ended_s or result.experiment.load.duration
+    records = read_jsonl(run_dir / RESOURCES_FILE)
+    return resource_series(records, result.run.load_started_wall, end_s)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_reports(result: Result, run_dir: Path) -> list[Path]:
+    """Render every report for `result` into `run_dir`; returns the paths written."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in render_reports(result, read_resources(result, run_dir)).items():
+        path = run_dir / name
+        write_text_atomic(path, text)
+        written.append(path)
+    log.debug("wrote %s", ", ".join(str(p) for p in written))
+    return written
+
+
+def write_reports_if_result(run_dir: Path) -> list[Path]:
+    """After a run that raised: render what its result.json holds, if it wrote one; never raises.
+
+    The error the run raised is what the user needs to see, so a failure here is only logged.
+    """
+    try:
+        return write_reports(load_result(run_dir), run_dir)
+    except Exception as error:  # reporting must not mask the run's own error
+        log.debug("no reports for %s: %s", run_dir, error)
+        return []
+
+
+def write_reports_or_warn(result: Result, run_dir: Path, warn: Callable[[str], None]) -> None:
+    """End of `peakday run`: a report that cannot be rendered must not hide the run's verdict."""
+    try:
+        write_reports(result, run_dir)
+    except Exception as error:
+        log.debug("rendering reports failed", exc_info=True)
+        warn(
+            f"warning: could not write the reports in {str(run_dir)!r}: {error!r}. "
+            f"Hint: result.json is saved; retry with 'peakday report {run_dir}'."
+        )

@@ -1,0 +1,156 @@
+"""Saved results to render: a real smoke run, and variants of it (failing, scored, hostile)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from peakday.results.loadhealth import GeneratorSecond, LoadHealth
+from peakday.results.model import Result
+from peakday.results.scorecard import (
+    FaultImpact,
+    MatrixCell,
+    ResiliencyMatrix,
+    ScoreCard,
+    StepFigures,
+    StopRecord,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+HOSTILE = "<script>alert('x')</script> | **bold** [link](http://evil.example) & co"
+
+
+def load_smoke() -> Result:
+    """A real 30 s smoke run (schema 1: written before scores existed)."""
+    return Result.model_validate_json((FIXTURES / "smoke-schema1.json").read_text())
+
+
+def failing(result: Result) -> Result:
+    """The smoke run with its baseline login latency SLO failed."""
+    slos = list(result.slos)
+    slos[0] = slos[0].model_copy(update={"value": 351.5, "verdict": "fail"})
+    return result.model_copy(update={"slos": tuple(slos), "verdict": "fail", "outcome": "fail"})
+
+
+def _figures(p95_ms: float, success: float = 1.0) -> StepFigures:
+    return StepFigures(
+        requests=100, rps=10.0, success_rate=success, p50_ms=p95_ms / 2, p95_ms=p95_ms,
+        p99_ms=p95_ms * 1.2,
+    )  # fmt: skip
+
+
+def scored(result: Result) -> Result:
+    """The smoke run with the scoring parts filled in (score, matrix, impacts, a stop)."""
+    steps = ("checkout", "label", "login", "pos_checkout")
+    cells = tuple(
+        MatrixCell(
+            fault="login-latency",
+            step=step,
+            status="degraded" if step == "login" else "pass",
+            summary=(
+                "degraded: p95 352 ms (x7.3), 100.0% ok, 3.4 req/s"
+                if step == "login"
+                else "pass: p95 45 ms (x1.0), 100.0% ok, 10.0 req/s"
+            ),
+            detail="p95 rose past 1.5x its baseline" if step == "login" else "within its baseline",
+            during=_figures(351.5 if step == "login" else 45.0),
+            baseline=_figures(47.9 if step == "login" else 44.0),
+            p95_ratio=7.3 if step == "login" else 1.0,
+            p99_ratio=None,
+            rps_ratio=1.0,
+            success_drop_pp=0.0,
+            time_to_detect_s=1.0 if step == "login" else None,
+            time_to_recover_s=2.0 if step == "login" else None,
+            recovery="recovered" if step == "login" else "not-needed",
+        )
+        for step in steps
+    )
+    slos = tuple(
+        s.model_copy(update={"weight": 3.0, "key": True}) if s.name == "checkout-latency" else s
+        for s in result.slos
+    )
+    return result.model_copy(
+        update={
+            "slos": slos,
+            "score": ScoreCard(
+                total=92.5,
+                baseline=100.0,
+                fault=85.0,
+                recovery=100.0,
+                whole_run=90.0,
+                lowest=92.5,
+                highest=92.5,
+                pass_score=90.0,
+                warn_score=75.0,
+                reason="Score 92.5 is at least the pass score 90.",
+            ),
+            "matrix": ResiliencyMatrix(faults=("login-latency",), steps=steps, cells=cells),
+            "fault_impacts": (
+                FaultImpact(
+                    fault="login-latency",
+                    start_s=12.06,
+                    end_s=20.01,
+                    blast_radius=("login",),
+                    time_to_detect_s=1.0,
+                    time_to_recover_s=2.0,
+                    recovery="recovered",
+                ),
+            ),
+            "load_health": LoadHealth(
+                generator=tuple(
+                    GeneratorSecond(
+                        t_s=t + 1.0,
+                        process="locust",
+                        cpu_percent=8.0 + t % 4,
+                        lag_ms=1.0 + (t % 3),
+                        users=16,
+                    )
+                    for t in range(30)
+                ),
+            ),
+            "stops": (
+                StopRecord(
+                    name="checkout-collapse",
+                    condition="checkout success_rate < 90% for 10s",
+                    action="end_faults",
+                    fired_at_s=25.0,
+                    breach_from_s=14.0,
+                    breach_to_s=25.0,
+                ),
+            ),
+        }
+    )
+
+
+def hostile(result: Result) -> Result:
+    """User text full of HTML and Markdown: must come out as text everywhere."""
+    experiment = result.experiment.model_copy(update={"description": HOSTILE})
+    faults = tuple(f.model_copy(update={"label": "<b>fault</b>"}) for f in result.faults)
+    slos = list(result.slos)
+    slos[0] = slos[0].model_copy(update={"name": HOSTILE})
+    return result.model_copy(
+        update={
+            "experiment": experiment,
+            "faults": faults,
+            "slos": tuple(slos),
+            "environment": {**result.environment, "host": "<img src=x onerror=alert(1)>"},
+        }
+    )
+
+
+def resource_records(result: Result) -> list[dict[str, object]]:
+    """What the platform's sampler writes: each service every second; auth down for 2 s."""
+    t0 = result.run.load_started_wall or 0.0
+    records: list[dict[str, object]] = []
+    for second in range(-2, 32):
+        for index, service in enumerate(("auth", "checkout", "labels")):
+            down = service == "auth" and 14 <= second < 16
+            records.append(
+                {
+                    "wall": t0 + second + 0.25,
+                    "service": service,
+                    "up": not down,
+                    "cpu_percent": None if down else 10.0 + 5 * index + (second % 5),
+                    "memory_mb": None if down else 60.0 + 10 * index + second / 10,
+                }
+            )
+    return records
