@@ -20,8 +20,9 @@ from typing import ClassVar
 
 import pytest
 
-from peakday.load.histograms import MetricsLog, merge_histograms, parse_metrics_jsonl, summarize
+from peakday.load.histograms import merge_histograms, summarize
 from peakday.load.loadplan import LoadPlan
+from peakday.load.metricsfile import MetricsLog, parse_metrics_jsonl
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -1,36 +1,22 @@
-"""Load generation: the plan and shape (pure), HDR metrics (pure), and a Locust plugin.
+"""Load generation: plans and shapes (pure), HDR records and health (pure), and Locust-side code.
 
-Only `locust_plugin.py` imports Locust (and so gevent's monkey-patching); it runs inside the Locust
-subprocess and is never imported from here.
+Pure modules: shapes, loadplan, histograms, failures, records, metricsfile, timeline, health.
+Only `locust_plugin`, `locust_metrics` and `locust_arrivals` import Locust (and so gevent's
+monkey-patching); they run inside Locust subprocesses and are never imported from here.
 """
 
 from __future__ import annotations
 
-from peakday.load.histograms import (
-    FAILURE_KINDS,
-    FailureKind,
-    GeneratorSample,
-    LatencySummary,
-    MetricsLog,
-    StepSecond,
-    classify_failure,
-    merge_by_key,
-    merge_histograms,
-    merge_step_seconds,
-    parse_metrics_jsonl,
-    summarize,
-)
-from peakday.load.loadplan import (
-    PLAN_ENV_VAR,
-    LoadPlan,
-    LoadStage,
-    plan_from_load,
-    target_at,
-)
+from peakday.load.failures import FAILURE_KINDS, FailureKind, classify_failure
+from peakday.load.histograms import LatencySummary, merge_histograms, summarize
+from peakday.load.loadplan import PLAN_ENV_VAR, LoadPlan, LoadStage, plan_from_load, target_at
+from peakday.load.metricsfile import GeneratorSample, MetricsLog, parse_metrics_jsonl
+from peakday.load.records import ArrivalSecond, StepSecond, merge_by_key, merge_step_seconds
 
 __all__ = [
     "FAILURE_KINDS",
     "PLAN_ENV_VAR",
+    "ArrivalSecond",
     "FailureKind",
     "GeneratorSample",
     "LatencySummary",

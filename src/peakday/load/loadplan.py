@@ -11,18 +11,34 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, Final, Literal, NamedTuple
 
+from peakday.load.shapes import (
+    RETAIL_DAY_CURVE,
+    Point,
+    constant_points,
+    level_at,
+    peak_day_points,
+    spike_points,
+    stages_points,
+)
 from peakday.topology import JOURNEY_CLASSES
 
 if TYPE_CHECKING:  # pydantic stays out of the Locust process, which imports this module
-    from peakday.spec.models import Load
+    from peakday.spec.load_spec import Load
 
 PLAN_ENV_VAR: Final = "PEAKDAY_LOAD_PLAN"
 """Environment variable the plugin reads, inside Locust, for the path of the plan JSON."""
 
 REQUEST_TIMEOUT_ENV_VAR: Final = "PEAKDAY_REQUEST_TIMEOUT_S"
 """Read by locustfiles/storefront.py; the plugin sets it from the plan before users start."""
+
+CONNECTIONS_ENV_VAR: Final = "PEAKDAY_CONNECTIONS"
+"""Read by locustfiles/storefront.py: keep-alive, per-journey or per-request."""
+
+LoadModel = Literal["closed", "open"]
+ConnectionMode = Literal["keep-alive", "per-journey", "per-request"]
+CONNECTION_MODES: Final = ("keep-alive", "per-journey", "per-request")
 
 
 class LoadStage(NamedTuple):
@@ -67,10 +83,22 @@ class LoadPlan:
     weights: Mapping[str, float] = field(default_factory=dict)
     request_timeout_s: float = 10.0
     flush_interval_s: float = 1.0
+    # The open model starts journeys at the rate `level_points` gives (journeys/s) on a pool of
+    # `max_concurrency` users; the closed model follows `level_points` as a user count when given.
+    model: LoadModel = "closed"
+    level_points: tuple[Point, ...] = ()
+    max_concurrency: int = 0
+    connections: ConnectionMode = "keep-alive"
+    late_start_tolerance_ms: float = 20.0
+    workers: int = 0  # 0: one Locust process; N: a master and N workers share the load
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "stages", tuple(LoadStage(*stage) for stage in self.stages))
         object.__setattr__(self, "weights", MappingProxyType(dict(self.weights)))
+        object.__setattr__(
+            self, "level_points", tuple((float(t), float(v)) for t, v in self.level_points)
+        )
+        self._check_open_model()
         if not isinstance(self.metrics_file, str) or not self.metrics_file:
             raise ValueError(f"metrics_file must be a non-empty path, got {self.metrics_file!r}.")
         for name in ("duration_s", "spawn_rate", "request_timeout_s", "flush_interval_s"):
@@ -93,6 +121,35 @@ class LoadPlan:
                 f"at least one user class needs a weight above 0, got {dict(self.weights)!r}."
             )
 
+    def _check_open_model(self) -> None:
+        if self.model not in ("closed", "open"):
+            raise ValueError(f"model must be 'closed' or 'open', got {self.model!r}.")
+        if self.connections not in CONNECTION_MODES:
+            raise ValueError(
+                f"connections must be one of {CONNECTION_MODES!r}, got {self.connections!r}."
+            )
+        for name in ("max_concurrency", "workers"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a whole number of 0 or more, got {value!r}.")
+        if not _finite(self.late_start_tolerance_ms) or self.late_start_tolerance_ms < 0:
+            raise ValueError(
+                f"late_start_tolerance_ms must be 0 or more, got {self.late_start_tolerance_ms!r}."
+            )
+        previous_t = 0.0
+        for t_s, level in self.level_points:
+            if not (_finite(t_s) and _finite(level)) or t_s < previous_t or level < 0:
+                raise ValueError(
+                    f"level_points must be (time, level) pairs in time order with levels of 0 "
+                    f"or more, got {self.level_points!r}."
+                )
+            previous_t = t_s
+        if self.model == "open" and (not self.level_points or self.max_concurrency < 1):
+            raise ValueError(
+                "the open model needs level_points (journeys per second) and a max_concurrency "
+                f"of 1 or more, got {self.level_points!r} and {self.max_concurrency!r}."
+            )
+
     def to_json(self) -> str:
         return json.dumps(
             {
@@ -104,6 +161,12 @@ class LoadPlan:
                 "weights": dict(self.weights),
                 "request_timeout_s": self.request_timeout_s,
                 "flush_interval_s": self.flush_interval_s,
+                "model": self.model,
+                "level_points": [list(point) for point in self.level_points],
+                "max_concurrency": self.max_concurrency,
+                "connections": self.connections,
+                "late_start_tolerance_ms": self.late_start_tolerance_ms,
+                "workers": self.workers,
             },
             indent=2,
             allow_nan=False,
@@ -137,8 +200,18 @@ class LoadPlan:
         weights = data.pop("weights", {})
         if not isinstance(weights, dict):
             raise ValueError(f"weights must be an object of class name to number, got {weights!r}.")
+        points = data.pop("level_points", [])
+        if not isinstance(points, list) or not all(
+            isinstance(point, list) and len(point) == 2 for point in points
+        ):
+            raise ValueError(f"level_points must be a list of [time, level] pairs, got {points!r}.")
         try:
-            return cls(stages=tuple(stages), weights=weights, **data)
+            return cls(
+                stages=tuple(stages),
+                weights=weights,
+                level_points=tuple((point[0], point[1]) for point in points),
+                **data,
+            )
         except TypeError as error:  # a required key is missing
             raise ValueError(f"the load plan is incomplete: {error}") from error
 
@@ -153,16 +226,24 @@ _PLAN_KEYS: Final = frozenset(
         "weights",
         "request_timeout_s",
         "flush_interval_s",
+        "model",
+        "level_points",
+        "max_concurrency",
+        "connections",
+        "late_start_tolerance_ms",
+        "workers",
     }
 )
 
 
 def plan_from_load(load: Load, metrics_file: str) -> LoadPlan:
     """The plan for an experiment's `load:` section; journeys become Locust user class weights."""
+    open_model = load.arrival_rate is not None
+    base = float(load.arrival_rate) if load.arrival_rate is not None else float(load.users or 0)
     return LoadPlan(
         metrics_file=metrics_file,
         duration_s=float(load.duration),
-        users=int(load.users),
+        users=int(load.users or 0),
         spawn_rate=float(load.spawn_rate),
         stages=tuple(
             LoadStage(float(stage.until), int(stage.users), float(stage.spawn_rate))
@@ -170,13 +251,41 @@ def plan_from_load(load: Load, metrics_file: str) -> LoadPlan:
         ),
         weights={JOURNEY_CLASSES[journey]: float(w) for journey, w in load.journeys.items()},
         request_timeout_s=float(load.request_timeout),
+        model="open" if open_model else "closed",
+        level_points=shape_points(load, base) if open_model or load.shape else (),
+        max_concurrency=int(load.max_concurrency or 0),
+        connections=load.connections,
+        late_start_tolerance_ms=float(load.late_start_tolerance) * 1000.0,
+        workers=int(load.workers + load.external_workers),
     )
 
 
+def shape_points(load: Load, base: float) -> tuple[Point, ...]:
+    """The load's level over time (users or journeys/s) as piecewise-linear points."""
+    duration_s = float(load.duration)
+    shape = load.shape
+    if shape is None:
+        return constant_points(base, duration_s)
+    if shape.kind == "stages":
+        stages = [(float(stage.until), float(stage.target)) for stage in shape.stages]
+        return stages_points(base, stages, duration_s, ramp=shape.ramp)
+    if shape.kind == "spike":
+        return spike_points(base, shape.at, shape.duration, shape.multiple, shape.ramp, duration_s)
+    curve = shape.curve or RETAIL_DAY_CURVE
+    return peak_day_points(base * shape.peak_multiple, shape.peak_at, duration_s, curve)
+
+
 def target_at(plan: LoadPlan, elapsed_s: float) -> tuple[int, float] | None:
-    """(users, spawn_rate) for `elapsed_s` seconds after load start; None once the run is over."""
+    """(users, spawn_rate) for `elapsed_s` seconds after load start; None once the run is over.
+
+    The open model holds its whole pool of users, spawned within about a tenth of a second, and
+    paces journeys itself; the closed model follows its level points, else its stages."""
     if elapsed_s >= plan.duration_s:
         return None
+    if plan.model == "open":
+        return (plan.max_concurrency, max(plan.spawn_rate, 10.0 * plan.max_concurrency))
+    if plan.level_points:
+        return (round(level_at(plan.level_points, elapsed_s)), plan.spawn_rate)
     for stage in plan.stages:
         if elapsed_s < stage.until_s:
             return (stage.users, stage.spawn_rate)

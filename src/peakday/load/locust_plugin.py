@@ -1,51 +1,46 @@
 """Locust plugin: shapes the run from a peakday LoadPlan and writes HDR metrics per step per second.
 
 Load it as an extra locustfile, `locust -f storefront.py,<this file> --headless ...`, with
-PEAKDAY_LOAD_PLAN naming the plan JSON. Without that variable it does nothing. It runs only inside
-the Locust process: importing it imports Locust and so gevent's monkey-patching.
+PEAKDAY_LOAD_PLAN naming the plan JSON. Without that variable it does nothing, except on a worker,
+which waits for the master to send the plan. It runs only inside Locust processes: importing it
+imports Locust and so gevent's monkey-patching.
+
+Roles: a single process measures and writes the metrics file itself. Distributed, the master
+shapes the load and writes the file; each worker measures its own requests and sends its records
+(encoded histograms, merged exactly later) to the master as Locust messages.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
-import math
 import os
 import signal
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import Any, cast
 
 import gevent
-import psutil
 from locust import LoadTestShape, User, events
 from locust.env import Environment
 from locust.event import EventHook
-from locust.runners import LocalRunner, Runner
+from locust.runners import LocalRunner, MasterRunner, Runner, WorkerRunner
 
-from peakday.load.histograms import (
-    GeneratorSample,
-    StepSecondRecorder,
-    classify_failure,
-    format_record,
-    generator_record,
-    latency_us_from_ms,
-    load_started_record,
-    load_stopped_record,
-)
 from peakday.load.loadplan import (
+    CONNECTIONS_ENV_VAR,
     PLAN_ENV_VAR,
     REQUEST_TIMEOUT_ENV_VAR,
     LoadPlan,
     plan_user_weights,
     target_at,
 )
+from peakday.load.locust_arrivals import ArrivalPacer
+from peakday.load.locust_metrics import Emit, MetricsWriter
+from peakday.load.metricsfile import format_record
 
 logger = logging.getLogger("peakday.load")
 
-# A second's bucket is written once it ended this long ago; later stragglers get their own record.
-SETTLE_GRACE_S = 1.5
+START_MESSAGE = "peakday_start"  # master -> workers: the plan JSON and the load's start wall
+RECORDS_MESSAGE = "peakday_records"  # worker -> master: metrics records
 
 
 class PlanShape(LoadTestShape):
@@ -66,111 +61,23 @@ class PlanShape(LoadTestShape):
         return target_at(self.plan, elapsed_s)
 
 
-class MetricsWriter:
-    """Records every request into per-second histograms and streams them to the metrics file."""
-
-    def __init__(self, plan: LoadPlan, runner: Runner, sink: TextIO) -> None:
-        self._plan = plan
-        self._runner = runner
-        self._sink = sink
-        self._recorder = StepSecondRecorder()
-        self._process = psutil.Process()
-        self._process.cpu_percent(None)  # the first reading only starts the measurement
-        self._load_start_wall: float | None = None
-        self._stopped = False
-        self._loop: gevent.Greenlet | None = None
-
-    def _write(self, record: dict[str, object]) -> None:
-        self._sink.write(format_record(record))  # line-buffered: each line reaches the file whole
-
-    def start_load(self, **_: Any) -> float:
-        """Note when the load started; a restarted test (web UI) keeps the first start."""
-        if self._load_start_wall is None:
-            self._load_start_wall = time.time()
-            self._write(load_started_record(self._load_start_wall))
-            self._loop = gevent.spawn(self._flush_loop)
-        return self._load_start_wall
-
-    def on_request(
-        self,
-        name: str,
-        response_time: float,
-        exception: BaseException | None = None,
-        response: object = None,
-        start_time: float | None = None,
-        **_: Any,
-    ) -> None:
-        # Hot path: arithmetic, a dict lookup and an HDR record; no I/O.
-        load_start_wall = self._load_start_wall or self.start_load()
-        if start_time is None:  # custom clients may not say; derive it from the duration
-            start_time = time.time() - response_time / 1000.0
-        t_s = math.floor(start_time - load_start_wall)
-        failure = None
-        if exception is not None:
-            failure = classify_failure(exception, getattr(response, "status_code", None))
-        self._recorder.record(t_s, name, latency_us_from_ms(response_time), failure)
-
-    def _write_settled(self, final: bool) -> None:
-        if self._load_start_wall is None:
-            return
-        if final:
-            records = self._recorder.drain_all()
-        else:
-            now_s = time.time() - self._load_start_wall
-            records = self._recorder.drain_settled(now_s, SETTLE_GRACE_S)
-        for record in records:
-            self._write(record.to_json_dict())
-
-    def _flush_loop(self) -> None:
-        tick_s = min(1.0, self._plan.flush_interval_s)
-        flush_every = max(1, round(self._plan.flush_interval_s / tick_s))
-        health_every = max(1, round(1.0 / tick_s))
-        due = time.monotonic()
-        max_lag_s = 0.0
-        for tick in itertools.count(1):
-            due += tick_s
-            gevent.sleep(max(0.0, due - time.monotonic()))
-            lag_s = max(0.0, time.monotonic() - due)
-            max_lag_s = max(max_lag_s, lag_s)
-            if lag_s > tick_s:
-                due = time.monotonic()  # fell behind: carry on from now rather than burst
-            if tick % flush_every == 0:
-                self._write_settled(final=False)
-            if tick % health_every == 0:
-                sample = GeneratorSample(
-                    wall=time.time(),
-                    cpu_percent=self._process.cpu_percent(None),
-                    lag_ms=round(max_lag_s * 1000.0, 3),
-                    users=self._runner.user_count,
-                )
-                self._write(generator_record(sample))
-                max_lag_s = 0.0
-
-    def stop_load(self, **_: Any) -> None:
-        if self._loop is not None:
-            self._loop.kill(block=True)
-            self._loop = None
-        self._write_settled(final=True)
-        if self._load_start_wall is not None and not self._stopped:
-            self._stopped = True
-            self._write(load_stopped_record(time.time()))
-
-    def close(self, **_: Any) -> None:
-        self.stop_load()
-        self._sink.close()
-
-
-def _apply_weights(environment: Environment, plan: LoadPlan) -> None:
-    # Look classes up among all the locustfiles define: Environment has already dropped classes
-    # whose own weight is 0, and the plan may turn one of those on.
-    available = cast(
+def _available_classes(environment: Environment) -> dict[str, type[User]]:
+    # Environment has already dropped classes whose own weight is 0; the plan may turn one on.
+    return cast(
         "dict[str, type[User]]",
         environment.available_user_classes
         or {user_class.__name__: user_class for user_class in environment.user_classes},
     )
+
+
+def _apply_weights(environment: Environment, plan: LoadPlan) -> dict[str, float]:
+    """Set the plan's class weights; returns the weight of every class that runs."""
+    available = _available_classes(environment)
     weights = plan_user_weights(plan, available)
     if weights is None:
-        return
+        return {
+            user_class.__name__: float(user_class.weight) for user_class in environment.user_classes
+        }
     for name, weight in weights.items():
         available[name].weight = weight
     for name in sorted(set(available) - set(weights)):
@@ -178,6 +85,7 @@ def _apply_weights(environment: Environment, plan: LoadPlan) -> None:
     # Runners read environment.user_classes when the test starts; editing the list in place
     # before then is what picking classes on the command line does.
     environment.user_classes[:] = [available[name] for name in weights]
+    return weights
 
 
 def _install_shape(environment: Environment, runner: Runner, plan: LoadPlan) -> None:
@@ -217,29 +125,124 @@ def _listen(hook: EventHook, handler: Callable[..., object]) -> None:
     hook.add_listener(handler)  # type: ignore[no-untyped-call]
 
 
-def on_locust_init(environment: Environment, runner: Runner, **_: Any) -> None:
-    """Wire the plan in; an exception here makes Locust exit with code 1 before starting."""
-    plan_path = os.environ.get(PLAN_ENV_VAR)
-    if not plan_path:
-        return
-    if not isinstance(runner, LocalRunner):
-        raise RuntimeError(
-            f"peakday's Locust plugin needs a single Locust process, got {type(runner).__name__}. "
-            "Hint: do not pass --master, --worker or --processes."
-        )
-    plan = _read_plan(plan_path)
+def _configure_journeys(environment: Environment, plan: LoadPlan) -> dict[str, float]:
+    """What the locustfile reads from the environment, and the class weights."""
     os.environ[REQUEST_TIMEOUT_ENV_VAR] = repr(plan.request_timeout_s)
-    _apply_weights(environment, plan)
-    _install_shape(environment, runner, plan)
+    os.environ[CONNECTIONS_ENV_VAR] = plan.connections
+    return _apply_weights(environment, plan)
 
+
+def _file_sink(plan: LoadPlan) -> tuple[Emit, Callable[..., None]]:
     metrics_path = Path(plan.metrics_file)
     metrics_path.parent.mkdir(parents=True, exist_ok=True)
     sink = metrics_path.open("w", encoding="utf-8", buffering=1)
-    writer = MetricsWriter(plan, runner, sink)
+
+    def emit(records: list[dict[str, object]]) -> None:
+        # Line-buffered: each line reaches the file whole.
+        for record in records:
+            sink.write(format_record(record))
+
+    def close(**_: Any) -> None:
+        sink.close()
+
+    return emit, close
+
+
+def _measure(
+    environment: Environment,
+    plan: LoadPlan,
+    writer: MetricsWriter,
+    weights: dict[str, float],
+    slot: int = 0,
+) -> None:
+    if plan.model == "open":
+        slots = max(1, plan.workers)
+        writer.pacer = ArrivalPacer(plan, weights, writer.arrivals, slot, slots)
+        writer.pacer.install(environment.user_classes)
     _listen(environment.events.test_start, writer.start_load)
     _listen(environment.events.request, writer.on_request)
     _listen(environment.events.test_stop, writer.stop_load)
-    _listen(environment.events.quitting, writer.close)
+
+
+def _run_single(environment: Environment, runner: Runner, plan: LoadPlan) -> None:
+    weights = _configure_journeys(environment, plan)
+    _install_shape(environment, runner, plan)
+    emit, close = _file_sink(plan)
+    writer = MetricsWriter(plan, runner, emit)
+    _measure(environment, plan, writer, weights)
+
+    def quitting(**_: Any) -> None:
+        writer.stop_load()
+        close()
+
+    _listen(environment.events.quitting, quitting)
+
+
+def _run_master(environment: Environment, runner: MasterRunner, plan: LoadPlan) -> None:
+    _configure_journeys(environment, plan)
+    _install_shape(environment, runner, plan)
+    emit, close = _file_sink(plan)
+    writer = MetricsWriter(plan, runner, emit, process="master")
+    plan_json = plan.to_json()
+
+    def test_start(**_: Any) -> None:
+        # Fired before the spawn messages go out, so every worker has the plan and the start
+        # time before its users start.
+        wall = writer.start_load()
+        runner.send_message(START_MESSAGE, {"plan": plan_json, "wall": wall})
+
+    def records_from_worker(msg: Any, **_: Any) -> None:
+        emit(list(msg.data["records"]))
+
+    def quitting(**_: Any) -> None:
+        writer.stop_load()
+        close()
+
+    runner.register_message(RECORDS_MESSAGE, records_from_worker)
+    _listen(environment.events.test_start, test_start)
+    _listen(environment.events.test_stop, writer.stop_load)
+    _listen(environment.events.quitting, quitting)
+
+
+def _run_worker(environment: Environment, runner: WorkerRunner) -> None:
+    """Wait for the master's plan, then measure and send records to the master."""
+    state: dict[str, Any] = {}
+
+    def send(records: list[dict[str, object]]) -> None:
+        runner.send_message(RECORDS_MESSAGE, {"records": records})
+
+    def start_received(msg: Any, **_: Any) -> None:
+        writer: MetricsWriter | None = state.get("writer")
+        if writer is None:
+            plan = LoadPlan.from_json(str(msg.data["plan"]))
+            weights = _configure_journeys(environment, plan)
+            writer = MetricsWriter(plan, runner, send, announce=False)
+            state["writer"] = writer
+            # The pacer's slot: this worker's index among the workers the plan shares out.
+            slots = max(1, plan.workers)
+            _measure(environment, plan, writer, weights, slot=runner.worker_index % slots)
+            writer.process = f"worker-{runner.worker_index}"
+            logger.info("peakday: worker got the plan: %s s, %s model", plan.duration_s, plan.model)
+        writer.align_start(float(msg.data["wall"]))
+
+    runner.register_message(START_MESSAGE, start_received)
+
+
+def on_locust_init(environment: Environment, runner: Runner, **_: Any) -> None:
+    """Wire the plan in; an exception here makes Locust exit with code 1 before starting."""
+    if isinstance(runner, WorkerRunner):
+        _run_worker(environment, runner)
+        return
+    plan_path = os.environ.get(PLAN_ENV_VAR)
+    if not plan_path:
+        return
+    plan = _read_plan(plan_path)
+    if isinstance(runner, MasterRunner):
+        _run_master(environment, runner, plan)
+    elif isinstance(runner, LocalRunner):
+        _run_single(environment, runner, plan)
+    else:
+        raise RuntimeError(f"peakday's Locust plugin cannot drive a {type(runner).__name__}.")
     _stop_gracefully_on_sigterm(runner)
     logger.info(
         "peakday: plan %s: %s s, metrics to %s", plan_path, plan.duration_s, plan.metrics_file

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from peakday.load.histograms import StepSecond, merge_by_key, summarize
+from peakday.load.histograms import decode_histogram, summarize
+from peakday.load.records import StepSecond, merge_by_key
 from peakday.results.model import TimelineRow
 
 
@@ -24,6 +25,11 @@ def step_seconds(records: Iterable[Mapping[str, Any]]) -> list[StepSecond]:
 
 def row_from_step_second(merged: StepSecond) -> TimelineRow:
     summary = summarize(merged.histogram())
+    uncorrected = (
+        summarize(decode_histogram(merged.uncorrected_histogram_b64))
+        if merged.uncorrected_histogram_b64
+        else None
+    )
     return TimelineRow(
         t_s=merged.t_s,
         name=merged.step,
@@ -38,6 +44,14 @@ def row_from_step_second(merged: StepSecond) -> TimelineRow:
         max_ms=summary.max_ms if summary else None,
         out_of_range=merged.out_of_range,
         histogram=merged.histogram_b64,
+        throughput_rps=float(merged.requests),  # one-second rows
+        uncorrected_p50_ms=uncorrected.p50_ms if uncorrected else None,
+        uncorrected_p90_ms=uncorrected.p90_ms if uncorrected else None,
+        uncorrected_p95_ms=uncorrected.p95_ms if uncorrected else None,
+        uncorrected_p99_ms=uncorrected.p99_ms if uncorrected else None,
+        uncorrected_p999_ms=uncorrected.p999_ms if uncorrected else None,
+        uncorrected_max_ms=uncorrected.max_ms if uncorrected else None,
+        uncorrected_histogram=merged.uncorrected_histogram_b64,
     )
 
 

@@ -10,27 +10,30 @@ import urllib3.exceptions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from peakday.load.failures import FAILURE_KINDS, classify_failure
 from peakday.load.histograms import (
-    FAILURE_KINDS,
     HIGHEST_TRACKABLE_US,
-    GeneratorSample,
-    StepSecond,
-    StepSecondRecorder,
-    classify_failure,
     decode_histogram,
     empty_histogram,
     encode_histogram,
-    format_record,
-    generator_record,
     latency_us_from_ms,
-    load_started_record,
-    load_stopped_record,
-    merge_by_key,
     merge_histograms,
-    merge_step_seconds,
-    parse_metrics_jsonl,
     percentile_ms,
     summarize,
+)
+from peakday.load.metricsfile import (
+    GeneratorSample,
+    format_record,
+    generator_record,
+    load_started_record,
+    load_stopped_record,
+    parse_metrics_jsonl,
+)
+from peakday.load.records import (
+    StepSecond,
+    StepSecondRecorder,
+    merge_by_key,
+    merge_step_seconds,
 )
 
 PERCENTILES = (50.0, 90.0, 95.0, 99.0, 99.9, 100.0)

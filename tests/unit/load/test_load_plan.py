@@ -15,7 +15,7 @@ from peakday.load.loadplan import (
     plan_user_weights,
     target_at,
 )
-from peakday.spec.models import Load
+from peakday.spec.load_spec import Load
 
 
 def make_plan(**overrides: object) -> LoadPlan:
@@ -209,13 +209,16 @@ def test_plan_from_load_maps_journeys_to_user_classes() -> None:
         stages=(LoadStage(30.0, 10, 2.0),),
         weights={"Shopper": 6.0, "Merchant": 2.0, "PosTerminal": 0.0},
         request_timeout_s=2.0,
+        connections="per-journey",  # the spec's default
     )
 
 
 def test_importing_the_pure_modules_keeps_gevent_and_locust_out() -> None:
     # The orchestrator imports these; gevent's monkey-patching must never reach it.
     code = (
-        "import sys, peakday.load, peakday.load.histograms, peakday.load.loadplan;"
+        "import sys, peakday.load, peakday.load.histograms, peakday.load.loadplan,"
+        " peakday.load.shapes, peakday.load.records, peakday.load.metricsfile,"
+        " peakday.load.health, peakday.load.timeline, peakday.load.runner;"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'locust', 'gevent'});"
         "assert not bad, bad"
     )
