@@ -45,11 +45,11 @@ tools:
 	"$(TOOLS)/toxiproxy-server" -version
 
 demo: venv tools
-	@$(BIN)/peakday run experiments/cyber-monday-login-outage.yaml --out results/cyber-monday-demo; \
+	@$(BIN)/peakday run experiments/cyber-monday-login-outage.yaml; \
 	status=$$?; \
-	if [ $$status -eq 0 ] || [ $$status -eq 1 ] || [ $$status -eq 4 ]; then \
-	  echo; echo "Results: results/cyber-monday-demo/ (result.json; re-print with 'peakday report results/cyber-monday-demo')"; \
-	else exit $$status; fi
+	case $$status in 0|1|4|5|6) \
+	  echo; echo "Results: the folder named on the 'Results:' line above (open its report.html)";; \
+	*) exit $$status;; esac
 
 test: venv tools
 	$(BIN)/pytest
