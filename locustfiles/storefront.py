@@ -13,14 +13,27 @@ Settings, read from the environment when each user starts:
     PEAKDAY_CHECKOUT_URL       default http://127.0.0.1:8102
     PEAKDAY_LABELS_URL         default http://127.0.0.1:8103
     PEAKDAY_REQUEST_TIMEOUT_S  default 10 (seconds, applied to every request)
+    PEAKDAY_CONFIRMATIONS_DIR  unset: record nothing; else each 201 (order/label id and its
+                               Idempotency-Key) goes to <dir>/<pid>.jsonl for reconciliation
+    PEAKDAY_CLIENT_RETRIES     default 0: retries of a failed checkout/label, same key
+    PEAKDAY_CONNECTIONS        default keep-alive: when a user opens new TCP connections
+        keep-alive   reuse connections for the user's whole life (Locust's default)
+        per-journey  close them after each journey (one task: a checkout, a label, a sale)
+        per-request  close them after every request
+Toxiproxy decides a toxic's `toxicity` per connection, so the mode decides what it applies to:
+each user (keep-alive), each journey, or each request. See docs/load.md.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import random
+import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import IO, Any, TypeVar
 
 from locust import HttpUser, task
 from locust.clients import ResponseContextManager
@@ -39,6 +52,23 @@ def _access_token(response: ResponseContextManager) -> str | None:
     return token if isinstance(token, str) and token else None
 
 
+User = TypeVar("User", bound="StorefrontUser")
+
+
+def journey(turn: Callable[[User], None]) -> Callable[[User], None]:
+    """A task that is one journey: with per-journey connections, close them when it ends."""
+
+    @functools.wraps(turn)
+    def one_journey(user: User) -> None:
+        try:
+            turn(user)
+        finally:
+            if user.connections == "per-journey":
+                user.client.close()
+
+    return one_journey
+
+
 def _expect(response: ResponseContextManager, status: int) -> bool:
     """True when the response has the expected status; otherwise mark the request failed.
 
@@ -50,6 +80,49 @@ def _expect(response: ResponseContextManager, status: int) -> bool:
     if response.status_code:
         response.failure(f"expected HTTP {status}, got HTTP {response.status_code}")
     return False
+
+
+def _client_retries() -> int:
+    return int(os.environ.get("PEAKDAY_CLIENT_RETRIES", "0") or 0)
+
+
+_confirmations: IO[str] | None = None
+
+
+def _record_confirmation(
+    response: ResponseContextManager, step: str, key: str, username: str
+) -> None:
+    """Append what the client was told to PEAKDAY_CONFIRMATIONS_DIR/<pid>.jsonl, if set.
+
+    peakday reconciles these with the stores after the run (lost and duplicated orders). One
+    file per process, one write per line, so Locust workers never interleave.
+    """
+    global _confirmations
+    folder = os.environ.get("PEAKDAY_CONFIRMATIONS_DIR")
+    if not folder:
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        return
+    record_id = body.get("order_id") or body.get("label_id") if isinstance(body, dict) else None
+    if not isinstance(record_id, str):
+        return
+    if _confirmations is None:
+        os.makedirs(folder, exist_ok=True)
+        _confirmations = open(  # noqa: SIM115 - kept open for the life of the process
+            os.path.join(folder, f"{os.getpid()}.jsonl"), "a", buffering=1, encoding="utf-8"
+        )
+    line = {
+        "kind": "order" if record_id.startswith("ord_") else "label",
+        "id": record_id,
+        "key": key,
+        "user": username,
+        "step": step,
+        "replayed": response.headers.get("Idempotent-Replayed") == "true",
+        "wall": time.time(),
+    }
+    _confirmations.write(json.dumps(line) + "\n")
 
 
 class StorefrontUser(HttpUser):
@@ -69,6 +142,7 @@ class StorefrontUser(HttpUser):
         self.checkout_url = _setting("PEAKDAY_CHECKOUT_URL", "http://127.0.0.1:8102")
         self.labels_url = _setting("PEAKDAY_LABELS_URL", "http://127.0.0.1:8103")
         self.timeout_s = float(_setting("PEAKDAY_REQUEST_TIMEOUT_S", "10"))
+        self.connections = _setting("PEAKDAY_CONNECTIONS", "keep-alive")
         self.username = f"{self.account_prefix}-{random.randrange(self.pool_size):03d}"
         self.token: str | None = None
         self.failed_logins = 0
@@ -96,6 +170,7 @@ class StorefrontUser(HttpUser):
             if response.status_code == 200 and self.token is None:
                 response.failure("login answered 200 without an access_token")
         self.failed_logins = 0 if self.token else self.failed_logins + 1
+        self.request_done()
         return self.token is not None
 
     def logged_in(self) -> bool:
@@ -103,14 +178,38 @@ class StorefrontUser(HttpUser):
         return self.token is not None or self.login()
 
     def post_with_token(self, url: str, name: str, body: dict[str, Any]) -> bool:
-        """POST as the logged-in user, expecting 201; a 401 ends the session."""
-        headers = {"Authorization": f"Bearer {self.token}", "Idempotency-Key": str(uuid.uuid4())}
-        with self.client.post(
-            url, json=body, headers=headers, name=name, timeout=self.timeout_s, catch_response=True
-        ) as response:
-            if response.status_code == 401:
-                self.token = None  # expired or revoked: log in again next turn
-            return _expect(response, 201)
+        """POST as the logged-in user, expecting 201; a 401 ends the session.
+
+        A failure with no answer, 429 or 5xx is retried PEAKDAY_CLIENT_RETRIES times with the
+        same Idempotency-Key, as a careful client would (each attempt is its own request).
+        """
+        key = str(uuid.uuid4())
+        headers = {"Authorization": f"Bearer {self.token}", "Idempotency-Key": key}
+        for attempt in range(1 + _client_retries()):
+            if attempt:
+                time.sleep(random.uniform(0.05, 0.2) * 2**attempt)  # gevent-patched: yields
+            with self.client.post(
+                url,
+                json=body,
+                headers=headers,
+                name=name,
+                timeout=self.timeout_s,
+                catch_response=True,
+            ) as response:
+                if response.status_code == 401:
+                    self.token = None  # expired or revoked: log in again next turn
+                ok = _expect(response, 201)
+                if ok:
+                    _record_confirmation(response, name, key, self.username)
+            self.request_done()
+            if ok or not (response.status_code in (0, 429) or response.status_code >= 500):
+                return ok
+        return False
+
+    def request_done(self) -> None:
+        """With per-request connections, close the connection each request used."""
+        if self.connections == "per-request":
+            self.client.close()
 
 
 class Shopper(StorefrontUser):
@@ -121,6 +220,7 @@ class Shopper(StorefrontUser):
     pool_size = 100
 
     @task
+    @journey
     def checkout(self) -> None:
         if self.logged_in():
             self.post_with_token(
@@ -143,6 +243,7 @@ class Merchant(StorefrontUser):
         super().on_start()
 
     @task
+    @journey
     def create_label(self) -> None:
         if not self.logged_in():
             return
@@ -174,6 +275,7 @@ class PosTerminal(StorefrontUser):
         super().on_start()
 
     @task
+    @journey
     def ring_up_sale(self) -> None:
         if not self.logged_in():
             return

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import signal
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -17,16 +17,34 @@ from rich.console import Console
 from rich.markup import escape
 
 from peakday.errors import PeakdayError, SpecError
+from peakday.results.model import Result
 
 EXIT_CODES_HELP = """\b
 Exit codes:
-  0    every SLO passed
-  1    an SLO failed
+  0    pass: the score reached pass_score and no key SLO failed; also warn (a score
+       between warn_score and pass_score), printed as a warning
+  1    fail: a key SLO failed, or the score is below warn_score
   2    bad input or usage (the message names file, line and key)
   3    environment problem (a binary missing, a service that will not come up)
-  4    inconclusive (an SLO had no data to judge)
+  4    inconclusive: an SLO had no data to judge (no requests, a phase that never ran),
+       or the load generator was saturated (see load_health.reasons in result.json)
+  5    baseline-not-met: the steady state did not hold before the first fault, so no
+       fault was injected
+  6    aborted: a stop condition fired and rolled the faults back (or ended the run)
   130  interrupted (Ctrl-C or SIGTERM); results measured so far are still written
 """
+
+# Outcome (results.model.Outcome) -> exit code; see EXIT_CODES_HELP and docs/scoring.md.
+EXIT_CODES: dict[str, int] = {
+    "pass": 0,
+    "warn": 0,
+    "fail": 1,
+    "error": 3,
+    "inconclusive": 4,
+    "baseline-not-met": 5,
+    "aborted": 6,
+    "interrupted": 130,
+}
 
 MAIN_HELP = f"""Rehearse peak-day login-path failures: real load (Locust), real faults (Toxiproxy).
 
@@ -40,32 +58,19 @@ Examples:
 {EXIT_CODES_HELP}"""
 
 
-class PlainProgress:
-    """Periodic log lines; the live terminal view comes from the reporting layer later."""
-
-    def __init__(self, console: Console, quiet: bool) -> None:
-        self._console = console
-        self._quiet = quiet
-        self._last_tick = 0.0
-
-    def tick(self, elapsed_s: float, duration_s: float, active_faults: list[str]) -> None:
-        if self._quiet or time.monotonic() - self._last_tick < 5.0:
-            return
-        self._last_tick = time.monotonic()
-        faults = ", ".join(active_faults) or "none"
-        self._console.print(
-            f"[dim]{elapsed_s:5.0f}/{duration_s:.0f} s  active faults: {faults}[/dim]"
-        )
-
-    def message(self, text: str) -> None:
-        if not self._quiet:
-            self._console.print(f"[dim]peakday:[/dim] {text}")
+def exit_code_for(result: Result) -> int:
+    """The process exit code for a finished run (see EXIT_CODES_HELP)."""
+    if result.run.status == "interrupted":
+        return 130
+    return EXIT_CODES[result.outcome]
 
 
 def _fail(console: Console, error: PeakdayError) -> NoReturn:
     if isinstance(error, SpecError):
         for issue in error.issues:
-            console.print(f"[red]error:[/red] {escape(issue.format())}", highlight=False, soft_wrap=True)
+            console.print(
+                f"[red]error:[/red] {escape(issue.format())}", highlight=False, soft_wrap=True
+            )
     else:
         console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
     sys.exit(error.exit_code)
@@ -113,7 +118,9 @@ def validate(files: tuple[Path, ...]) -> None:
     for path, issues in problems.items():
         for issue in issues:
             count += 1
-            console.print(f"[red]error:[/red] {escape(issue.format())}", highlight=False, soft_wrap=True)
+            console.print(
+                f"[red]error:[/red] {escape(issue.format())}", highlight=False, soft_wrap=True
+            )
         if not issues:
             Console().print(f"{escape(str(path))}: ok", highlight=False)
     sys.exit(2 if count else 0)
@@ -123,17 +130,43 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.argument("experiment", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Results folder.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the final summary.")
-def run(experiment: Path, out_dir: Path | None, quiet: bool) -> None:
+@click.option("--no-color", is_flag=True, help="No colour, no live view: plain progress lines.")
+@click.option(
+    "--platform",
+    "platform_name",
+    type=click.Choice(["local", "docker", "external"]),
+    help="Where the storefront runs; overrides the experiment's 'platform'.",
+)
+@click.option(
+    "--allow-non-local",
+    is_flag=True,
+    help="Let an external experiment reach targets off this machine (the spec must also set "
+    "external.allow_non_local_targets: true).",
+)
+def run(
+    experiment: Path,
+    out_dir: Path | None,
+    quiet: bool,
+    no_color: bool,
+    platform_name: str | None,
+    allow_non_local: bool,
+) -> None:
     """Run an experiment: start the storefront, drive load, inject faults, score, report."""
     from peakday.orchestrator import RunConfig, new_run_id, run_experiment
     from peakday.platforms.factory import make_platform
+    from peakday.reporting.live import progress_for
     from peakday.reporting.terminal import format_summary
+    from peakday.reporting.writer import write_reports_if_result, write_reports_or_warn
     from peakday.spec.loader import load_experiment
 
-    console = Console(stderr=True)
-    out = Console()
+    console = Console(stderr=True, no_color=no_color)
+    out = Console(no_color=no_color)
+    run_dir: Path | None = None
     try:
         spec = load_experiment(experiment)
+        from peakday.platforms.external import choose_platform, locustfile_for
+
+        spec = choose_platform(spec, platform_name, allow_non_local)
         run_id = new_run_id()
         run_dir = out_dir or Path("results") / (
             f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{spec.name}"
@@ -141,31 +174,36 @@ def run(experiment: Path, out_dir: Path | None, quiet: bool) -> None:
         config = RunConfig(
             experiment=spec,
             run_dir=run_dir,
-            locustfile=_locustfile(experiment),
+            locustfile=locustfile_for(spec, experiment) or _locustfile(experiment),
             tools_dirs=_tools_dirs(experiment),
             run_id=run_id,
         )
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-        result = run_experiment(config, make_platform, PlainProgress(console, quiet))
+        # Live view on a terminal, plain lines otherwise (issue 6: reporting/live.py).
+        environ = dict(os.environ)
+        with progress_for(
+            console, spec, quiet=quiet, no_color=no_color, environ=environ
+        ) as progress:
+            result = run_experiment(config, make_platform, progress)
     except PeakdayError as error:
+        if run_dir is not None:  # a run that broke may still have written a partial result
+            write_reports_if_result(run_dir)
         _fail(console, error)
-    out.print(format_summary(result, str(run_dir)))
-    if result.run.status == "interrupted":
-        sys.exit(130)
-    sys.exit({"pass": 0, "fail": 1, "inconclusive": 4}[result.verdict])
+    write_reports_or_warn(result, config.run_dir, console.out)  # report.html, summary.md, junit
+    out.print(format_summary(result, str(config.run_dir)))
+    sys.exit(exit_code_for(result))
 
 
-@main.command(epilog=EXIT_CODES_HELP)
-@click.argument("run_dir", type=click.Path(path_type=Path))
-def report(run_dir: Path) -> None:
-    """Print the summary of a saved run (from result.json)."""
-    from peakday.reporting.terminal import format_summary
-    from peakday.results.store import load_result
+def _register_commands() -> None:
+    """Commands that live in peakday.commands; each module exposes click commands."""
+    # (register new command modules here, one line each)
+    main.add_command(importlib.import_module("peakday.commands.report").report)
+    main.add_command(importlib.import_module("peakday.commands.compare").compare)
+    main.add_command(importlib.import_module("peakday.commands.history").history)
+    main.add_command(importlib.import_module("peakday.commands.images").images)
+    main.add_command(importlib.import_module("peakday.commands.clean").clean)
+    main.add_command(importlib.import_module("peakday.commands.plan").plan)
+    main.add_command(importlib.import_module("peakday.commands.score").score)
 
-    try:
-        result = load_result(run_dir)
-    except PeakdayError as error:
-        _fail(Console(stderr=True), error)
-    Console().print(format_summary(result, str(run_dir)))
-    sys.exit({"pass": 0, "fail": 1, "inconclusive": 4}[result.verdict])
 
+_register_commands()

@@ -6,6 +6,7 @@
     ├── EnvironmentProblem       binary missing, port or service will not come up (exit 3)
     │   ├── ServiceStartError    a child process or container did not become healthy
     │   ├── ToxiproxyError       the Toxiproxy API refused or timed out
+    │   ├── AdminEndpointError   a storefront admin endpoint refused or timed out
     │   └── ImageMissing         a container image is not present locally (exit 3)
     └── ResultError              a saved result cannot be read (exit 2)
 
@@ -63,6 +64,10 @@ class ServiceStartError(EnvironmentProblem):
 
 class ToxiproxyError(EnvironmentProblem):
     pass
+
+
+class AdminEndpointError(EnvironmentProblem):
+    """A storefront service's admin endpoint refused a service-level fault or did not answer."""
 
 
 class ImageMissing(EnvironmentProblem):

@@ -11,7 +11,7 @@ import platform as host_platform
 import signal
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,27 +20,38 @@ from typing import Protocol
 
 from peakday import __version__
 from peakday.assemble import assemble_result
-from peakday.errors import EnvironmentProblem, PeakdayError
+from peakday.errors import EnvironmentProblem, PeakdayError, UsageError
 from peakday.faults.injector import FaultEvent, FaultInjector
 from peakday.faults.plan import plan_actions
+from peakday.faults.service_level import AdminEndpoints
+from peakday.integrity.io import CONFIRMATIONS_DIR, check_run
 from peakday.load.loadplan import LoadPlan, plan_from_load
-from peakday.load.runner import LocustProcess
-from peakday.platforms.base import Platform
-from peakday.platforms.processes import ProcessGroup
-from peakday.results.eventlog import EventLog, read_jsonl
-from peakday.results.model import Result, RunInfo
+from peakday.load.runner import LocustProcess, distribution_for
+from peakday.load.timeline import timeline_from_records
+from peakday.platforms.base import Endpoints, Platform
+from peakday.platforms.processes import ProcessGroup, default_registry_dir
+from peakday.platforms.resources import RESOURCES_FILE, ResourceSampler
+from peakday.results.eventlog import EventLog, JsonlTail, read_jsonl
+from peakday.results.live_timeline import LiveTimeline
+from peakday.results.model import Result, RunInfo, TimelineRow
+from peakday.results.reference import load_reference
+from peakday.scoring.guard import LiveGuard
 from peakday.spec.models import Experiment
 
 log = logging.getLogger(__name__)
 
-# How long past the planned end Locust may take to stop by itself before it is stopped.
-LOAD_END_GRACE_S = 15.0
+# How long past the planned end (plus the request timeout in-flight requests may take)
+# Locust may take to stop by itself before it is stopped.
+LOAD_END_GRACE_S = 5.0
 
 
 class Progress(Protocol):
     def tick(self, elapsed_s: float, duration_s: float, active_faults: list[str]) -> None: ...
 
     def message(self, text: str) -> None: ...
+
+    # Per-second rows as the Locust plugin settles them (a second may arrive in parts).
+    def rows(self, latest: Sequence[TimelineRow]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -70,12 +81,30 @@ def signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+def refuse_used_run_dir(run_dir: Path) -> None:
+    """A folder that holds a run already would get two runs' events mixed in one log."""
+    used = [
+        name
+        for name in ("events.jsonl", "metrics.jsonl", "result.json")
+        if (run_dir / name).exists()
+    ]
+    if used:
+        raise UsageError(
+            f"The results folder {str(run_dir)!r} already holds a run ({', '.join(used)}). "
+            "Hint: pass another --out, or leave --out off for a new timestamped folder."
+        )
+
+
 def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: Progress) -> Result:
     """Run one experiment; returns the result (also when interrupted), raises on env errors."""
     experiment = config.experiment
     run_dir = config.run_dir
+    refuse_used_run_dir(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     run_id = config.run_id or new_run_id()
+    # issue 5: the run that '<= +10%' objectives compare with, read before anything starts.
+    compare_to = experiment.scoring.compare_to
+    reference = load_reference(compare_to) if compare_to is not None else None
     events = EventLog(run_dir / "events.jsonl")
     started_at = datetime.now(UTC).isoformat()
     events.write(
@@ -84,11 +113,13 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
         run_id=run_id,
         experiment=experiment.model_dump(mode="json"),
     )
-    processes = ProcessGroup(run_dir / "pids.json")
+    processes = ProcessGroup(run_dir / "pids.json", registry_dir=default_registry_dir())
     platform = make_platform(config, processes)
     metrics_path = run_dir / "metrics.jsonl"
     injector: FaultInjector | None = None
+    sampler: ResourceSampler | None = None
     locust: LocustProcess | None = None
+    endpoints: Endpoints | None = None
     status = "completed"
     failure: BaseException | None = None
     environment: dict[str, str] = {
@@ -100,10 +131,14 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
     }
 
     def record_fault(event: FaultEvent) -> None:
-        events.write(event.kind, wall=event.wall, fault_index=event.fault_index, detail=event.detail)
+        events.write(
+            event.kind, wall=event.wall, fault_index=event.fault_index, detail=event.detail
+        )
 
     try:
         progress.message(f"starting the {platform.name} platform")
+        if platform.name != "external":  # issue 7: the storefront's resilience knobs
+            environment.update(storefront_environment(experiment))
         endpoints = platform.start()
         toxiproxy = platform.toxiproxy()
         environment["toxiproxy"] = toxiproxy.version()
@@ -114,8 +149,21 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
             services=dict(endpoints.services),
             proxies=dict(endpoints.proxies),
         )
-        injector = FaultInjector(toxiproxy, experiment.faults, record_fault)
-        plan: LoadPlan = plan_from_load(experiment.load, str(metrics_path))
+        # issue 3: service faults through the platform; CPU/memory per service each second.
+        # issue 7: service-level faults through each service's admin endpoint.
+        behaviours = AdminEndpoints(endpoints.admin) if endpoints.admin else None
+        injector = FaultInjector(
+            toxiproxy,
+            experiment.faults,
+            record_fault,
+            services=platform.services(),
+            behaviours=behaviours,
+        )
+        probe = platform.resource_probe()
+        if probe is not None:
+            sampler = ResourceSampler(probe, run_dir / RESOURCES_FILE)
+            sampler.start()
+        plan: LoadPlan = plan_from_load(experiment.load, str(metrics_path.resolve()))
         plan_path = run_dir / "load-plan.json"
         plan_path.write_text(plan.to_json())
         locust = LocustProcess(
@@ -124,25 +172,56 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
             config.locustfile,
             plan_path,
             metrics_path,
-            experiment.load.duration,
-            endpoints.locust_env(),
-            host=endpoints.services["checkout"],
+            experiment.load.request_timeout,
+            {**endpoints.locust_env(), **integrity_env(experiment, run_dir)},  # issue 7
+            host=endpoints.host_for_locust,
+            # issue 4: Locust master + workers when load.workers / external_workers ask for them
+            distribution=distribution_for(
+                experiment.load.workers,
+                experiment.load.external_workers,
+                experiment.load.master_bind,
+            ),
         )
         progress.message("starting Locust")
         locust.start()
         t0 = locust.wait_started()
         events.write("load_started", wall=t0)
         progress.message(f"load started; running for {experiment.load.duration:.0f} s")
+        metrics_tail = JsonlTail(metrics_path)  # live rps / error % for progress
+        # issue 5: steady-state check before the first fault; stop conditions every second.
+        guard = LiveGuard(
+            experiment,
+            LiveTimeline(metrics_path).rows,
+            events.write,
+            injector.rollback_all,
+            progress.message,
+            reference,
+        )
         for action in plan_actions(experiment.faults):
-            _wait_until(t0 + action.at_s, t0, experiment, locust, injector, progress)
+            _wait_until(
+                t0 + action.at_s, t0, experiment, locust, injector, progress, metrics_tail, guard
+            )
+            if not guard.allows(action.kind, action.fault_index, time.time() - t0):
+                continue
             if action.kind == "apply":
                 injector.apply(action.fault_index)
                 progress.message(f"fault on: {experiment.faults[action.fault_index].label}")
             else:
                 injector.remove(action.fault_index)
                 progress.message(f"fault off: {experiment.faults[action.fault_index].label}")
-        _wait_until(t0 + experiment.load.duration, t0, experiment, locust, injector, progress)
-        if not locust.wait_finished(LOAD_END_GRACE_S):
+        _wait_until(
+            t0 + experiment.load.duration,
+            t0,
+            experiment,
+            locust,
+            injector,
+            progress,
+            metrics_tail,
+            guard,
+        )
+        if guard.run_over:  # issue 5: ended early on purpose; the teardown stops Locust
+            status = "stopped"
+        elif not locust.wait_finished(LOAD_END_GRACE_S + experiment.load.request_timeout):
             log.warning("Locust did not stop by itself; stopping it")
     except KeyboardInterrupt:
         status = "interrupted"
@@ -152,7 +231,11 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
         failure = exc
     finally:
         with signals_held():
+            if sampler is not None:
+                sampler.stop()
             _teardown(injector, locust, platform, events)
+            if endpoints is not None:
+                _check_integrity(experiment, run_dir, endpoints, events)  # issue 7
     ended_at = datetime.now(UTC).isoformat()
     events.write("run_ended", wall=time.time(), status=status)
     events.close()
@@ -171,6 +254,7 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
         list(read_jsonl(run_dir / "events.jsonl")),
         list(read_jsonl(metrics_path)),
         environment,
+        reference,
     )
     (run_dir / "result.json").write_text(result.model_dump_json(indent=2))
     if failure is not None:
@@ -187,11 +271,13 @@ def _wait_until(
     locust: LocustProcess,
     injector: FaultInjector,
     progress: Progress,
+    metrics_tail: JsonlTail,
+    guard: LiveGuard,
 ) -> None:
     next_tick = time.time()
     while True:
         now = time.time()
-        if now >= wall_deadline:
+        if now >= wall_deadline or guard.run_over:
             return
         if not locust.alive():
             if now < t0 + experiment.load.duration - 1.0:
@@ -202,7 +288,11 @@ def _wait_until(
             return
         if now >= next_tick:
             labels = [experiment.faults[i].label for i in sorted(injector.active)]
+            latest = timeline_from_records(metrics_tail.read_new())
+            if latest:
+                progress.rows(latest)
             progress.tick(now - t0, experiment.load.duration, labels)
+            guard.tick(now - t0)  # issue 5: may roll back every fault, or end the run
             next_tick += 1.0
         time.sleep(min(0.02, max(0.0, wall_deadline - now)))
 
@@ -227,6 +317,36 @@ def _teardown(
         except Exception as exc:
             log.error("could not %s: %s", what, exc)
             events.write("teardown_error", wall=time.time(), step=what, error=str(exc))
+
+
+def storefront_environment(experiment: Experiment) -> dict[str, str]:
+    """The resilience profile's knobs for the result's environment section (issue 7)."""
+    from peakday.storefront.profiles import resilience_for
+
+    storefront = experiment.storefront
+    return resilience_for(storefront.profile, storefront.overrides()).knobs()
+
+
+def integrity_env(experiment: Experiment, run_dir: Path) -> dict[str, str]:
+    """Where the journeys record each 201 they see, and how often they retry (issue 7)."""
+    return {
+        "PEAKDAY_CONFIRMATIONS_DIR": str((run_dir / CONFIRMATIONS_DIR).resolve()),
+        "PEAKDAY_CLIENT_RETRIES": str(experiment.storefront.client_retries),
+    }
+
+
+def _check_integrity(
+    experiment: Experiment, run_dir: Path, endpoints: Endpoints, events: EventLog
+) -> None:
+    """Reconcile confirmations with the stores once every service has stopped; never raises."""
+    if not experiment.storefront.integrity or not endpoints.data_dirs:
+        return
+    try:
+        report = check_run(run_dir, endpoints.data_dirs)
+    except Exception as exc:
+        log.error("could not check order integrity: %s", exc)
+        return
+    events.write("integrity_checked", wall=time.time(), report=report.model_dump(mode="json"))
 
 
 def _record_leftovers(platform: Platform, events: EventLog) -> None:

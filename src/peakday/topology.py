@@ -5,6 +5,7 @@ Every platform (local processes, Docker containers, compose/) derives its wiring
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -66,13 +67,53 @@ def storefront_topology() -> Topology:
             Service("labels", 8103, calls_auth_via="auth_introspect"),
         ),
         proxies=(
-            ProxyRoute("auth_login", "auth", 18101, "clients (shoppers, merchants, POS) -> auth /login"),
             ProxyRoute(
-                "auth_introspect", "auth", 18102, "checkout and labels -> auth /introspect"
+                "auth_login", "auth", 18101, "clients (shoppers, merchants, POS) -> auth /login"
             ),
+            ProxyRoute("auth_introspect", "auth", 18102, "checkout and labels -> auth /introspect"),
         ),
         toxiproxy_api_port=8474,
     )
+
+
+# Where each storefront container keeps its SQLite store (the image's peakday user owns it).
+CONTAINER_DATA_ROOT = "/var/lib/peakday"
+CONTAINER_TOXIPROXY_NAME = "toxiproxy"
+
+
+def storefront_args(
+    service: Service,
+    *,
+    host: str,
+    port: int,
+    data_dir: str,
+    auth_url: str | None,
+    auth_timeout_s: float,
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """The arguments after `python -m peakday.storefront`, the same on every platform.
+
+    `extra` comes last (issue 7: the resilience profile's flags and --admin-port), so it wins.
+    """
+    args = [service.name, "--host", host, "--port", str(port), "--data-dir", data_dir]
+    if service.calls_auth_via is not None:
+        if auth_url is None:
+            raise ValueError(f"{service.name} calls auth and needs an auth URL")
+        args += ["--auth-url", auth_url, "--auth-timeout-s", str(auth_timeout_s)]
+    return [*args, *extra]
+
+
+def container_auth_url(topology: Topology, service: Service) -> str | None:
+    """How a storefront container reaches auth: the Toxiproxy container's proxy, by DNS name."""
+    if service.calls_auth_via is None:
+        return None
+    route = topology.proxy(service.calls_auth_via)
+    return f"http://{CONTAINER_TOXIPROXY_NAME}:{route.default_listen_port}"
+
+
+def container_upstream(topology: Topology, route: ProxyRoute) -> str:
+    """A proxy's upstream as the Toxiproxy container dials it: service DNS name and port."""
+    return f"{route.upstream}:{topology.service(route.upstream).default_port}"
 
 
 # Locust journeys and the request (step) names each one emits.
@@ -83,6 +124,34 @@ JOURNEY_STEPS: dict[str, tuple[str, ...]] = {
 }
 
 # Locust user class for each journey name used in experiment files.
-JOURNEY_CLASSES: dict[str, str] = {"shopper": "Shopper", "merchant": "Merchant", "pos": "PosTerminal"}
+JOURNEY_CLASSES: dict[str, str] = {
+    "shopper": "Shopper",
+    "merchant": "Merchant",
+    "pos": "PosTerminal",
+}
 
 ALL_STEPS: tuple[str, ...] = ("login", "checkout", "label", "pos_checkout")
+
+
+def split_host_port(address: str) -> tuple[str, int]:
+    """'127.0.0.1:8080' -> ('127.0.0.1', 8080); '[::1]:80' -> ('::1', 80). Raises ValueError."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65_536:
+        raise ValueError(f"Expected host:port, got {address!r}.")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host, int(port)
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for names and addresses that stay on this machine (localhost, 127.0.0.0/8, ::1)."""
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(
+        ".localhost"
+    ):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

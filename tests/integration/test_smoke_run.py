@@ -77,7 +77,9 @@ def test_fault_was_applied_and_removed_on_schedule(smoke_run) -> None:  # type: 
 def test_no_toxic_remains_and_no_child_process_survives(smoke_run) -> None:  # type: ignore[no-untyped-def]
     _, _, _, run_dir, survivors = smoke_run
     leftovers = [e for e in events(run_dir) if e["kind"] == "toxics_after_rollback"]
-    assert leftovers == [{"kind": "toxics_after_rollback", "wall": leftovers[0]["wall"], "toxics": {}}]
+    assert leftovers == [
+        {"kind": "toxics_after_rollback", "wall": leftovers[0]["wall"], "toxics": {}}
+    ]
     assert survivors == []
     pids = json.loads((run_dir / "pids.json").read_text())
     assert pids["children"] == []

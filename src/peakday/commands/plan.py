@@ -82,6 +82,9 @@ def describe_fault(fault: Fault, topology: Topology) -> str:
         f"{name} {value:g} {_ATTRIBUTE_UNITS.get(name, '')}".rstrip()
         for name, value in fault.attributes.items()
     )
+    if fault.is_behaviour_fault:
+        share = "" if fault.toxicity >= 1 else f", {fault.toxicity:.0%} of requests"
+        return f"{fault.behaviour} (played by the service): {attributes or 'defaults'}{share}"
     if fault.toxic == "timeout" and fault.attributes.get("timeout") == 0:
         attributes += " (connections hang until the client gives up)"
     if fault.toxic == "down":
@@ -91,7 +94,7 @@ def describe_fault(fault: Fault, topology: Topology) -> str:
 
 
 def where(fault: Fault, topology: Topology) -> str:
-    if fault.is_service_fault:
+    if fault.is_service_fault or fault.is_behaviour_fault:
         known = "" if fault.service in topology.service_names else " (unknown)"
         return f"service {fault.service}{known}"
     if fault.proxy is None or fault.proxy not in topology.proxy_names:
@@ -132,7 +135,7 @@ def named_things_issues(experiment: Experiment, topology: Topology) -> list[str]
     """What the experiment names that the topology lacks (validation catches most of it)."""
     problems = []
     for fault in experiment.faults:
-        if fault.is_service_fault:
+        if fault.is_service_fault or fault.is_behaviour_fault:
             if fault.service not in topology.service_names:
                 problems.append(f"fault {fault.label!r}: no service {fault.service!r}")
         elif fault.proxy is None or fault.proxy not in topology.proxy_names:

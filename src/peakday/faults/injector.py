@@ -1,7 +1,7 @@
 """Applies and removes scheduled faults, remembering what is active.
 
 Network faults go through a ToxiproxyApi, service faults (kill, stop, pause, restart) through
-the platform's ServiceController.
+the platform's ServiceController, service-level faults (`behaviour`) through ServiceBehaviours.
 """
 
 from __future__ import annotations
@@ -13,6 +13,11 @@ from dataclasses import dataclass
 
 from peakday.errors import UsageError
 from peakday.faults.plan import toxic_name
+from peakday.faults.service_level import (
+    ServiceBehaviours,
+    behaviour_fault_id,
+    behaviour_request,
+)
 from peakday.faults.services import ServiceController, apply_action, revert_action
 from peakday.faults.toxiproxy import ToxicSpec, ToxiproxyApi
 from peakday.spec.models import Fault
@@ -36,9 +41,11 @@ class FaultInjector:
         record: Callable[[FaultEvent], None],
         clock: Callable[[], float] = time.time,
         services: ServiceController | None = None,
+        behaviours: ServiceBehaviours | None = None,
     ) -> None:
         self._api = api
         self._services = services
+        self._behaviours = behaviours
         self._faults = faults
         self._record = record
         self._clock = clock
@@ -50,7 +57,12 @@ class FaultInjector:
 
     def apply(self, index: int) -> None:
         fault = self._faults[index]
-        if fault.is_service_fault:
+        if fault.is_behaviour_fault:
+            assert fault.service is not None
+            self._behaviour_controller(fault).switch_on(
+                fault.service, behaviour_fault_id(index, fault), behaviour_request(fault)
+            )
+        elif fault.is_service_fault:
             assert fault.service is not None and fault.action is not None
             apply_action(self._service_controller(fault), fault.action, fault.service)
         elif fault.toxic is None or fault.proxy is None:
@@ -75,7 +87,12 @@ class FaultInjector:
         if index not in self._active:
             return
         fault = self._faults[index]
-        if fault.is_service_fault:
+        if fault.is_behaviour_fault:
+            assert fault.service is not None
+            self._behaviour_controller(fault).switch_off(
+                fault.service, behaviour_fault_id(index, fault)
+            )
+        elif fault.is_service_fault:
             assert fault.service is not None and fault.action is not None
             revert_action(self._service_controller(fault), fault.action, fault.service)
         elif fault.proxy is None:
@@ -95,11 +112,20 @@ class FaultInjector:
             )
         return self._services
 
+    def _behaviour_controller(self, fault: Fault) -> ServiceBehaviours:
+        if self._behaviours is None:
+            raise UsageError(
+                f"The fault {fault.label!r} is played by service {fault.service!r}, but this "
+                "platform has no admin endpoints. Hint: use platform local or docker."
+            )
+        return self._behaviours
+
     def rollback_all(self) -> None:
         """Remove every active fault: services first, each on its own (one failing does not
         keep the others down); toxics after, falling back to a full Toxiproxy reset on error."""
         for index in sorted(self._active):
-            if self._faults[index].is_service_fault:
+            fault = self._faults[index]
+            if fault.is_service_fault or fault.is_behaviour_fault:
                 try:
                     self.remove(index)
                 except Exception as exc:

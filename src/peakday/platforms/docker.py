@@ -10,10 +10,11 @@ fixed proxy ports: the wiring compose/docker-compose.yml uses too.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +82,13 @@ class DockerLayout:
     proxy_host_ports: Mapping[str, int]
     service_host_ports: Mapping[str, int]
     data_dirs: Mapping[str, str]
+    # issue 7: service -> host port its admin endpoint is published on (127.0.0.1 only).
+    admin_host_ports: Mapping[str, int] = dataclasses.field(default_factory=dict)
+
+
+# issue 7: a service's admin endpoint inside its container: on the run's network only, and
+# published on the host's loopback like every other port.
+ADMIN_PORT_OFFSET = 1000
 
 
 def plan_layout(
@@ -92,6 +100,8 @@ def plan_layout(
     host_ports: list[int],
     auth_timeout_s: float,
     images: tuple[str, str] | None = None,
+    storefront_extra: Sequence[str] = (),
+    admin_host_ports: Mapping[str, int] | None = None,
 ) -> DockerLayout:
     """Container specs for a run (pure): Toxiproxy publishes its API and every proxy port."""
     storefront_image, toxiproxy_image = images or runtime_images()
@@ -120,6 +130,12 @@ def plan_layout(
     for service in topology.services:
         host_dir = (run_dir / "data" / service.name).resolve()
         inside = f"{CONTAINER_DATA_ROOT}/{service.name}"
+        published = {service.default_port: service_ports[service.name]}
+        admin_args: list[str] = []
+        if admin_host_ports is not None:
+            admin_port = service.default_port + ADMIN_PORT_OFFSET
+            admin_args = ["--admin-port", str(admin_port), "--admin-host", "0.0.0.0"]
+            published[admin_port] = admin_host_ports[service.name]
         data_dirs[service.name] = str(host_dir)
         command = (
             "python",
@@ -132,6 +148,7 @@ def plan_layout(
                 data_dir=inside,
                 auth_url=container_auth_url(topology, service),
                 auth_timeout_s=auth_timeout_s,
+                extra=[*storefront_extra, *admin_args],
             ),
         )
         services.append(
@@ -142,7 +159,7 @@ def plan_layout(
                 labels={**labels, SERVICE_LABEL: service.name},
                 command=command,
                 aliases=(service.name,),
-                ports={service.default_port: service_ports[service.name]},
+                ports=published,
                 binds={str(host_dir): inside},
             )
         )
@@ -154,6 +171,7 @@ def plan_layout(
         proxy_host_ports=proxy_ports,
         service_host_ports=service_ports,
         data_dirs=data_dirs,
+        admin_host_ports=dict(admin_host_ports or {}),
     )
 
 
@@ -181,7 +199,11 @@ class DockerPlatform:
         images: tuple[str, str] | None = None,
         toxiproxy_client: Callable[[str, int], ToxiproxyApi] = ToxiproxyPythonClient,
         health_timeout_s: float = HEALTH_TIMEOUT_S,
+        storefront_extra: Sequence[str] = (),
+        admin_endpoints: bool = True,
     ) -> None:
+        self._storefront_extra = tuple(storefront_extra)
+        self._admin_endpoints = admin_endpoints
         self._topology = topology
         self._run_dir = run_dir
         self._engine = engine
@@ -221,14 +243,18 @@ class DockerPlatform:
     def start(self) -> Endpoints:
         labels = run_labels(self._run_id, self._experiment, self._run_dir)
         needed = 1 + len(self._topology.proxies) + len(self._topology.services)
+        ports = free_loopback_ports(needed + len(self._topology.services))
+        admin_ports = dict(zip(self._topology.service_names, ports[needed:], strict=True))
         layout = plan_layout(
             self._topology,
             run_id=self._run_id,
             labels=labels,
             run_dir=self._run_dir,
-            host_ports=free_loopback_ports(needed),
+            host_ports=ports[:needed],
             auth_timeout_s=self._auth_timeout_s,
             images=self._images,
+            storefront_extra=self._storefront_extra,
+            admin_host_ports=admin_ports if self._admin_endpoints else None,
         )
         self._layout = layout
         for host_dir in layout.data_dirs.values():
@@ -260,6 +286,9 @@ class DockerPlatform:
             services=urls,
             proxies={name: f"127.0.0.1:{port}" for name, port in layout.proxy_host_ports.items()},
             data_dirs=dict(layout.data_dirs),
+            admin={
+                name: f"http://127.0.0.1:{port}" for name, port in layout.admin_host_ports.items()
+            },
         )
 
     def _run_container(self, spec: ContainerSpec) -> None:

@@ -7,13 +7,27 @@ from peakday.orchestrator import RunConfig
 from peakday.platforms.base import Platform
 from peakday.platforms.local import LocalPlatform
 from peakday.platforms.processes import ProcessGroup
+from peakday.spec.models import Experiment
+from peakday.storefront.profiles import profile_argv, resilience_for
 from peakday.topology import storefront_topology
+
+
+def storefront_argv(experiment: Experiment) -> list[str]:
+    """The resilience profile's flags for every storefront service (issue 7)."""
+    storefront = experiment.storefront
+    return profile_argv(resilience_for(storefront.profile, storefront.overrides()))
 
 
 def make_platform(config: RunConfig, processes: ProcessGroup) -> Platform:
     name = config.experiment.platform
     if name == "local":
-        return LocalPlatform(storefront_topology(), config.run_dir, config.tools_dirs, processes)
+        return LocalPlatform(
+            storefront_topology(),
+            config.run_dir,
+            config.tools_dirs,
+            processes,
+            storefront_extra=storefront_argv(config.experiment),  # issue 7
+        )
     if name == "docker":
         return make_docker_platform(config)
     if name == "external":
@@ -38,4 +52,5 @@ def make_docker_platform(config: RunConfig) -> Platform:
         DockerContainerEngine(images.client),
         run_id=config.run_id,
         experiment=config.experiment.name,
+        storefront_extra=storefront_argv(config.experiment),  # issue 7
     )

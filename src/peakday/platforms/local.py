@@ -38,12 +38,17 @@ class LocalPlatform:
         tools_dirs: Sequence[Path],
         processes: ProcessGroup,
         auth_timeout_s: float = 2.0,
+        storefront_extra: Sequence[str] = (),
+        admin_endpoints: bool = True,
     ) -> None:
         self._topology = topology
         self._run_dir = run_dir
         self._tools_dirs = tools_dirs
         self._processes = processes
         self._auth_timeout_s = auth_timeout_s
+        # issue 7: the resilience profile's flags, and admin endpoints on loopback ports.
+        self._storefront_extra = tuple(storefront_extra)
+        self._admin_endpoints = admin_endpoints
         self._toxiproxy: ToxiproxyApi | None = None
         self._by_name: dict[str, ManagedProcess] = {}
         self._argv: dict[str, list[str]] = {}
@@ -56,7 +61,11 @@ class LocalPlatform:
     def start(self) -> Endpoints:
         server = find_binary("toxiproxy-server", self._tools_dirs)
         services = self._topology.services
-        api_port, *service_ports = free_loopback_ports(1 + len(services))
+        api_port, *service_ports = free_loopback_ports(1 + 2 * len(services))
+        admin_ports = dict(
+            zip((s.name for s in services), service_ports[len(services) :], strict=True)
+        )
+        service_ports = service_ports[: len(services)]
         ports = {s.name: p for s, p in zip(services, service_ports, strict=True)}
         logs = self._run_dir / "logs"
 
@@ -98,6 +107,7 @@ class LocalPlatform:
                     data_dir=str(data_dir),
                     auth_url=auth_url,
                     auth_timeout_s=self._auth_timeout_s,
+                    extra=[*self._storefront_extra, *self._admin_args(admin_ports[service.name])],
                 ),
             ]
             self._argv[service.name] = argv
@@ -111,7 +121,17 @@ class LocalPlatform:
             services=urls,
             proxies=proxies,
             data_dirs=data_dirs,
+            admin=(
+                {name: f"http://127.0.0.1:{port}" for name, port in admin_ports.items()}
+                if self._admin_endpoints
+                else {}
+            ),
         )
+
+    def _admin_args(self, port: int) -> list[str]:
+        if not self._admin_endpoints:
+            return []
+        return ["--admin-port", str(port), "--admin-host", "127.0.0.1"]
 
     def _wait_healthy(self, child: ManagedProcess, url: str) -> None:
         if not poll_until(

@@ -2,17 +2,70 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from peakday.integrity.model import IntegrityReport
+from peakday.results.loadhealth import LoadHealth
+from peakday.results.scorecard import (
+    BudgetWindow,
+    BurnAlertResult,
+    CellStatus,
+    ErrorBudget,
+    FaultImpact,
+    Interval,
+    MatrixCell,
+    RecoveryState,
+    ReferenceInfo,
+    ResiliencyMatrix,
+    ScoreCard,
+    StepFigures,
+    StopRecord,
+)
 from peakday.spec.models import Experiment
 
-SCHEMA_VERSION = 1
+__all__ = [
+    "SCHEMA_VERSION",
+    "AppliedFault",
+    "BaselineCheck",
+    "BudgetWindow",
+    "BurnAlertResult",
+    "CellStatus",
+    "ErrorBudget",
+    "FaultImpact",
+    "Interval",
+    "MatrixCell",
+    "ObjectiveKind",
+    "Outcome",
+    "PhaseWindow",
+    "RecoveryState",
+    "ReferenceInfo",
+    "ResiliencyMatrix",
+    "Result",
+    "RunInfo",
+    "RunStatus",
+    "ScoreCard",
+    "SloResult",
+    "SloVerdict",
+    "StepFigures",
+    "StopRecord",
+    "TimelineRow",
+    "Verdict",
+]
 
-RunStatus = Literal["completed", "interrupted", "error"]
-Verdict = Literal["pass", "fail", "inconclusive"]
-SloVerdict = Literal["pass", "fail", "inconclusive"]
+SCHEMA_VERSION = 2
+
+# "stopped": ended early on purpose (baseline not met, or a stop condition ending the run).
+RunStatus = Literal["completed", "stopped", "interrupted", "error"]
+Verdict = Literal["pass", "warn", "fail", "inconclusive"]
+SloVerdict = Literal["pass", "warn", "fail", "inconclusive"]
+# What the run amounts to, one word; the CLI's exit code follows from it (see cli.exit_code_for).
+Outcome = Literal[
+    "pass", "warn", "fail", "inconclusive", "baseline-not-met", "aborted", "interrupted", "error"
+]
+# issue 7: "integrity" = reconciliation of orders and labels (peakday/integrity/slos.py).
+ObjectiveKind = Literal["absolute", "baseline", "reference", "error_budget", "integrity"]
 
 
 class _Model(BaseModel):
@@ -39,14 +92,20 @@ class PhaseWindow(_Model):
 
 
 class AppliedFault(_Model):
+    """A scheduled fault and when it really happened: a toxic on a proxy (`proxy`, `toxic`) or
+    an action on a service (`service`, `action`: kill, stop, pause, restart)."""
+
     index: int
     label: str
-    proxy: str
-    toxic: str
+    proxy: str | None = None
+    toxic: str | None = None
+    service: str | None = None
+    action: str | None = None
     planned_at_s: float
     planned_end_s: float
     applied_at_s: float | None = None
     removed_at_s: float | None = None
+    skipped: str | None = None  # why it was never applied (baseline not met, stop condition)
 
 
 class TimelineRow(_Model):
@@ -65,6 +124,17 @@ class TimelineRow(_Model):
     max_ms: float | None = None
     out_of_range: int = 0
     histogram: str = ""  # HdrHistogram, compressed and base64: exact re-scoring from disk
+    # --- issue 4 (load): latency above is from each request's intended start (corrected for
+    # coordinated omission in the open model). The uncorrected series is latency from the actual
+    # start, set only when it differs (open model); throughput counts requests started per second.
+    throughput_rps: float | None = None
+    uncorrected_p50_ms: float | None = None
+    uncorrected_p90_ms: float | None = None
+    uncorrected_p95_ms: float | None = None
+    uncorrected_p99_ms: float | None = None
+    uncorrected_p999_ms: float | None = None
+    uncorrected_max_ms: float | None = None
+    uncorrected_histogram: str = ""
 
 
 class SloResult(_Model):
@@ -76,6 +146,27 @@ class SloResult(_Model):
     value: float | None
     unit: str
     verdict: SloVerdict
+    detail: str = ""
+    kind: ObjectiveKind = "absolute"
+    threshold: float | None = None  # the limit the value was held to, in `unit`
+    warning: str | None = None
+    warning_threshold: float | None = None
+    weight: float = 1.0
+    key: bool = False
+    baseline_value: float | None = None  # the same metric over this run's baseline phase
+    reference_value: float | None = None  # ... over the reference run's same phase
+    interval: Interval | None = None  # 95% interval of `value` (reference comparisons)
+    reference_interval: Interval | None = None
+    error_budget: ErrorBudget | None = None
+
+
+class BaselineCheck(_Model):
+    """The steady-state hypothesis, judged live just before the first fault."""
+
+    at_s: float
+    met: bool
+    continued: bool  # not met, but scoring.continue_if_baseline_not_met let the faults go ahead
+    slos: tuple[SloResult, ...]
     detail: str = ""
 
 
@@ -89,3 +180,31 @@ class Result(_Model):
     slos: tuple[SloResult, ...]
     verdict: Verdict
     environment: dict[str, str] = Field(default_factory=dict)
+    outcome: Outcome = "inconclusive"
+    score: ScoreCard | None = None
+    matrix: ResiliencyMatrix | None = None
+    fault_impacts: tuple[FaultImpact, ...] = ()
+    baseline_check: BaselineCheck | None = None
+    stops: tuple[StopRecord, ...] = ()
+    reference: ReferenceInfo | None = None
+    load_health: LoadHealth | None = None  # issue 4: arrivals and the load generator's health
+    integrity: IntegrityReport | None = None  # issue 7: orders/labels reconciled after the load
+
+    @model_validator(mode="before")
+    @classmethod
+    def _outcome_of_older_results(cls, data: Any) -> Any:
+        """Results written before `outcome` existed: derive it from the status and verdict."""
+        if isinstance(data, dict) and "outcome" not in data:
+            run = data.get("run")
+            status = run.get("status") if isinstance(run, dict) else None
+            verdict = data.get("verdict")
+            if status in ("interrupted", "error"):
+                return {**data, "outcome": status}
+            if verdict in ("pass", "warn", "fail", "inconclusive"):
+                return {**data, "outcome": verdict}
+        return data
+
+    @property
+    def stopped_by(self) -> StopRecord | None:
+        """The first stop condition that fired, if any."""
+        return self.stops[0] if self.stops else None

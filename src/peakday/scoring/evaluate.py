@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from peakday.integrity.model import IntegrityReport
+from peakday.integrity.slos import integrity_slos
 from peakday.results.model import (
     BaselineCheck,
     FaultImpact,
@@ -64,8 +66,11 @@ def score_timeline(
     baseline_check: BaselineCheck | None = None,
     stops: Sequence[StopRecord] = (),
     reference: ReferenceRun | None = None,
+    integrity: IntegrityReport | None = None,
 ) -> Scored:
     slos = tuple(evaluate_slo(slo, timeline, phases, reference) for slo in experiment.slos)
+    if experiment.storefront.integrity:  # issue 7: lost == 0, duplicated == 0
+        slos += integrity_slos(integrity)
     card, verdict = score_card(slos, experiment.scoring)
     matrix, impacts = resiliency_matrix(experiment, timeline, phases, load_end_s, reference)
     return Scored(
@@ -119,6 +124,7 @@ def rescore(
         result.baseline_check,
         result.stops,
         reference,
+        result.integrity,
     )
     return result.model_copy(
         update={

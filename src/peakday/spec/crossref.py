@@ -11,7 +11,11 @@ from collections.abc import Iterator, Mapping
 
 from peakday.errors import SpecIssue
 from peakday.spec.hints import all_of, did_you_mean, one_of
+from peakday.spec.load_checks import shape_issues
 from peakday.spec.models import TOXIC_ATTRIBUTES, Experiment, Fault
+from peakday.spec.platform_checks import fault_kind_issues, platform_issues, proxy_names
+from peakday.spec.service_level_checks import behaviour_overlaps
+from peakday.spec.slo_checks import scoring_issues
 from peakday.spec.units import format_duration_s as fmt
 from peakday.spec.yaml_lines import Locator
 from peakday.topology import ALL_STEPS, JOURNEY_STEPS, Topology
@@ -49,9 +53,11 @@ def reference_issues(
     """Every cross-reference problem, in the order of the file's sections."""
     return [
         *_load_issues(experiment, locator),
+        *platform_issues(experiment, locator),
         *_fault_issues(experiment, locator, topology),
         *_overlap_issues(experiment, locator),
         *_slo_issues(experiment, locator),
+        *scoring_issues(experiment, locator),
     ]
 
 
@@ -86,6 +92,7 @@ def _load_issues(experiment: Experiment, locator: Locator) -> Iterator[SpecIssue
             f"{fmt(load.duration)} (load.duration).",
             "Shorten the stages or lengthen load.duration; time past the end never runs.",
         )
+    yield from shape_issues(load, locator)  # issue 4: load.shape
 
 
 def _fault_issues(
@@ -95,14 +102,17 @@ def _fault_issues(
     named: dict[str, int] = {}
     for index, fault in enumerate(experiment.faults):
         here = ("faults", index)
-        if fault.proxy not in topology.proxy_names:
+        yield from fault_kind_issues(fault, index, experiment, locator, topology)
+        known_proxies = proxy_names(experiment, topology)
+        if fault.proxy is not None and fault.proxy not in known_proxies:
             yield locator.issue(
                 (*here, "proxy"),
                 f"Unknown proxy {fault.proxy!r}.",
-                f"{did_you_mean(fault.proxy, topology.proxy_names)}"
-                f"Known proxies: {all_of(topology.proxy_names)}.",
+                f"{did_you_mean(fault.proxy, known_proxies)}"
+                f"Known proxies: {all_of(known_proxies)}.",
             )
-        yield from _attribute_issues(fault, index, locator)
+        if fault.toxic is not None:
+            yield from _attribute_issues(fault, index, locator)
         if fault.at < load.warmup:
             yield locator.issue(
                 (*here, "at"),
@@ -136,6 +146,8 @@ def _fault_issues(
 
 
 def _attribute_issues(fault: Fault, index: int, locator: Locator) -> Iterator[SpecIssue]:
+    if fault.toxic is None:
+        return
     allowed = sorted(TOXIC_ATTRIBUTES[fault.toxic])
     here = ("faults", index, "attributes")
     for name, value in fault.attributes.items():
@@ -178,6 +190,28 @@ def _overlap_issues(experiment: Experiment, locator: Locator) -> Iterator[SpecIs
         b = faults[later]
         for earlier in range(later):
             a = faults[earlier]
+            if a.is_behaviour_fault or b.is_behaviour_fault:  # issue 7
+                clash = behaviour_overlaps(a, b)
+                if clash is not None:
+                    yield locator.issue(
+                        ("faults", later, "at"),
+                        f"The fault {b.label!r} ({fmt(b.at)} to {fmt(b.end)}) overlaps "
+                        f"faults[{earlier}] {a.label!r} ({fmt(a.at)} to {fmt(a.end)}) on "
+                        f"service {b.service!r}: {clash}.",
+                        "Move one so the windows do not overlap.",
+                    )
+                continue
+            if a.is_service_fault or b.is_service_fault:
+                # Two actions on one service at once would undo each other.
+                if a.service == b.service and a.at < b.end and b.at < a.end:
+                    yield locator.issue(
+                        ("faults", later, "at"),
+                        f"The fault {b.label!r} ({fmt(b.at)} to {fmt(b.end)}) overlaps "
+                        f"faults[{earlier}] {a.label!r} ({fmt(a.at)} to {fmt(a.end)}); both act "
+                        f"on service {b.service!r}.",
+                        "Move one so the windows do not overlap.",
+                    )
+                continue
             # Toxics on different streams are separate toxics in Toxiproxy; 'down' has no stream.
             same_kind = a.proxy == b.proxy and a.toxic == b.toxic
             same_stream = a.stream == b.stream or a.toxic == "down"
@@ -204,7 +238,9 @@ def _slo_issues(experiment: Experiment, locator: Locator) -> Iterator[SpecIssue]
                 "Give each SLO its own name; reports and scores refer to SLOs by name.",
             )
         names.setdefault(slo.name, index)
-        if slo.request not in ALL_STEPS:
+        if experiment.platform == "external":
+            pass  # the user's locustfile names its own requests
+        elif slo.request not in ALL_STEPS:
             yield locator.issue(
                 (*here, "request"),
                 f"Unknown step {slo.request!r}.",

@@ -15,10 +15,11 @@ from pydantic import (
     field_validator,
 )
 
+from peakday.spec.load_spec import Load
+from peakday.spec.objectives import AnyObjective, parse_slo_objective, parse_target
 from peakday.spec.units import (
     Metric,
     Objective,
-    SpecValueError,
     parse_duration_s,
     parse_objective,
 )
@@ -27,6 +28,7 @@ Seconds = Annotated[float, BeforeValidator(parse_duration_s), AllowInfNan(False)
 # Strict so YAML's yes/no/on/off (booleans) and quoted numbers are reported, not coerced to 1/0.
 WholeNumber = Annotated[int, Strict()]
 Number = Annotated[float, Strict(), AllowInfNan(False)]
+Flag = Annotated[bool, Strict()]
 
 ToxicType = Literal[
     "latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data", "down"
@@ -34,6 +36,11 @@ ToxicType = Literal[
 Phase = Literal["baseline", "fault", "recovery", "all"]
 Journey = Literal["shopper", "merchant", "pos"]
 Platform = Literal["local", "docker", "external"]
+ServiceAction = Literal["kill", "stop", "pause", "restart"]
+# Service-level faults a storefront service plays through its admin endpoint (issue 7;
+# storefront/misbehaviour.py says what each does).
+ServiceBehaviour = Literal["errors", "login_errors", "introspect_errors", "slow_user_store"]
+StorefrontProfile = Literal["standard", "naive", "hardened"]
 
 # Attributes each Toxiproxy toxic accepts (units as Toxiproxy documents them).
 TOXIC_ATTRIBUTES: dict[str, frozenset[str]] = {
@@ -52,87 +59,207 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def _default_journeys() -> dict[Journey, float]:
-    return {"shopper": 6.0, "merchant": 2.0, "pos": 2.0}
-
-
-class Stage(_Model):
-    """Hold `users` (reached at `spawn_rate`) until `until` seconds after load start."""
-
-    until: Seconds
-    users: WholeNumber = Field(ge=0)
-    spawn_rate: Number = Field(gt=0)
-
-
-class Load(_Model):
-    users: WholeNumber = Field(ge=1)
-    spawn_rate: Number = Field(gt=0)
-    duration: Seconds = Field(gt=0)
-    warmup: Seconds = 0.0
-    stages: tuple[Stage, ...] = ()
-    journeys: dict[Journey, Number] = Field(default_factory=_default_journeys)
-    request_timeout: Seconds = Field(default=10.0, gt=0)
-
-    @field_validator("journeys")
-    @classmethod
-    def _weights_positive(cls, value: dict[Journey, float]) -> dict[Journey, float]:
-        example = "Give journeys weights such as 'shopper: 6', 'merchant: 2' and 'pos: 2'."
-        if not value:
-            raise SpecValueError("No journey is named.", example)
-        for journey, weight in value.items():
-            if weight < 0:
-                raise SpecValueError(
-                    f"The weight of journey {journey!r} cannot be negative, got {weight!r}.",
-                    "Use 0 to turn a journey off.",
-                )
-        if sum(value.values()) <= 0:
-            raise SpecValueError("Every journey has weight 0, so no user would run.", example)
-        return value
-
-
 class Fault(_Model):
+    """A network fault (`proxy` + `toxic`) or a service fault (`service` + `action`).
+
+    Exactly one of the two pairs is given; spec/crossref.py reports anything else.
+    Service actions and what ends them at `at + duration`: kill -> start again, stop -> start,
+    pause -> unpause, restart -> nothing (the window is the time given to recover).
+    """
+
     name: str | None = None
     at: Seconds
     duration: Seconds = Field(gt=0)
-    proxy: str
-    toxic: ToxicType
+    proxy: str | None = None
+    toxic: ToxicType | None = None
     attributes: dict[str, Number] = Field(default_factory=dict)
     stream: Literal["downstream", "upstream"] = "downstream"
     toxicity: Number = Field(default=1.0, ge=0.0, le=1.0)
+    service: str | None = None
+    action: ServiceAction | None = None
+    # issue 7: `service` + `behaviour` (+ attributes status/delay/jitter, toxicity = fraction)
+    behaviour: ServiceBehaviour | None = None
 
     @property
     def end(self) -> float:
         return self.at + self.duration
 
     @property
+    def is_service_fault(self) -> bool:
+        """An action on a service's process or container (kill, stop, pause, restart)."""
+        return (self.service is not None or self.action is not None) and self.behaviour is None
+
+    @property
+    def is_behaviour_fault(self) -> bool:
+        """A service-level fault played by the service itself (issue 7)."""
+        return self.behaviour is not None
+
+    @property
     def label(self) -> str:
-        return self.name or f"{self.toxic}@{self.proxy}"
+        if self.name:
+            return self.name
+        if self.is_behaviour_fault:
+            return f"{self.behaviour}@{self.service}"
+        if self.is_service_fault:
+            return f"{self.action}@{self.service}"
+        return f"{self.toxic}@{self.proxy}"
+
+
+class External(_Model):
+    """The user's own system (`platform: external`): peakday puts Toxiproxy in front of it."""
+
+    upstreams: dict[str, str] = Field(min_length=1)  # name -> host:port the user runs
+    proxies: dict[str, str] = Field(min_length=1)  # proxy name -> upstream name
+    locustfile: str = Field(min_length=1)  # relative to the experiment file
+    host: str = Field(min_length=1)  # a proxy name (its address) or a URL, Locust's --host
+    toxiproxy: Literal["local", "docker"] = "local"
+    allow_non_local_targets: Flag = False
+
+
+SloMetric = Literal[
+    "success_rate", "p50", "p90", "p95", "p99", "p999", "max", "rps", "error_budget"
+]
+
+
+class BurnRateAlert(_Model):
+    """A multi-window burn-rate condition (SRE workbook): fires when the error budget burns at
+    least `factor` times too fast over both the long and the short window."""
+
+    factor: Number = Field(gt=0)
+    long: Seconds = Field(gt=0)
+    short: Seconds = Field(gt=0)
+    severity: Literal["fail", "warn"] = "fail"
 
 
 class Slo(_Model):
     name: str
     request: str
-    metric: Metric
+    metric: SloMetric
     objective: str
     phase: Phase = "all"
+    weight: Number = Field(default=1.0, ge=0)
+    key: Flag = False  # a failed key SLO fails the run whatever the score
+    warning: str | None = None  # a looser objective: missing `objective` but meeting this = warn
+    target: str | None = None  # error_budget only: the success-rate target, such as "99.5%"
+    burn_rate_alerts: tuple[BurnRateAlert, ...] | None = None  # error_budget only; None = defaults
 
-    @field_validator("objective")
+    @field_validator("objective", "warning")
     @classmethod
-    def _objective_readable(cls, value: str, info: ValidationInfo) -> str:
+    def _objective_readable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        metric = info.data.get("metric")
+        if metric is not None and value is not None:
+            parse_slo_objective(value, metric)
+        return value
+
+    @field_validator("target")
+    @classmethod
+    def _target_readable(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_target(value)
+        return value
+
+    @property
+    def parsed_objective(self) -> AnyObjective:
+        return parse_slo_objective(self.objective, self.metric)
+
+    @property
+    def parsed_warning(self) -> AnyObjective | None:
+        return None if self.warning is None else parse_slo_objective(self.warning, self.metric)
+
+    @property
+    def parsed_target(self) -> float | None:
+        return None if self.target is None else parse_target(self.target)
+
+
+class StopCondition(_Model):
+    """Like a cloud FIS stop alarm: `when` holds for `sustained` seconds -> roll back faults."""
+
+    name: str
+    request: str
+    metric: Metric
+    when: str  # the breach, such as "< 90%" for success_rate
+    sustained: Seconds = Field(default=10.0, gt=0)
+    action: Literal["end_faults", "end_run"] = "end_faults"
+
+    @field_validator("when")
+    @classmethod
+    def _when_readable(cls, value: str, info: ValidationInfo) -> str:
         metric = info.data.get("metric")
         if metric is not None:
             parse_objective(value, metric)
         return value
 
     @property
-    def parsed_objective(self) -> Objective:
-        return parse_objective(self.objective, self.metric)
+    def parsed_when(self) -> Objective:
+        return parse_objective(self.when, self.metric)
+
+
+class MatrixRules(_Model):
+    """When a step counts as degraded or broken during a fault, against its baseline."""
+
+    degraded_latency_ratio: Number = Field(default=1.5, ge=1)
+    degraded_latency_margin_ms: Number = Field(default=50.0, ge=0)
+    degraded_success_drop_pp: Number = Field(default=1.0, ge=0, le=100)
+    degraded_throughput_ratio: Number = Field(default=0.5, ge=0, le=1)
+    broken_success_rate_pct: Number = Field(default=90.0, ge=0, le=100)
+    broken_throughput_ratio: Number = Field(default=0.1, ge=0, le=1)
+
+
+class Scoring(_Model):
+    pass_score: Number = Field(default=90.0, ge=0, le=100)
+    warn_score: Number = Field(default=75.0, ge=0, le=100)
+    recovery_hold: Seconds = Field(default=5.0, gt=0)
+    continue_if_baseline_not_met: Flag = False
+    compare_to: str | None = Field(default=None, min_length=1)
+    matrix: MatrixRules = Field(default_factory=MatrixRules)
+
+
+class Storefront(_Model):
+    """The mock storefront's resilience profile and knobs (issue 7; docs/storefront.md).
+
+    Unset knobs keep the profile's value; storefront/profiles.py holds the profiles.
+    """
+
+    profile: StorefrontProfile = "standard"
+    auth_timeout: Seconds | None = Field(default=None, gt=0, le=300)
+    retries: WholeNumber | None = Field(default=None, ge=0, le=10)
+    retry_backoff: Seconds | None = Field(default=None, ge=0, le=10)
+    retry_budget: Number | None = Field(default=None, ge=0, le=10)
+    breaker_failures: WholeNumber | None = Field(default=None, ge=0)
+    breaker_reset: Seconds | None = Field(default=None, gt=0, le=600)
+    introspect_cache_ttl: Seconds | None = Field(default=None, ge=0, le=3600)
+    introspect_stale: Seconds | None = Field(default=None, ge=0, le=86_400)
+    max_in_flight: WholeNumber | None = Field(default=None, ge=0)
+    # Reconcile what clients were told with what the stores hold, judged as integrity SLOs.
+    integrity: Flag = True
+    # Times a journey retries a failed checkout/label POST with the same Idempotency-Key.
+    client_retries: WholeNumber = Field(default=0, ge=0, le=5)
+
+    def overrides(self) -> dict[str, float | int]:
+        """The knobs set here, by their storefront/profiles.py names."""
+        names = {
+            "auth_timeout": "auth_timeout_s",
+            "retry_backoff": "retry_backoff_s",
+            "breaker_reset": "breaker_reset_s",
+            "introspect_cache_ttl": "introspect_cache_ttl_s",
+            "introspect_stale": "introspect_stale_s",
+        }
+        knobs = ("retries", "retry_budget", "breaker_failures", "max_in_flight", *names)
+        return {
+            names.get(knob, knob): getattr(self, knob)
+            for knob in knobs
+            if getattr(self, knob) is not None
+        }
 
 
 class Experiment(_Model):
     name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
     platform: Platform = "local"
+    external: External | None = None  # required by, and only used with, platform: external
     load: Load
     faults: tuple[Fault, ...] = ()
     slos: tuple[Slo, ...] = ()
+    stop_conditions: tuple[StopCondition, ...] = ()
+    scoring: Scoring = Field(default_factory=Scoring)
+    storefront: Storefront = Field(default_factory=Storefront)  # issue 7

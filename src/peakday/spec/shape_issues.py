@@ -41,6 +41,20 @@ _EXAMPLES: Mapping[str, str] = types.MappingProxyType(
         "metric": "metric: p95",
         "objective": 'objective: "< 800ms"',
         "phase": "phase: fault",
+        "weight": "weight: 2",
+        "key": "key: true",
+        "warning": 'warning: "< 1s"',
+        "target": 'target: "99.5%"',
+        "when": 'when: "< 90%"',
+        "sustained": "sustained: 10s",
+        "recovery_hold": "recovery_hold: 5s",
+        "pass_score": "pass_score: 90",
+        "warn_score": "warn_score: 75",
+        "factor": "factor: 14.4",
+        "long": "long: 1m",
+        "short": "short: 5s",
+        "stop_conditions": "'stop_conditions: []' for none, or one '- name: ...' item per "
+        "condition below it",
         "faults": "'faults: []' for none, or one '- at: ...' item per fault below it",
         "slos": "'slos: []' for none, or one '- name: ...' item per SLO below it",
         "stages": "'stages: []' for none, or one '- until: ...' item per stage below it",
@@ -133,6 +147,8 @@ def _explain(
         noun = _NOUNS.get(name, name.replace("_", " ") or "value")
         hint = f"{did_you_mean(value, allowed)}Choose one of: {one_of(allowed)}."
         return f"Unknown {noun} {shown}.", hint
+    if kind in ("bool_type", "bool_parsing"):
+        return f"Expected true or false, got {shown}.", f"Write {name}: true or {name}: false."
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"Expected a whole number, got {shown}.", _number_hint(path, name, value)
     if kind in ("float_type", "float_parsing"):
@@ -140,7 +156,7 @@ def _explain(
     if kind == "finite_number":
         return f"Expected a finite number, got {shown}.", _number_hint(path, name, value)
     if kind == "string_type":
-        if name == "objective":
+        if name in ("objective", "warning", "when"):
             return f"Expected text, got {shown}.", f"Write a comparison, such as {_EXAMPLES[name]}."
         return f"Expected text, got {shown}.", f'Put it in quotes, such as {name}: "{value}".'
     if kind in ("model_type", "dict_type", "model_attributes_type"):

@@ -2,6 +2,10 @@
 
     python -m peakday.storefront SERVICE --host 127.0.0.1 --port N --data-dir DIR
         [--auth-url URL] [--auth-timeout-s 2.0] [--token-ttl-s 3600]
+        [--profile standard|naive|hardened] [--retries N] [--breaker-failures N] ...
+        [--admin-port N [--admin-host 127.0.0.1]]
+
+The profile knobs are in profiles.py; the admin endpoint (admin.py) exists only with --admin-port.
 
 Exits 0 after a graceful shutdown on SIGTERM, 2 on bad usage, 3 when the service cannot start.
 """
@@ -18,8 +22,10 @@ from types import FrameType
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from peakday.errors import PeakdayError
+from peakday.storefront.profiles import KNOB_NAMES, PROFILE_NAMES, knob_flag, resilience_for
 from peakday.storefront.settings import SERVICE_NAMES, StorefrontSettings
 
 # Seconds uvicorn waits for in-flight requests after SIGTERM before closing them anyway.
@@ -40,9 +46,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--auth-timeout-s",
         type=float,
-        default=2.0,
-        help="deadline for one token check against auth, in seconds (default 2.0)",
+        default=None,
+        help="deadline for one token check against auth, in seconds (default: the profile's)",
     )
+    parser.add_argument("--profile", choices=PROFILE_NAMES, default="standard")
+    for knob in KNOB_NAMES:
+        if knob != "auth_timeout_s":
+            kind = int if knob in ("retries", "breaker_failures", "max_in_flight") else float
+            parser.add_argument(knob_flag(knob), type=kind, default=None, dest=knob)
+    parser.add_argument(
+        "--admin-port", type=int, default=None, help="serve the admin endpoint on this port"
+    )
+    parser.add_argument("--admin-host", default="127.0.0.1", help="(default 127.0.0.1)")
     parser.add_argument(
         "--token-ttl-s", type=int, default=3600, help="lifetime of issued tokens (auth only)"
     )
@@ -55,8 +70,17 @@ def parse_settings(argv: Sequence[str] | None = None) -> StorefrontSettings:
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65_535:
         parser.error(f"--port must be 0..65535, got {args.port!r}")
-    if not 0 < args.auth_timeout_s <= 300:
+    if args.auth_timeout_s is not None and not 0 < args.auth_timeout_s <= 300:
         parser.error(f"--auth-timeout-s must be in (0, 300], got {args.auth_timeout_s!r}")
+    if args.admin_port is not None and not 0 < args.admin_port <= 65_535:
+        parser.error(f"--admin-port must be 1..65535, got {args.admin_port!r}")
+    if args.admin_port is not None and args.admin_port == args.port:
+        parser.error("--admin-port must differ from --port")
+    overrides = {k: getattr(args, k) for k in KNOB_NAMES if getattr(args, k) is not None}
+    for knob, value in overrides.items():
+        if value < 0:
+            parser.error(f"{knob_flag(knob)} must be at least 0, got {value!r}")
+    resilience = resilience_for(args.profile, overrides)
     if args.token_ttl_s < 1:
         parser.error(f"--token-ttl-s must be at least 1, got {args.token_ttl_s!r}")
     if args.service != "auth":
@@ -71,12 +95,16 @@ def parse_settings(argv: Sequence[str] | None = None) -> StorefrontSettings:
         host=args.host,
         port=args.port,
         auth_url=args.auth_url,
-        auth_timeout_s=args.auth_timeout_s,
+        auth_timeout_s=resilience.auth_timeout_s,
         token_ttl_s=args.token_ttl_s,
+        resilience=resilience,
+        admin_host=args.admin_host,
+        admin_port=args.admin_port,
     )
 
 
 def build_app(settings: StorefrontSettings) -> FastAPI:
+    """The service's app (its `state` holds the fault board and status the admin app uses)."""
     # Import only the service being started: auth does not need httpx, and each import costs
     # startup time the orchestrator waits for.
     if settings.service == "auth":
@@ -111,8 +139,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import uvicorn
 
+    from peakday.storefront.admin import by_port, create_admin_app
+
+    served: ASGIApp = app
+    if settings.admin_port is not None:
+        admin = create_admin_app(app.state.fault_board, app.state.admin_status)
+        served = by_port(app, admin, settings.admin_port)
     config = uvicorn.Config(
-        app,
+        served,
         host=settings.host,
         port=settings.port,
         access_log=False,
@@ -122,7 +156,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         server_header=False,
     )
     try:
-        uvicorn.Server(config).run()
+        sockets = [config.bind_socket()]
+        if settings.admin_port is not None:
+            admin_config = uvicorn.Config(
+                served,
+                host=settings.admin_host,
+                port=settings.admin_port,
+                access_log=False,
+                log_level="warning",
+            )
+            sockets.append(admin_config.bind_socket())
+        uvicorn.Server(config).run(sockets=sockets)
     except KeyboardInterrupt:
         return 130
     return 0

@@ -6,6 +6,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import FastAPI
@@ -13,10 +14,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from peakday.storefront.accounts import AccountStore
 from peakday.storefront.identity import Identity, Role
+from peakday.storefront.misbehaviour import FaultBoard
 from peakday.storefront.passwords import hash_password, verify_password
+from peakday.storefront.resilience import InFlight, LoadShedder, service_status
 from peakday.storefront.rules import looks_like_token, seed_users
 from peakday.storefront.settings import StorefrontSettings
-from peakday.storefront.web import ApiError, error_responses, install_common_routes, unauthorized
+from peakday.storefront.web import (
+    ApiError,
+    error_responses,
+    install_common_routes,
+    raise_if_injected,
+    unauthorized,
+)
 
 Clock = Callable[[], float]
 
@@ -55,7 +64,12 @@ class IntrospectResponse(BaseModel):
     exp: int = Field(description="Expiry as Unix seconds.")
 
 
-def create_app(settings: StorefrontSettings, *, clock: Clock = time.time) -> FastAPI:
+def create_app(
+    settings: StorefrontSettings,
+    *,
+    clock: Clock = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> FastAPI:
     """Open (and on first use seed) `settings.database_path` and build the auth app."""
     store = AccountStore(settings.database_path)
     store.seed(seed_users(), settings.scrypt, workers=settings.seed_workers)
@@ -63,6 +77,9 @@ def create_app(settings: StorefrontSettings, *, clock: Clock = time.time) -> Fas
     # response time must not tell an attacker (or a load test) which usernames exist.
     decoy_hash = hash_password(secrets.token_urlsafe(16), settings.scrypt)
     ttl_s = settings.token_ttl_s
+    resilience = settings.effective_resilience
+    board = FaultBoard("auth")
+    limit = InFlight(resilience.max_in_flight)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -71,16 +88,25 @@ def create_app(settings: StorefrontSettings, *, clock: Clock = time.time) -> Fas
 
     app = FastAPI(title="peakday auth", version="1", lifespan=lifespan)
     install_common_routes(app, "auth")
+    app.add_middleware(LoadShedder, limit=limit)
+    app.state.fault_board = board
+    app.state.admin_status = partial(service_status, resilience, limit)
 
     # A plain `def`: FastAPI runs it on its threadpool, so the ~4 ms of scrypt (which releases
     # the GIL) does not stall the event loop that serves /introspect.
     @app.post(
         "/login",
         response_model=LoginResponse,
-        responses=error_responses(400, 401, 422),
+        responses=error_responses(400, 401, 422, 429),
         summary="Exchange a username and password for a bearer token",
     )
     def login(body: LoginRequest) -> LoginResponse:
+        raise_if_injected(board, "login")
+        # A slow user-store query holds this worker thread, as a real one holds a connection:
+        # logins queue behind it while introspection (no user-store query) carries on.
+        delay_s = board.user_store_delay_s()
+        if delay_s > 0:
+            sleep(delay_s)
         account = store.find_account(body.username)
         password_ok = verify_password(
             body.password, account.password_hash if account else decoy_hash
@@ -99,10 +125,11 @@ def create_app(settings: StorefrontSettings, *, clock: Clock = time.time) -> Fas
     @app.post(
         "/introspect",
         response_model=IntrospectResponse,
-        responses=error_responses(400, 401, 422),
+        responses=error_responses(400, 401, 422, 429),
         summary="Tell who holds a bearer token",
     )
     async def introspect(body: IntrospectRequest) -> IntrospectResponse:
+        raise_if_injected(board, "introspect")
         if not looks_like_token(body.token):
             raise unauthorized("The token is malformed.")
         identity = store.find_token(body.token)

@@ -7,11 +7,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import anyio
 import httpx
 
 from peakday.storefront.identity import AuthUnavailable, Identity, InvalidToken, Role
+
+# Runs one blocking token check on the worker thread, e.g. through a circuit breaker.
+CallGuard = Callable[[Callable[[], Identity]], Identity]
 
 
 def interpret_introspection(status_code: int, content: bytes) -> Identity:
@@ -50,8 +54,10 @@ class HttpIntrospector:
         timeout_s: float,
         max_connections: int = 100,
         transport: httpx.BaseTransport | None = None,
+        guard: CallGuard | None = None,
     ) -> None:
         self._auth_url = auth_url
+        self._guard = guard
         self._deadline_s = timeout_s
         # One thread per pooled connection: more calls than connections wait here, inside the
         # deadline, instead of queuing unseen inside the pool.
@@ -88,6 +94,11 @@ class HttpIntrospector:
             ) from exc
 
     def _introspect_blocking(self, token: str) -> Identity:
+        if self._guard is None:
+            return self._ask_auth(token)
+        return self._guard(lambda: self._ask_auth(token))
+
+    def _ask_auth(self, token: str) -> Identity:
         try:
             response = self._client.post("/introspect", json={"token": token})
         except httpx.TimeoutException as exc:

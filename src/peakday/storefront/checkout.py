@@ -15,9 +15,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from peakday.errors import UsageError
-from peakday.storefront.auth_client import HttpIntrospector
 from peakday.storefront.idempotency import request_fingerprint
 from peakday.storefront.identity import Introspector
+from peakday.storefront.misbehaviour import FaultBoard
+from peakday.storefront.resilience import InFlight, LoadShedder, auth_caller_for, service_status
 from peakday.storefront.rules import (
     Channel,
     checkout_denial,
@@ -38,6 +39,7 @@ from peakday.storefront.web import (
     idempotency_key,
     idempotency_key_openapi,
     install_common_routes,
+    raise_if_injected,
 )
 
 Clock = Callable[[], float]
@@ -106,13 +108,15 @@ def create_app(
     clock: Clock = time.time,
 ) -> FastAPI:
     """Build the checkout app; without `introspector`, tokens are checked at `settings.auth_url`."""
-    if introspector is None:
-        if settings.auth_url is None:
-            raise UsageError("Checkout needs the URL of auth. Hint: pass --auth-url.")
-        introspector = HttpIntrospector(
-            settings.auth_url, settings.auth_timeout_s, settings.auth_max_connections
-        )
-    auth: Introspector = introspector
+    if introspector is None and settings.auth_url is None:
+        raise UsageError("Checkout needs the URL of auth. Hint: pass --auth-url.")
+    resilience = settings.effective_resilience
+    caller = auth_caller_for(
+        settings.auth_url, resilience, settings.auth_max_connections, introspector
+    )
+    auth: Introspector = caller.introspector
+    board = FaultBoard("checkout")
+    limit = InFlight(resilience.max_in_flight)
     database = Database(settings.database_path, record_table_schema("orders"))
     orders = RecordStore(database, "orders")
 
@@ -124,6 +128,9 @@ def create_app(
 
     app = FastAPI(title="peakday checkout", version="1", lifespan=lifespan)
     install_common_routes(app, "checkout")
+    app.add_middleware(LoadShedder, limit=limit)
+    app.state.fault_board = board
+    app.state.admin_status = lambda: service_status(resilience, limit, caller)
 
     # Async, and the SQLite step has no await inside it: duplicate requests racing on one key
     # cannot interleave between "insert" and "read back", and the UNIQUE constraint backs that up.
@@ -131,7 +138,7 @@ def create_app(
         "/checkout",
         status_code=201,
         response_model=Order,
-        responses={**created_responses(), **error_responses(400, 401, 403, 422, 503)},
+        responses={**created_responses(), **error_responses(400, 401, 403, 422, 429, 503)},
         openapi_extra=idempotency_key_openapi(
             required=True,
             description="Unique per order; retries with the same key return the same order.",
@@ -145,6 +152,7 @@ def create_app(
     ) -> Response:
         # Shape checks come before the call to auth: a malformed request gets its 400 even
         # while auth is down, and costs auth nothing.
+        raise_if_injected(board, "checkout")
         key = idempotency_key(request, required=True)
         identity = await authenticate(auth, credentials)
         denial = checkout_denial(identity.role, body.channel)
@@ -165,13 +173,14 @@ def create_app(
     @app.get(
         "/orders/{order_id}",
         response_model=Order,
-        responses=error_responses(401, 404, 422, 503),
+        responses=error_responses(401, 404, 422, 429, 503),
         summary="Read one of the caller's own orders",
     )
     async def get_order(
         order_id: Annotated[str, Path(min_length=1, max_length=128)],
         credentials: BearerCredentials,
     ) -> Response:
+        raise_if_injected(board, "orders")
         identity = await authenticate(auth, credentials)
         record = orders.get(order_id)
         # Someone else's order is reported as missing, so order ids cannot be probed.

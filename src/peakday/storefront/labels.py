@@ -16,9 +16,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from peakday.errors import UsageError
-from peakday.storefront.auth_client import HttpIntrospector
 from peakday.storefront.idempotency import request_fingerprint
 from peakday.storefront.identity import Introspector
+from peakday.storefront.misbehaviour import FaultBoard
+from peakday.storefront.resilience import InFlight, LoadShedder, auth_caller_for, service_status
 from peakday.storefront.rules import (
     ServiceLevel,
     format_timestamp,
@@ -39,6 +40,7 @@ from peakday.storefront.web import (
     idempotency_key,
     idempotency_key_openapi,
     install_common_routes,
+    raise_if_injected,
 )
 
 Clock = Callable[[], float]
@@ -87,13 +89,15 @@ def create_app(
     clock: Clock = time.time,
 ) -> FastAPI:
     """Build the labels app; without `introspector`, tokens are checked at `settings.auth_url`."""
-    if introspector is None:
-        if settings.auth_url is None:
-            raise UsageError("Labels needs the URL of auth. Hint: pass --auth-url.")
-        introspector = HttpIntrospector(
-            settings.auth_url, settings.auth_timeout_s, settings.auth_max_connections
-        )
-    auth: Introspector = introspector
+    if introspector is None and settings.auth_url is None:
+        raise UsageError("Labels needs the URL of auth. Hint: pass --auth-url.")
+    resilience = settings.effective_resilience
+    caller = auth_caller_for(
+        settings.auth_url, resilience, settings.auth_max_connections, introspector
+    )
+    auth: Introspector = caller.introspector
+    board = FaultBoard("labels")
+    limit = InFlight(resilience.max_in_flight)
     database = Database(settings.database_path, record_table_schema("labels"))
     labels = RecordStore(database, "labels")
 
@@ -105,12 +109,15 @@ def create_app(
 
     app = FastAPI(title="peakday labels", version="1", lifespan=lifespan)
     install_common_routes(app, "labels")
+    app.add_middleware(LoadShedder, limit=limit)
+    app.state.fault_board = board
+    app.state.admin_status = lambda: service_status(resilience, limit, caller)
 
     @app.post(
         "/labels",
         status_code=201,
         response_model=Label,
-        responses={**created_responses(), **error_responses(400, 401, 403, 422, 503)},
+        responses={**created_responses(), **error_responses(400, 401, 403, 422, 429, 503)},
         openapi_extra=idempotency_key_openapi(
             required=False, description="Optional; retries with the same key return the same label."
         ),
@@ -121,6 +128,7 @@ def create_app(
         request: Request,
         credentials: BearerCredentials,
     ) -> Response:
+        raise_if_injected(board, "labels")
         key = idempotency_key(request, required=False)
         identity = await authenticate(auth, credentials)
         denial = label_denial(identity.role)
@@ -143,13 +151,14 @@ def create_app(
     @app.get(
         "/labels/{label_id}",
         response_model=Label,
-        responses=error_responses(401, 404, 422, 503),
+        responses=error_responses(401, 404, 422, 429, 503),
         summary="Read one of the caller's own labels",
     )
     async def get_label(
         label_id: Annotated[str, Path(min_length=1, max_length=128)],
         credentials: BearerCredentials,
     ) -> Response:
+        raise_if_injected(board, "labels")
         identity = await authenticate(auth, credentials)
         record = labels.get(label_id)
         if record is None or record.subject != identity.subject:

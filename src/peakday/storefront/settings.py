@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from peakday.storefront.passwords import ScryptParams
+from peakday.storefront.profiles import PROFILES, Resilience
 
 ServiceName = Literal["auth", "checkout", "labels"]
 SERVICE_NAMES: tuple[ServiceName, ...] = ("auth", "checkout", "labels")
@@ -28,6 +30,17 @@ class StorefrontSettings:
     scrypt: ScryptParams = field(default_factory=ScryptParams)
     # Threads used to hash the seeded accounts when auth creates a new database.
     seed_workers: int = 2
+    # The resilience profile (profiles.py); None = "standard" with `auth_timeout_s` above.
+    resilience: Resilience | None = None
+    # Where the admin endpoint listens (admin.py); None = no admin endpoint at all.
+    admin_host: str = "127.0.0.1"
+    admin_port: int | None = None
+
+    @property
+    def effective_resilience(self) -> Resilience:
+        if self.resilience is not None:
+            return self.resilience
+        return dataclasses.replace(PROFILES["standard"], auth_timeout_s=self.auth_timeout_s)
 
     @property
     def database_path(self) -> Path:

@@ -28,6 +28,7 @@ from peakday.storefront.identity import (
     InvalidToken,
     StorefrontError,
 )
+from peakday.storefront.misbehaviour import FaultBoard, Point
 from peakday.storefront.rules import looks_like_token
 from peakday.storefront.store import NewRecord, RecordStore
 
@@ -92,6 +93,7 @@ _DESCRIPTIONS: Final[Mapping[int, str]] = {
     404: "No such resource visible to the caller.",
     422: "The request body or parameters are invalid, or an idempotency key was reused for a "
     "different request.",
+    429: "Too many requests in flight (load shedding); retry after Retry-After seconds.",
     503: "A dependency (auth) is unavailable; retry later.",
 }
 
@@ -184,6 +186,19 @@ async def authenticate(
         raise ApiError(
             503, "auth_unavailable", str(exc), {"Retry-After": str(RETRY_AFTER_S)}
         ) from exc
+
+
+def raise_if_injected(board: FaultBoard, point: Point) -> None:
+    """Answer with the status a service-level fault asks for at this point, if any."""
+    status = board.status_for(point)
+    if status is not None:
+        headers = {"Retry-After": str(RETRY_AFTER_S)} if status in (429, 503) else None
+        raise ApiError(
+            status,
+            "injected_fault",
+            f"A service-level fault injected by peakday answers HTTP {status} here.",
+            headers,
+        )
 
 
 REPLAYED_HEADER = "Idempotent-Replayed"

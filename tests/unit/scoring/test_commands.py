@@ -110,7 +110,7 @@ def test_plan_prints_phases_faults_stop_conditions_and_slos(repo: Path) -> None:
     assert outcome.exit_code == 0, outcome.output
     text = outcome.output
     for expected in (
-        "40s   70s   fault:login-slow",
+        "40s   55s   fault:login-slow",
         "latency: latency 1500 ms, jitter 250 ms; downstream",
         "Steady-state check at 40s: login-fast-at-baseline",
         "checkout-collapse  checkout success_rate < 90%  10s",

@@ -194,7 +194,7 @@ def test_unreadable_body_is_400_with_the_error_shape(client: TestClient) -> None
 def test_openapi_declares_error_shape_for_every_error(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     login_responses = schema["paths"]["/login"]["post"]["responses"]
-    assert set(login_responses) == {"200", "400", "401", "422"}
+    assert set(login_responses) == {"200", "400", "401", "422", "429"}
     assert login_responses["422"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ErrorBody"
     }

@@ -349,7 +349,7 @@ def test_without_introspector_an_auth_url_is_required(data_dir: Path) -> None:
 def test_openapi_is_truthful(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     post = schema["paths"]["/checkout"]["post"]
-    assert set(post["responses"]) == {"201", "400", "401", "403", "422", "503"}
+    assert set(post["responses"]) == {"201", "400", "401", "403", "422", "429", "503"}
     assert "Idempotent-Replayed" in post["responses"]["201"]["headers"]
     (key_param,) = post["parameters"]
     assert key_param["name"] == "Idempotency-Key"
@@ -361,4 +361,4 @@ def test_openapi_is_truthful(client: TestClient) -> None:
     quantity = schema["components"]["schemas"]["OrderItem"]["properties"]["quantity"]
     assert (quantity["type"], quantity["minimum"], quantity["maximum"]) == ("integer", 1, 100)
     get = schema["paths"]["/orders/{order_id}"]["get"]
-    assert set(get["responses"]) == {"200", "401", "404", "422", "503"}
+    assert set(get["responses"]) == {"200", "401", "404", "422", "429", "503"}

@@ -159,7 +159,7 @@ def test_without_introspector_an_auth_url_is_required(data_dir: Path) -> None:
 
 def test_openapi_declares_optional_key(client: TestClient) -> None:
     post = client.get("/openapi.json").json()["paths"]["/labels"]["post"]
-    assert set(post["responses"]) == {"201", "400", "401", "403", "422", "503"}
+    assert set(post["responses"]) == {"201", "400", "401", "403", "422", "429", "503"}
     weight = client.get("/openapi.json").json()["components"]["schemas"]["LabelRequest"]
     assert weight["properties"]["weight_g"]["minimum"] == 1
     assert weight["properties"]["weight_g"]["maximum"] == 70_000

@@ -5,13 +5,18 @@ from pathlib import Path
 import pytest
 
 from peakday.storefront.__main__ import build_app, parse_settings
+from peakday.storefront.profiles import PROFILES
 from peakday.storefront.settings import StorefrontSettings
 
 
 def test_auth_needs_no_auth_url(tmp_path: Path) -> None:
     settings = parse_settings(["auth", "--port", "8101", "--data-dir", str(tmp_path)])
     assert settings == StorefrontSettings(
-        service="auth", data_dir=tmp_path, host="127.0.0.1", port=8101
+        service="auth",
+        data_dir=tmp_path,
+        host="127.0.0.1",
+        port=8101,
+        resilience=PROFILES["standard"],
     )
     assert settings.database_path == tmp_path / "auth.sqlite3"
 

@@ -1,0 +1,1 @@
+"""CLI commands beyond run/validate/report, one module each; cli.py registers them."""
