@@ -7,7 +7,7 @@ Events this module reads, besides the load and fault events:
     stop_condition_fired  {"record": StopRecord}              a stop condition acted
     faults_skipped        {"fault_indices": [...], "reason"}  faults never injected, and why
     run_stopped_early     {"reason"}                          the run ended before its duration
-    integrity_checked     {"report": IntegrityReport}         issue 7: orders/labels reconciled
+    integrity_checked     {"report": IntegrityReport}         orders/labels reconciled
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def assemble_result(
         reference,
         integrity,
     )
-    # issue 4: a saturated load generator's numbers are no evidence: the run is inconclusive.
+    # a saturated load generator's numbers are no evidence: the run is inconclusive.
     health = load_health(experiment.load.model, metrics, t0)
     verdict, outcome = scored.verdict, scored.outcome
     if not health.trusted and outcome in ("pass", "warn", "fail"):

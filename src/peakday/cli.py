@@ -179,7 +179,7 @@ def run(
             run_id=run_id,
         )
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-        # Live view on a terminal, plain lines otherwise (issue 6: reporting/live.py).
+        # Live view on a terminal, plain lines otherwise (reporting/live.py).
         environ = dict(os.environ)
         with progress_for(
             console, spec, quiet=quiet, no_color=no_color, environ=environ

@@ -102,7 +102,7 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
     refuse_used_run_dir(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     run_id = config.run_id or new_run_id()
-    # issue 5: the run that '<= +10%' objectives compare with, read before anything starts.
+    # the run that '<= +10%' objectives compare with, read before anything starts.
     compare_to = experiment.scoring.compare_to
     reference = load_reference(compare_to) if compare_to is not None else None
     events = EventLog(run_dir / "events.jsonl")
@@ -137,7 +137,7 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
 
     try:
         progress.message(f"starting the {platform.name} platform")
-        if platform.name != "external":  # issue 7: the storefront's resilience knobs
+        if platform.name != "external":  # the storefront's resilience knobs
             environment.update(storefront_environment(experiment))
         endpoints = platform.start()
         toxiproxy = platform.toxiproxy()
@@ -149,8 +149,8 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
             services=dict(endpoints.services),
             proxies=dict(endpoints.proxies),
         )
-        # issue 3: service faults through the platform; CPU/memory per service each second.
-        # issue 7: service-level faults through each service's admin endpoint.
+        # service faults through the platform; CPU/memory per service each second.
+        # service-level faults through each service's admin endpoint.
         behaviours = AdminEndpoints(endpoints.admin) if endpoints.admin else None
         injector = FaultInjector(
             toxiproxy,
@@ -173,9 +173,9 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
             plan_path,
             metrics_path,
             experiment.load.request_timeout,
-            {**endpoints.locust_env(), **integrity_env(experiment, run_dir)},  # issue 7
+            {**endpoints.locust_env(), **integrity_env(experiment, run_dir)},
             host=endpoints.host_for_locust,
-            # issue 4: Locust master + workers when load.workers / external_workers ask for them
+            # Locust master + workers when load.workers / external_workers ask for them
             distribution=distribution_for(
                 experiment.load.workers,
                 experiment.load.external_workers,
@@ -188,7 +188,7 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
         events.write("load_started", wall=t0)
         progress.message(f"load started; running for {experiment.load.duration:.0f} s")
         metrics_tail = JsonlTail(metrics_path)  # live rps / error % for progress
-        # issue 5: steady-state check before the first fault; stop conditions every second.
+        # steady-state check before the first fault; stop conditions every second.
         guard = LiveGuard(
             experiment,
             LiveTimeline(metrics_path).rows,
@@ -219,7 +219,7 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
             metrics_tail,
             guard,
         )
-        if guard.run_over:  # issue 5: ended early on purpose; the teardown stops Locust
+        if guard.run_over:  # ended early on purpose; the teardown stops Locust
             status = "stopped"
         elif not locust.wait_finished(LOAD_END_GRACE_S + experiment.load.request_timeout):
             log.warning("Locust did not stop by itself; stopping it")
@@ -235,7 +235,7 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
                 sampler.stop()
             _teardown(injector, locust, platform, events)
             if endpoints is not None:
-                _check_integrity(experiment, run_dir, endpoints, events)  # issue 7
+                _check_integrity(experiment, run_dir, endpoints, events)
     ended_at = datetime.now(UTC).isoformat()
     events.write("run_ended", wall=time.time(), status=status)
     events.close()
@@ -292,7 +292,7 @@ def _wait_until(
             if latest:
                 progress.rows(latest)
             progress.tick(now - t0, experiment.load.duration, labels)
-            guard.tick(now - t0)  # issue 5: may roll back every fault, or end the run
+            guard.tick(now - t0)  # may roll back every fault, or end the run
             next_tick += 1.0
         time.sleep(min(0.02, max(0.0, wall_deadline - now)))
 
@@ -320,7 +320,7 @@ def _teardown(
 
 
 def storefront_environment(experiment: Experiment) -> dict[str, str]:
-    """The resilience profile's knobs for the result's environment section (issue 7)."""
+    """The resilience profile's knobs for the result's environment section."""
     from peakday.storefront.profiles import resilience_for
 
     storefront = experiment.storefront
@@ -328,7 +328,7 @@ def storefront_environment(experiment: Experiment) -> dict[str, str]:
 
 
 def integrity_env(experiment: Experiment, run_dir: Path) -> dict[str, str]:
-    """Where the journeys record each 201 they see, and how often they retry (issue 7)."""
+    """Where the journeys record each 201 they see, and how often they retry."""
     return {
         "PEAKDAY_CONFIRMATIONS_DIR": str((run_dir / CONFIRMATIONS_DIR).resolve()),
         "PEAKDAY_CLIENT_RETRIES": str(experiment.storefront.client_retries),

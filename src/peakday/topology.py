@@ -93,7 +93,7 @@ def storefront_args(
 ) -> list[str]:
     """The arguments after `python -m peakday.storefront`, the same on every platform.
 
-    `extra` comes last (issue 7: the resilience profile's flags and --admin-port), so it wins.
+    `extra` comes last (the resilience profile's flags and --admin-port), so it wins.
     """
     args = [service.name, "--host", host, "--port", str(port), "--data-dir", data_dir]
     if service.calls_auth_via is not None:

@@ -21,7 +21,7 @@ class Endpoints:
     data_dirs: Mapping[str, str] = field(default_factory=dict)
     # Locust's --host; None means the storefront's checkout service.
     locust_host: str | None = None
-    # issue 7: service name -> base URL of its admin endpoint (service-level faults), if enabled.
+    # service name -> base URL of its admin endpoint (service-level faults), if enabled.
     admin: Mapping[str, str] = field(default_factory=dict)
 
     def locust_env(self) -> dict[str, str]:

@@ -82,11 +82,11 @@ class DockerLayout:
     proxy_host_ports: Mapping[str, int]
     service_host_ports: Mapping[str, int]
     data_dirs: Mapping[str, str]
-    # issue 7: service -> host port its admin endpoint is published on (127.0.0.1 only).
+    # service -> host port its admin endpoint is published on (127.0.0.1 only).
     admin_host_ports: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
 
-# issue 7: a service's admin endpoint inside its container: on the run's network only, and
+# a service's admin endpoint inside its container: on the run's network only, and
 # published on the host's loopback like every other port.
 ADMIN_PORT_OFFSET = 1000
 

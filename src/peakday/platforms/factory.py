@@ -13,7 +13,7 @@ from peakday.topology import storefront_topology
 
 
 def storefront_argv(experiment: Experiment) -> list[str]:
-    """The resilience profile's flags for every storefront service (issue 7)."""
+    """The resilience profile's flags for every storefront service."""
     storefront = experiment.storefront
     return profile_argv(resilience_for(storefront.profile, storefront.overrides()))
 
@@ -26,7 +26,7 @@ def make_platform(config: RunConfig, processes: ProcessGroup) -> Platform:
             config.run_dir,
             config.tools_dirs,
             processes,
-            storefront_extra=storefront_argv(config.experiment),  # issue 7
+            storefront_extra=storefront_argv(config.experiment),
         )
     if name == "docker":
         return make_docker_platform(config)
@@ -52,5 +52,5 @@ def make_docker_platform(config: RunConfig) -> Platform:
         DockerContainerEngine(images.client),
         run_id=config.run_id,
         experiment=config.experiment.name,
-        storefront_extra=storefront_argv(config.experiment),  # issue 7
+        storefront_extra=storefront_argv(config.experiment),
     )

@@ -46,7 +46,7 @@ class LocalPlatform:
         self._tools_dirs = tools_dirs
         self._processes = processes
         self._auth_timeout_s = auth_timeout_s
-        # issue 7: the resilience profile's flags, and admin endpoints on loopback ports.
+        # the resilience profile's flags, and admin endpoints on loopback ports.
         self._storefront_extra = tuple(storefront_extra)
         self._admin_endpoints = admin_endpoints
         self._toxiproxy: ToxiproxyApi | None = None

@@ -64,7 +64,7 @@ SloVerdict = Literal["pass", "warn", "fail", "inconclusive"]
 Outcome = Literal[
     "pass", "warn", "fail", "inconclusive", "baseline-not-met", "aborted", "interrupted", "error"
 ]
-# issue 7: "integrity" = reconciliation of orders and labels (peakday/integrity/slos.py).
+# "integrity" = reconciliation of orders and labels (peakday/integrity/slos.py).
 ObjectiveKind = Literal["absolute", "baseline", "reference", "error_budget", "integrity"]
 
 
@@ -124,7 +124,7 @@ class TimelineRow(_Model):
     max_ms: float | None = None
     out_of_range: int = 0
     histogram: str = ""  # HdrHistogram, compressed and base64: exact re-scoring from disk
-    # --- issue 4 (load): latency above is from each request's intended start (corrected for
+    # latency above is from each request's intended start (corrected for
     # coordinated omission in the open model). The uncorrected series is latency from the actual
     # start, set only when it differs (open model); throughput counts requests started per second.
     throughput_rps: float | None = None
@@ -187,8 +187,8 @@ class Result(_Model):
     baseline_check: BaselineCheck | None = None
     stops: tuple[StopRecord, ...] = ()
     reference: ReferenceInfo | None = None
-    load_health: LoadHealth | None = None  # issue 4: arrivals and the load generator's health
-    integrity: IntegrityReport | None = None  # issue 7: orders/labels reconciled after the load
+    load_health: LoadHealth | None = None  # arrivals and the load generator's health
+    integrity: IntegrityReport | None = None  # orders/labels reconciled after the load
 
     @model_validator(mode="before")
     @classmethod

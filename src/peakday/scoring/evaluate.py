@@ -69,7 +69,7 @@ def score_timeline(
     integrity: IntegrityReport | None = None,
 ) -> Scored:
     slos = tuple(evaluate_slo(slo, timeline, phases, reference) for slo in experiment.slos)
-    if experiment.storefront.integrity:  # issue 7: lost == 0, duplicated == 0
+    if experiment.storefront.integrity:  # lost == 0, duplicated == 0
         slos += integrity_slos(integrity)
     card, verdict = score_card(slos, experiment.scoring)
     matrix, impacts = resiliency_matrix(experiment, timeline, phases, load_end_s, reference)

@@ -92,7 +92,7 @@ def _load_issues(experiment: Experiment, locator: Locator) -> Iterator[SpecIssue
             f"{fmt(load.duration)} (load.duration).",
             "Shorten the stages or lengthen load.duration; time past the end never runs.",
         )
-    yield from shape_issues(load, locator)  # issue 4: load.shape
+    yield from shape_issues(load, locator)  # load.shape
 
 
 def _fault_issues(
@@ -190,7 +190,7 @@ def _overlap_issues(experiment: Experiment, locator: Locator) -> Iterator[SpecIs
         b = faults[later]
         for earlier in range(later):
             a = faults[earlier]
-            if a.is_behaviour_fault or b.is_behaviour_fault:  # issue 7
+            if a.is_behaviour_fault or b.is_behaviour_fault:
                 clash = behaviour_overlaps(a, b)
                 if clash is not None:
                     yield locator.issue(

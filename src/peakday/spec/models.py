@@ -37,8 +37,8 @@ Phase = Literal["baseline", "fault", "recovery", "all"]
 Journey = Literal["shopper", "merchant", "pos"]
 Platform = Literal["local", "docker", "external"]
 ServiceAction = Literal["kill", "stop", "pause", "restart"]
-# Service-level faults a storefront service plays through its admin endpoint (issue 7;
-# storefront/misbehaviour.py says what each does).
+# Service-level faults a storefront service plays through its admin endpoint
+# (storefront/misbehaviour.py says what each does).
 ServiceBehaviour = Literal["errors", "login_errors", "introspect_errors", "slow_user_store"]
 StorefrontProfile = Literal["standard", "naive", "hardened"]
 
@@ -77,7 +77,7 @@ class Fault(_Model):
     toxicity: Number = Field(default=1.0, ge=0.0, le=1.0)
     service: str | None = None
     action: ServiceAction | None = None
-    # issue 7: `service` + `behaviour` (+ attributes status/delay/jitter, toxicity = fraction)
+    # `service` + `behaviour` (+ attributes status/delay/jitter, toxicity = fraction)
     behaviour: ServiceBehaviour | None = None
 
     @property
@@ -91,7 +91,7 @@ class Fault(_Model):
 
     @property
     def is_behaviour_fault(self) -> bool:
-        """A service-level fault played by the service itself (issue 7)."""
+        """A service-level fault played by the service itself."""
         return self.behaviour is not None
 
     @property
@@ -215,7 +215,7 @@ class Scoring(_Model):
 
 
 class Storefront(_Model):
-    """The mock storefront's resilience profile and knobs (issue 7; docs/storefront.md).
+    """The mock storefront's resilience profile and knobs (docs/storefront.md).
 
     Unset knobs keep the profile's value; storefront/profiles.py holds the profiles.
     """
@@ -262,4 +262,4 @@ class Experiment(_Model):
     slos: tuple[Slo, ...] = ()
     stop_conditions: tuple[StopCondition, ...] = ()
     scoring: Scoring = Field(default_factory=Scoring)
-    storefront: Storefront = Field(default_factory=Storefront)  # issue 7
+    storefront: Storefront = Field(default_factory=Storefront)

@@ -30,7 +30,7 @@ def fault_kind_issues(
 ) -> Iterator[SpecIssue]:
     """A fault is either proxy + toxic or service + action, never a mix, never half of one."""
     here = ("faults", index)
-    if fault.is_behaviour_fault:  # issue 7: service + behaviour
+    if fault.is_behaviour_fault:  # service + behaviour
         from peakday.spec.service_level_checks import behaviour_fault_issues
 
         yield from behaviour_fault_issues(fault, index, experiment, locator, topology)

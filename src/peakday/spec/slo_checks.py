@@ -1,6 +1,6 @@
 """Cross-checks of SLO kinds, stop conditions and scoring settings, once the shape is valid (pure).
 
-Kept apart from crossref.py: these are the checks that scoring (issue 5) depends on.
+Kept apart from crossref.py: these are the checks that scoring depends on.
 """
 
 from __future__ import annotations

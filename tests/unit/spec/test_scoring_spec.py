@@ -1,4 +1,4 @@
-"""Validation of SLO kinds, weights, stop conditions and scoring settings (issue 5)."""
+"""Validation of SLO kinds, weights, stop conditions and scoring settings."""
 
 from __future__ import annotations
 

@@ -278,7 +278,7 @@ def test_duplicate_key_is_reported_with_the_other_errors(smoke_text: str) -> Non
 def test_missing_required_keys_point_at_their_parent() -> None:
     issues = validate_text("name: x\nload:\n  users: 1\n", FILE).issues
 
-    # spawn_rate has a default (10 users/s) since the open model (issue 4) has no use for it.
+    # spawn_rate has a default (10 users/s) since the open model has no use for it.
     assert [(issue.line, issue.key_path) for issue in issues] == [(2, "load.duration")]
     assert "under 'load'" in issues[0].hint
 
