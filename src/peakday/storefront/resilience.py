@@ -154,15 +154,49 @@ def circuit_breaker(resilience: Resilience) -> pybreaker.CircuitBreaker | None:
 
 
 def guarded_by(breaker: pybreaker.CircuitBreaker) -> Callable[[Callable[[], Identity]], Identity]:
+    """A guard that runs each call to auth under `breaker`, without serialising the calls.
+
+    pybreaker's `CircuitBreaker.call` holds the breaker's lock for the whole call. Wrapping the
+    call to auth in it let one token check through at a time: at 300 ms per check, the others
+    queued past their deadline, and the breaker opened on timeouts it had caused itself. So
+    while the breaker is closed the call runs outside it, and its outcome is then replayed
+    through `breaker.call`, which counts it by pybreaker's own rules (fail_max, excluded 401s).
+    While it is open or half-open, the call goes through `breaker.call` itself: refused until
+    `reset_timeout`, then one trial at a time, which is what half-open means.
+    """
+
+    def refused() -> AuthUnavailable:
+        return AuthUnavailable(
+            "The circuit breaker on auth is open after repeated failures; not asking auth "
+            f"for {breaker.reset_timeout:g} s."
+        )
+
     def guard(call: Callable[[], Identity]) -> Identity:
+        if breaker.current_state != pybreaker.STATE_CLOSED:
+            try:
+                trial: Identity = breaker.call(call)
+            except pybreaker.CircuitBreakerError as exc:
+                raise refused() from exc
+            return trial
+
+        failure: BaseException | None = None
         try:
-            result: Identity = breaker.call(call)
+            result = call()
+        except BaseException as exc:  # replayed below, so pybreaker sees every outcome
+            failure = exc
+
+        def replay() -> Identity:
+            if failure is not None:
+                raise failure
+            return result
+
+        try:
+            replayed: Identity = breaker.call(replay)
         except pybreaker.CircuitBreakerError as exc:
-            raise AuthUnavailable(
-                "The circuit breaker on auth is open after repeated failures; not asking auth "
-                f"for {breaker.reset_timeout:g} s."
-            ) from exc
-        return result
+            if failure is None:
+                return result  # auth answered; other calls opened the breaker meanwhile
+            raise refused() from exc
+        return replayed
 
     return guard
 

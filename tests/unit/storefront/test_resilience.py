@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import anyio
@@ -114,6 +117,45 @@ def test_invalid_tokens_do_not_open_the_breaker() -> None:
     for _ in range(5):
         with pytest.raises(InvalidToken):
             guarded_by(breaker)(unknown)
+    assert breaker.current_state == pybreaker.STATE_CLOSED
+
+
+def test_breaker_lets_concurrent_token_checks_overlap() -> None:
+    # pybreaker's CircuitBreaker.call holds the breaker's lock for the whole call: wrapping the
+    # network call in it let one token check through at a time, so a 300 ms brownout queued
+    # every other check past its deadline and the breaker opened on timeouts it had caused.
+    breaker = circuit_breaker(HARDENED)
+    assert breaker is not None
+    guard = guarded_by(breaker)
+    callers = 4
+    all_inside = threading.Barrier(callers, timeout=2.0)
+
+    def slow_check() -> Identity:
+        all_inside.wait()  # breaks (and raises) unless every caller is inside at once
+        return Identity("shopper-001", Role.SHOPPER, expires_at=2_000_000_000)
+
+    with ThreadPoolExecutor(max_workers=callers) as pool:
+        results = list(pool.map(lambda _: guard(slow_check), range(callers)))
+    assert len(results) == callers
+    assert breaker.current_state == pybreaker.STATE_CLOSED
+
+
+def test_breaker_half_opens_after_its_reset_timeout() -> None:
+    breaker = circuit_breaker(
+        dataclasses.replace(HARDENED, breaker_failures=1, breaker_reset_s=0.05)
+    )
+    assert breaker is not None
+    guard = guarded_by(breaker)
+
+    def failing() -> Identity:
+        raise AuthUnavailable("down")
+
+    with pytest.raises(AuthUnavailable):
+        guard(failing)
+    assert breaker.current_state == pybreaker.STATE_OPEN
+    time.sleep(0.06)
+    identity = Identity("shopper-001", Role.SHOPPER, expires_at=2_000_000_000)
+    assert guard(lambda: identity) == identity
     assert breaker.current_state == pybreaker.STATE_CLOSED
 
 
