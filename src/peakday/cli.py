@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from peakday.console import make_console
 from peakday.errors import PeakdayError, SpecError
 from peakday.results.model import Result
 
@@ -112,7 +113,7 @@ def validate(files: tuple[Path, ...]) -> None:
     """Check experiment files and report every problem in one pass."""
     from peakday.spec.loader import validate_files
 
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     problems = validate_files(list(files))
     count = 0
     for path, issues in problems.items():
@@ -122,7 +123,7 @@ def validate(files: tuple[Path, ...]) -> None:
                 f"[red]error:[/red] {escape(issue.format())}", highlight=False, soft_wrap=True
             )
         if not issues:
-            Console().print(f"{escape(str(path))}: ok", highlight=False)
+            make_console().print(f"{escape(str(path))}: ok", highlight=False)
     sys.exit(2 if count else 0)
 
 
@@ -159,8 +160,8 @@ def run(
     from peakday.reporting.writer import write_reports_if_result, write_reports_or_warn
     from peakday.spec.loader import load_experiment
 
-    console = Console(stderr=True, no_color=no_color)
-    out = Console(no_color=no_color)
+    console = make_console(stderr=True, no_color=no_color)
+    out = make_console(no_color=no_color)
     run_dir: Path | None = None
     try:
         spec = load_experiment(experiment)

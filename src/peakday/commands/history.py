@@ -40,8 +40,7 @@ def history(experiment: str | None, results_dir: Path, limit: int) -> None:
       peakday history
       peakday history --experiment cyber-monday-login-outage --results ci-results
     """
-    from rich.console import Console
-
+    from peakday.console import make_console
     from peakday.reporting.history import HistoryEntry, entry_from_json, format_history
 
     entries: list[HistoryEntry] = []
@@ -59,7 +58,7 @@ def history(experiment: str | None, results_dir: Path, limit: int) -> None:
         elif experiment is None or entry.experiment == experiment:
             entries.append(entry)
     entries.sort(key=lambda e: (e.started_at, e.run_id))
-    console = Console()
+    console = make_console()
     if not entries:
         which = f" of {experiment!r}" if experiment else ""
         console.print(

@@ -35,9 +35,9 @@ def build(offline: bool, refresh: bool, pull: bool) -> None:
       peakday images build --offline
       peakday images build --pull      # online, fetching python:3.11-slim and toxiproxy
     """
-    from rich.console import Console
     from rich.markup import escape
 
+    from peakday.console import make_console
     from peakday.errors import PeakdayError, UsageError
     from peakday.platforms.docker_client import connect_docker
     from peakday.platforms.images import (
@@ -50,7 +50,7 @@ def build(offline: bool, refresh: bool, pull: bool) -> None:
     )
 
     logging.getLogger("peakday.platforms.images").setLevel(logging.INFO)
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     try:
         if pull and offline:
             raise UsageError("--pull fetches the public base images; --offline never needs them.")

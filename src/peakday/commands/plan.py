@@ -238,14 +238,14 @@ def plan(experiment: Path) -> None:
 
     Exits 0 when everything the experiment names exists, 2 otherwise.
     """
-    from rich.console import Console
     from rich.markup import escape
 
+    from peakday.console import make_console
     from peakday.errors import PeakdayError, SpecError
     from peakday.results.reference import resolve_compare_to
     from peakday.spec.loader import load_experiment
 
-    err = Console(stderr=True)
+    err = make_console(stderr=True)
     try:
         spec = load_experiment(experiment)
         if spec.scoring.compare_to is not None:

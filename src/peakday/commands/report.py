@@ -19,10 +19,10 @@ def report(run_dir: Path, quiet: bool) -> None:
     Example:
       peakday report results/rehearsal-1
     """
-    from rich.console import Console
     from rich.markup import escape
 
     from peakday.cli import exit_code_for
+    from peakday.console import make_console
     from peakday.errors import PeakdayError
     from peakday.reporting.terminal import format_summary
     from peakday.reporting.writer import write_reports
@@ -32,11 +32,11 @@ def report(run_dir: Path, quiet: bool) -> None:
     try:
         result = load_result(run_dir)
     except PeakdayError as error:
-        Console(stderr=True).print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+        make_console(stderr=True).print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
         sys.exit(error.exit_code)
     written = write_reports(result, folder)
     if not quiet:
-        console = Console()
+        console = make_console()
         console.print(format_summary(result, str(folder)))
         console.print("Wrote " + ", ".join(str(p) for p in written), markup=False, highlight=False)
     sys.exit(exit_code_for(result))

@@ -131,17 +131,17 @@ def format_scorecard(result: Result) -> str:
 )
 def score(run_dir: Path, spec_file: Path | None, compare_to: str | None, dry_run: bool) -> None:
     """Re-score a saved run from its timeline (optionally with a changed spec)."""
-    from rich.console import Console
     from rich.markup import escape
 
     from peakday.cli import exit_code_for
+    from peakday.console import make_console
     from peakday.errors import PeakdayError, SpecError
     from peakday.results.reference import load_reference
     from peakday.results.store import load_result
     from peakday.scoring.evaluate import rescore, spec_differences
     from peakday.spec.loader import load_experiment
 
-    err = Console(stderr=True)
+    err = make_console(stderr=True)
     try:
         result = load_result(run_dir)
         spec = load_experiment(spec_file) if spec_file is not None else None
