@@ -163,7 +163,9 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
         if probe is not None:
             sampler = ResourceSampler(probe, run_dir / RESOURCES_FILE)
             sampler.start()
-        plan: LoadPlan = plan_from_load(experiment.load, str(metrics_path.resolve()))
+        plan: LoadPlan = plan_from_load(
+            experiment.load, str(metrics_path.resolve()), locust_user_classes(experiment)
+        )
         plan_path = run_dir / "load-plan.json"
         plan_path.write_text(plan.to_json())
         locust = LocustProcess(
@@ -325,6 +327,14 @@ def storefront_environment(experiment: Experiment) -> dict[str, str]:
 
     storefront = experiment.storefront
     return resilience_for(storefront.profile, storefront.overrides()).knobs()
+
+
+def locust_user_classes(experiment: Experiment) -> dict[str, float] | None:
+    """None for the storefront's journeys; on the external platform, the user's own classes
+    (empty: every class in their locustfile, with its own weights)."""
+    if experiment.platform != "external" or experiment.external is None:
+        return None
+    return dict(experiment.external.user_classes)
 
 
 def integrity_env(experiment: Experiment, run_dir: Path) -> dict[str, str]:

@@ -14,7 +14,7 @@ import click
 
 from peakday.results.model import AppliedFault
 from peakday.scoring.phases import compute_phases
-from peakday.spec.models import Experiment, Fault, Slo
+from peakday.spec.models import Experiment, External, Fault, Slo
 from peakday.spec.objectives import kind_of
 from peakday.spec.units import format_duration_s as fmt
 from peakday.topology import JOURNEY_STEPS, Topology, storefront_topology
@@ -93,7 +93,11 @@ def describe_fault(fault: Fault, topology: Topology) -> str:
     return f"{fault.toxic}: {attributes or 'defaults'}; {fault.stream}{share}"
 
 
-def where(fault: Fault, topology: Topology) -> str:
+def where(fault: Fault, topology: Topology, external: External | None = None) -> str:
+    if external is not None and fault.proxy in external.proxies:
+        upstream = external.proxies[fault.proxy]
+        address = external.upstreams.get(upstream, "?")
+        return f"proxy {fault.proxy} -> {upstream} ({address}, your own system)"
     if fault.is_service_fault or fault.is_behaviour_fault:
         known = "" if fault.service in topology.service_names else " (unknown)"
         return f"service {fault.service}{known}"
@@ -133,6 +137,8 @@ def _objective_text(slo: Slo) -> str:
 
 def named_things_issues(experiment: Experiment, topology: Topology) -> list[str]:
     """What the experiment names that the topology lacks (validation catches most of it)."""
+    if experiment.platform == "external":
+        return []  # the user's own proxies and requests, checked by validation
     problems = []
     for fault in experiment.faults:
         if fault.is_service_fault or fault.is_behaviour_fault:
@@ -156,12 +162,23 @@ def format_plan(experiment: Experiment, file: str, topology: Topology | None = N
     journeys = ", ".join(f"{j} {w:g}" for j, w in load.journeys.items() if w > 0)
     enabled = [j for j, w in load.journeys.items() if w > 0]
     steps = list(dict.fromkeys(s for j in enabled for s in JOURNEY_STEPS[j]))
+    mix = f"journeys {journeys}"
+    external = experiment.external if experiment.platform == "external" else None
+    if external is not None:
+        classes = ", ".join(f"{c} {w:g}" for c, w in external.user_classes.items() if w > 0)
+        mix = f"user classes {classes or 'and weights as ' + external.locustfile + ' has them'}"
+        steps = ["as the locustfile names them"]
     out = [f"Plan for {experiment.name} ({file}); nothing is started.", ""]
     if experiment.description:
         out += [experiment.description.strip(), ""]
+    model = (
+        f"{load.arrival_rate:g} journeys/s on up to {load.max_concurrency} users (open model)"
+        if load.arrival_rate is not None
+        else f"{load.users} users (spawn {load.spawn_rate:g}/s)"
+    )
     out.append(
-        f"Load: {load.users} users (spawn {load.spawn_rate:g}/s) for {fmt(load.duration)} on the "
-        f"{experiment.platform} platform; journeys {journeys}; steps {', '.join(steps)}."
+        f"Load: {model} for {fmt(load.duration)} on the "
+        f"{experiment.platform} platform; {mix}; steps {', '.join(steps)}."
     )
     out += ["", "Phases", table([("from", "to", "phase", ""), *planned_phases(experiment)])]
     out += ["", "Fault schedule"]
@@ -170,7 +187,7 @@ def format_plan(experiment: Experiment, file: str, topology: Topology | None = N
         for fault in sorted(experiment.faults, key=lambda f: f.at):
             rows.append(
                 (fmt(fault.at), fmt(fault.duration), fault.label, describe_fault(fault, topology),
-                 where(fault, topology))
+                 where(fault, topology, external))
             )  # fmt: skip
         out.append(table(rows))
         out.append(

@@ -236,8 +236,20 @@ _PLAN_KEYS: Final = frozenset(
 )
 
 
-def plan_from_load(load: Load, metrics_file: str) -> LoadPlan:
-    """The plan for an experiment's `load:` section; journeys become Locust user class weights."""
+def plan_from_load(
+    load: Load, metrics_file: str, user_classes: Mapping[str, float] | None = None
+) -> LoadPlan:
+    """The plan for an experiment's `load:` section.
+
+    `user_classes` None: the storefront, whose journeys become Locust user class weights. A
+    mapping: the user's own locustfile (`platform: external`), its classes weighed as given, or,
+    when it is empty, with the locustfile's own classes and weights.
+    """
+    weights = (
+        {JOURNEY_CLASSES[journey]: float(w) for journey, w in load.journeys.items()}
+        if user_classes is None
+        else {name: float(weight) for name, weight in user_classes.items()}
+    )
     open_model = load.arrival_rate is not None
     base = float(load.arrival_rate) if load.arrival_rate is not None else float(load.users or 0)
     return LoadPlan(
@@ -249,7 +261,7 @@ def plan_from_load(load: Load, metrics_file: str) -> LoadPlan:
             LoadStage(float(stage.until), int(stage.users), float(stage.spawn_rate))
             for stage in load.stages
         ),
-        weights={JOURNEY_CLASSES[journey]: float(w) for journey, w in load.journeys.items()},
+        weights=weights,
         request_timeout_s=float(load.request_timeout),
         model="open" if open_model else "closed",
         level_points=shape_points(load, base) if open_model or load.shape else (),

@@ -52,7 +52,7 @@ def choose_platform(
         raise UsageError(
             f"--platform external needs an 'external' section in the experiment "
             f"{experiment.name!r} (upstreams, proxies, locustfile, host). Hint: see "
-            "experiments/external-example.yaml."
+            "docs/external.md for an example."
         )
     outside = non_local_targets(external)
     if outside and not (external.allow_non_local_targets and allow_non_local):

@@ -114,6 +114,8 @@ class External(_Model):
     host: str = Field(min_length=1)  # a proxy name (its address) or a URL, Locust's --host
     toxiproxy: Literal["local", "docker"] = "local"
     allow_non_local_targets: Flag = False
+    # Locust user class name -> weight; empty runs every class with the locustfile's own weights.
+    user_classes: dict[str, Number] = Field(default_factory=dict)
 
 
 SloMetric = Literal[

@@ -138,10 +138,50 @@ def platform_issues(experiment: Experiment, locator: Locator) -> Iterator[SpecIs
                 f"{did_you_mean(upstream, upstream_names)}"
                 f"Known upstreams: {all_of(upstream_names)}.",
             )
+    yield from _user_class_issues(experiment, locator)
     if "://" not in external.host and external.host not in external.proxies:
         yield locator.issue(
             ("external", "host"),
             f"Locust's host {external.host!r} is neither a URL nor one of the proxies.",
             f"{did_you_mean(external.host, tuple(external.proxies))}Name a proxy "
             f"({all_of(tuple(external.proxies))}) so load goes through Toxiproxy.",
+        )
+
+
+def _user_class_issues(experiment: Experiment, locator: Locator) -> Iterator[SpecIssue]:
+    """On the external platform the user's Locust classes run, so storefront journeys make no
+    sense; `external.user_classes` may pick and weigh the classes by their Python names."""
+    external = experiment.external
+    if external is None:
+        return
+    if "journeys" in experiment.load.model_fields_set:
+        yield locator.issue(
+            ("load", "journeys"),
+            "load.journeys weighs the storefront's journeys (shopper, merchant, pos), but the "
+            "external platform runs the user classes of your own locustfile "
+            f"({external.locustfile!r}).",
+            "Remove load.journeys to run every class with the locustfile's own weights, or "
+            "weigh your classes under external.user_classes, such as {Browser: 3, Buyer: 1}.",
+        )
+    classes = external.user_classes
+    for name, weight in classes.items():
+        here = ("external", "user_classes", name)
+        if not name.isidentifier():
+            yield locator.issue(
+                here,
+                f"{name!r} cannot be a Locust user class: class names are Python identifiers.",
+                "Use the class's name as written in the locustfile, such as Browser.",
+            )
+        if weight < 0:
+            yield locator.issue(
+                here,
+                f"The weight of user class {name!r} cannot be negative, got {weight:g}.",
+                "Use 0 to leave a class out.",
+            )
+    if classes and all(weight <= 0 for weight in classes.values()):
+        yield locator.issue(
+            ("external", "user_classes"),
+            "Every user class has weight 0, so no user would run.",
+            "Give at least one class a weight above 0, or remove user_classes to use the "
+            "locustfile's own weights.",
         )

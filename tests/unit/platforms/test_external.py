@@ -64,3 +64,89 @@ def test_endpoints_give_a_users_locustfile_every_proxy_and_its_own_host() -> Non
     )
     assert endpoints.locust_env() == {"PEAKDAY_PROXY_SHOP_FRONT": "127.0.0.1:2"}
     assert endpoints.host_for_locust == "http://127.0.0.1:2"
+
+
+EXTERNAL_SPEC = """\
+name: mine
+platform: external
+external:
+  upstreams: {shop: "127.0.0.1:8080"}
+  proxies: {shop_front: shop}
+  locustfile: shop_locust.py
+  host: shop_front
+EXTRA
+load:
+  users: 2
+  duration: 10s
+LOAD
+slos:
+  - {name: items-fast, request: items, metric: p95, objective: "< 100ms"}
+stop_conditions:
+  - {name: items-collapse, request: items, metric: success_rate, when: "< 50%"}
+"""
+
+
+def external_spec(extra: str = "", load: str = "") -> str:
+    return EXTERNAL_SPEC.replace("EXTRA\n", extra).replace("LOAD\n", load)
+
+
+def test_external_runs_the_locustfiles_own_classes_and_names_its_own_requests() -> None:
+    from peakday.load.loadplan import plan_from_load
+    from peakday.orchestrator import locust_user_classes
+    from peakday.spec.validate import validate_text
+
+    checked = validate_text(external_spec(), "mine.yaml")
+    assert checked.ok, checked.issues
+    assert checked.experiment is not None
+    classes = locust_user_classes(checked.experiment)
+    assert classes == {}
+    assert plan_from_load(checked.experiment.load, "m.jsonl", classes).weights == {}
+
+
+def test_external_user_classes_become_the_plan_weights() -> None:
+    from peakday.load.loadplan import plan_from_load
+    from peakday.orchestrator import locust_user_classes
+    from peakday.spec.validate import validate_text
+
+    checked = validate_text(
+        external_spec("  user_classes: {Browser: 3, Buyer: 1, Admin: 0}\n"), "mine.yaml"
+    )
+    assert checked.experiment is not None, checked.issues
+    plan = plan_from_load(
+        checked.experiment.load, "m.jsonl", locust_user_classes(checked.experiment)
+    )
+    assert dict(plan.weights) == {"Browser": 3.0, "Buyer": 1.0, "Admin": 0.0}
+
+
+def test_storefront_journeys_still_become_the_storefront_classes() -> None:
+    from peakday.load.loadplan import plan_from_load
+    from peakday.orchestrator import locust_user_classes
+
+    local = experiment().model_copy(update={"platform": "local", "external": None})
+    assert locust_user_classes(local) is None
+    weights = plan_from_load(local.load, "m.jsonl", None).weights
+    assert dict(weights) == {"Shopper": 6.0, "Merchant": 2.0, "PosTerminal": 2.0}
+
+
+@pytest.mark.parametrize(
+    ("extra", "load", "line", "key_path", "message"),
+    [
+        ("", "  journeys: {shopper: 1}\n", 11, "load.journeys", "runs the user classes"),
+        ("  user_classes: {'Not a class': 1}\n", "", 8, "external.user_classes['Not a class']",
+         "Python identifiers"),
+        ("  user_classes: {Browser: -1, Buyer: 1}\n", "", 8, "external.user_classes.Browser",
+         "cannot be negative"),
+        ("  user_classes: {Browser: 0}\n", "", 8, "external.user_classes", "weight 0"),
+    ],
+    ids=["storefront-journeys", "not-an-identifier", "negative", "all-zero"],
+)  # fmt: skip
+def test_nonsense_user_classes_are_reported_at_their_line(
+    extra: str, load: str, line: int, key_path: str, message: str
+) -> None:
+    from peakday.spec.validate import validate_text
+
+    checked = validate_text(external_spec(extra, load), "mine.yaml")
+    assert [(i.file, i.line, i.key_path) for i in checked.issues] == [
+        ("mine.yaml", line, key_path)
+    ], checked.issues
+    assert message in checked.issues[0].message
