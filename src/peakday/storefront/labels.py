@@ -7,19 +7,16 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import FastAPI, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from peakday.errors import UsageError
 from peakday.storefront.idempotency import request_fingerprint
 from peakday.storefront.identity import Introspector
-from peakday.storefront.misbehaviour import FaultBoard
-from peakday.storefront.resilience import InFlight, LoadShedder, auth_caller_for, service_status
+from peakday.storefront.record_service import record_service
 from peakday.storefront.rules import (
     ServiceLevel,
     format_timestamp,
@@ -28,7 +25,7 @@ from peakday.storefront.rules import (
     label_denial,
 )
 from peakday.storefront.settings import StorefrontSettings
-from peakday.storefront.store import Database, NewRecord, RecordStore, record_table_schema
+from peakday.storefront.store import NewRecord
 from peakday.storefront.web import (
     INTEGRAL_FLOATS_AS_INT,
     ApiError,
@@ -39,7 +36,6 @@ from peakday.storefront.web import (
     error_responses,
     idempotency_key,
     idempotency_key_openapi,
-    install_common_routes,
     raise_if_injected,
 )
 
@@ -89,29 +85,8 @@ def create_app(
     clock: Clock = time.time,
 ) -> FastAPI:
     """Build the labels app; without `introspector`, tokens are checked at `settings.auth_url`."""
-    if introspector is None and settings.auth_url is None:
-        raise UsageError("Labels needs the URL of auth. Hint: pass --auth-url.")
-    resilience = settings.effective_resilience
-    caller = auth_caller_for(
-        settings.auth_url, resilience, settings.auth_max_connections, introspector
-    )
-    auth: Introspector = caller.introspector
-    board = FaultBoard("labels")
-    limit = InFlight(resilience.max_in_flight)
-    database = Database(settings.database_path, record_table_schema("labels"))
-    labels = RecordStore(database, "labels")
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await auth.aclose()
-        database.close()
-
-    app = FastAPI(title="peakday labels", version="1", lifespan=lifespan)
-    install_common_routes(app, "labels")
-    app.add_middleware(LoadShedder, limit=limit)
-    app.state.fault_board = board
-    app.state.admin_status = lambda: service_status(resilience, limit, caller)
+    service = record_service("labels", "labels", settings, introspector)
+    app, auth, board, labels = service.app, service.auth, service.board, service.store
 
     @app.post(
         "/labels",
