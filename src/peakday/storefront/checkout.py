@@ -13,7 +13,6 @@ from fastapi import FastAPI, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from peakday.storefront.idempotency import request_fingerprint
 from peakday.storefront.identity import Introspector
 from peakday.storefront.record_service import record_service
 from peakday.storefront.rules import (
@@ -24,7 +23,6 @@ from peakday.storefront.rules import (
     price_lines,
 )
 from peakday.storefront.settings import StorefrontSettings
-from peakday.storefront.store import NewRecord
 from peakday.storefront.web import (
     INTEGRAL_FLOATS_AS_INT,
     ApiError,
@@ -36,6 +34,7 @@ from peakday.storefront.web import (
     idempotency_key,
     idempotency_key_openapi,
     raise_if_injected,
+    read_own,
 )
 
 Clock = Callable[[], float]
@@ -135,15 +134,15 @@ def create_app(
             raise ApiError(403, "forbidden", denial)
         now_s = clock()
         order = build_order(f"ord_{uuid.uuid4().hex}", identity.subject, body, now_s)
-        new = NewRecord(
+        return create_or_replay(
+            orders,
             record_id=order.order_id,
             subject=identity.subject,
-            idempotency_key=key,
-            fingerprint=request_fingerprint(body.model_dump(mode="json")),
-            body=order.model_dump_json().encode(),
+            key=key,
+            request=body,
+            response=order,
             created_at=now_s,
         )
-        return create_or_replay(orders, new)
 
     @app.get(
         "/orders/{order_id}",
@@ -157,10 +156,6 @@ def create_app(
     ) -> Response:
         raise_if_injected(board, "orders")
         identity = await authenticate(auth, credentials)
-        record = orders.get(order_id)
-        # Someone else's order is reported as missing, so order ids cannot be probed.
-        if record is None or record.subject != identity.subject:
-            raise ApiError(404, "not_found", f"No order {order_id!r} for this account.")
-        return Response(record.body, media_type="application/json")
+        return read_own(orders, order_id, identity.subject, "order")
 
     return app

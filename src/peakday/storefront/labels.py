@@ -14,7 +14,6 @@ from fastapi import FastAPI, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from peakday.storefront.idempotency import request_fingerprint
 from peakday.storefront.identity import Introspector
 from peakday.storefront.record_service import record_service
 from peakday.storefront.rules import (
@@ -25,7 +24,6 @@ from peakday.storefront.rules import (
     label_denial,
 )
 from peakday.storefront.settings import StorefrontSettings
-from peakday.storefront.store import NewRecord
 from peakday.storefront.web import (
     INTEGRAL_FLOATS_AS_INT,
     ApiError,
@@ -37,6 +35,7 @@ from peakday.storefront.web import (
     idempotency_key,
     idempotency_key_openapi,
     raise_if_injected,
+    read_own,
 )
 
 Clock = Callable[[], float]
@@ -113,15 +112,15 @@ def create_app(
         label = build_label(
             f"lbl_{uuid.uuid4().hex}", secrets.randbelow(10**12), identity.subject, body, now_s
         )
-        new = NewRecord(
+        return create_or_replay(
+            labels,
             record_id=label.label_id,
             subject=identity.subject,
-            idempotency_key=key,
-            fingerprint=request_fingerprint(body.model_dump(mode="json")),
-            body=label.model_dump_json().encode(),
+            key=key,
+            request=body,
+            response=label,
             created_at=now_s,
         )
-        return create_or_replay(labels, new)
 
     @app.get(
         "/labels/{label_id}",
@@ -135,9 +134,6 @@ def create_app(
     ) -> Response:
         raise_if_injected(board, "labels")
         identity = await authenticate(auth, credentials)
-        record = labels.get(label_id)
-        if record is None or record.subject != identity.subject:
-            raise ApiError(404, "not_found", f"No label {label_id!r} for this account.")
-        return Response(record.body, media_type="application/json")
+        return read_own(labels, label_id, identity.subject, "label")
 
     return app

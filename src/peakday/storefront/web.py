@@ -20,6 +20,7 @@ from peakday.storefront.idempotency import (
     IdempotencyOutcome,
     idempotency_key_problem,
     idempotency_outcome,
+    request_fingerprint,
 )
 from peakday.storefront.identity import (
     AuthUnavailable,
@@ -256,10 +257,28 @@ def idempotency_key(request: Request, *, required: bool) -> str | None:
     return key
 
 
-def create_or_replay(records: RecordStore, new: NewRecord) -> Response:
-    """Store `new` unless its key was used before: 201 with the body of whichever request
-    created the record, or 422 when the key was used for a different request.
+def create_or_replay(
+    records: RecordStore,
+    *,
+    record_id: str,
+    subject: str,
+    key: str | None,
+    request: BaseModel,
+    response: BaseModel,
+    created_at: float,
+) -> Response:
+    """Store `response` as the record `request` created unless its key was used before: 201 with
+    the body of whichever request created the record, or 422 when the key was used for a
+    different request.
     """
+    new = NewRecord(
+        record_id=record_id,
+        subject=subject,
+        idempotency_key=key,
+        fingerprint=request_fingerprint(request.model_dump(mode="json")),
+        body=response.model_dump_json().encode(),
+        created_at=created_at,
+    )
     stored = records.insert_or_get(new)
     outcome = idempotency_outcome(None if stored is None else stored.fingerprint, new.fingerprint)
     if outcome is IdempotencyOutcome.CREATED:
@@ -277,3 +296,12 @@ def create_or_replay(records: RecordStore, new: NewRecord) -> Response:
         f"Idempotency-Key {new.idempotency_key!r} was already used for a different request; "
         "use a new key for a new request.",
     )
+
+
+def read_own(records: RecordStore, record_id: str, subject: str, noun: str) -> Response:
+    """The stored record if `subject` owns it; someone else's record is reported as missing,
+    so record ids cannot be probed."""
+    record = records.get(record_id)
+    if record is None or record.subject != subject:
+        raise ApiError(404, "not_found", f"No {noun} {record_id!r} for this account.")
+    return Response(record.body, media_type="application/json")
