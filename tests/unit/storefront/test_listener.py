@@ -1,0 +1,70 @@
+"""The services' listening sockets: accepted connections must not keep Nagle's algorithm on.
+
+With it on, a kept-alive client waited 40-44 ms for each response body (uvicorn writes headers
+and body separately; the body waited for the client's delayed ACK)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from peakday.storefront.__main__ import tcp_listener
+
+
+def _server_side_nodelay(listener: socket.socket) -> int:
+    """Accept one connection through asyncio, as uvicorn does, and read its TCP_NODELAY."""
+    seen: list[int] = []
+
+    async def main() -> None:
+        accepted = asyncio.Event()
+
+        def on_connect(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            sock = writer.get_extra_info("socket")
+            seen.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+            accepted.set()
+
+        server = await asyncio.start_server(on_connect, sock=listener)
+        port = listener.getsockname()[1]
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        await asyncio.wait_for(accepted.wait(), timeout=5)
+        writer.close()
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(main())
+    return seen[0]
+
+
+def test_accepted_connections_get_tcp_nodelay() -> None:
+    listener = tcp_listener("127.0.0.1", 0)
+    try:
+        assert listener.proto == socket.IPPROTO_TCP
+        assert _server_side_nodelay(listener) != 0
+    finally:
+        listener.close()
+
+
+def test_a_socket_made_without_the_protocol_would_keep_nagle_on() -> None:
+    """The control: the way uvicorn's bind_socket() makes it (protocol 0)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    try:
+        assert _server_side_nodelay(listener) == 0
+    finally:
+        listener.close()
+
+
+def test_a_taken_port_is_an_os_error_and_leaks_no_socket() -> None:
+    first = tcp_listener("127.0.0.1", 0)
+    first.listen()
+    try:
+        port = first.getsockname()[1]
+        try:
+            tcp_listener("127.0.0.1", port)
+        except OSError:
+            pass
+        else:  # pragma: no cover - SO_REUSEADDR does not allow two listeners on Linux
+            raise AssertionError("binding a port already listened on should fail")
+    finally:
+        first.close()
