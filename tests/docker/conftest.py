@@ -29,7 +29,9 @@ def _connect() -> DockerImageEngine:
 def docker_images() -> DockerImageEngine:
     """An engine holding the current runtime images (built offline, cached, when missing or
     stale: a build with nothing changed takes about a second)."""
-    from peakday.platforms.images import BuildPaths, build_images, default_toolchain
+    from peakday.platforms.build_contexts import BuildPaths
+    from peakday.platforms.host_toolchain import default_toolchain
+    from peakday.platforms.images import build_images
 
     engine = _connect()
     paths = BuildPaths.for_project(REPO_ROOT)

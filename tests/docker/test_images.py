@@ -17,12 +17,12 @@ import httpx
 import pytest
 
 from peakday.errors import EnvironmentProblem
+from peakday.platforms.build_contexts import BuildPaths
 from peakday.platforms.docker_client import DockerImageEngine, connect_docker
+from peakday.platforms.host_toolchain import default_toolchain
 from peakday.platforms.images import (
-    BuildPaths,
     BuildReport,
     build_images,
-    default_toolchain,
     format_build_report,
     storefront_image,
     toxiproxy_image,

@@ -39,12 +39,12 @@ def build(offline: bool, refresh: bool, pull: bool) -> None:
 
     from peakday.console import make_console
     from peakday.errors import PeakdayError, UsageError
+    from peakday.platforms.build_contexts import BuildPaths
     from peakday.platforms.docker_client import connect_docker
+    from peakday.platforms.host_toolchain import default_toolchain
     from peakday.platforms.images import (
-        BuildPaths,
         base_images,
         build_images,
-        default_toolchain,
         find_project_dir,
         format_build_report,
     )

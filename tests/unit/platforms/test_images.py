@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from peakday.errors import EnvironmentProblem, ImageMissing
+from peakday.platforms.build_contexts import BuildPaths, wheel_cache_key
 from peakday.platforms.docker_client import BuildRequest, ImportRequest
 from peakday.platforms.images import (
     OFFLINE_PYTHON_BASE,
     OFFLINE_TOXIPROXY_BASE,
     PUBLIC_PYTHON_BASE,
     PUBLIC_TOXIPROXY_BASE,
-    BuildPaths,
     BuildReport,
     BuildStep,
     build_images,
@@ -29,7 +29,6 @@ from peakday.platforms.images import (
     runtime_images,
     storefront_build_request,
     toxiproxy_build_request,
-    wheel_cache_key,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[3]

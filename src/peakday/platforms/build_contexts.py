@@ -1,0 +1,158 @@
+"""The build contexts of the two images, laid out on disk: a clean copy of the project source,
+the dependency wheels (cached by what pyproject.toml asks for and the interpreter), the project
+wheel, and the Dockerfiles from compose/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from peakday.errors import EnvironmentProblem
+from peakday.platforms.host_toolchain import HostToolchain
+
+# Wheels are built on the host for the image's interpreter: bookworm's python3 is CPython 3.11.
+IMAGE_PYTHON_TAG = "cp311"
+PROJECT_WHEEL_PREFIX = "peakday-"
+
+
+@dataclass(frozen=True)
+class BuildPaths:
+    project_dir: Path  # a peakday checkout: pyproject.toml, src/, compose/
+    work_dir: Path  # build contexts, caches and logs
+
+    @classmethod
+    def for_project(cls, project_dir: Path) -> BuildPaths:
+        return cls(project_dir=project_dir, work_dir=project_dir / ".tools" / "images")
+
+    @property
+    def compose_dir(self) -> Path:
+        return self.project_dir / "compose"
+
+    @property
+    def wheel_cache_dir(self) -> Path:
+        return self.work_dir / "wheels"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.work_dir / "logs"
+
+
+def dependency_inputs(pyproject: bytes) -> bytes:
+    """The parts of pyproject.toml that decide the dependency wheels, in a canonical form.
+
+    Edits elsewhere (tool settings, version, scripts) keep the cached wheels.
+    """
+    try:
+        data = tomllib.loads(pyproject.decode())
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return pyproject
+    project = data.get("project", {})
+    relevant = {
+        "dependencies": project.get("dependencies", []),
+        "requires-python": project.get("requires-python"),
+        "build-system": data.get("build-system", {}),
+    }
+    return json.dumps(relevant, sort_keys=True).encode()
+
+
+def wheel_cache_key(pyproject: bytes, interpreter_tag: str) -> str:
+    """Dependency wheels are reused while the dependencies and the building interpreter stay.
+
+    `interpreter_tag` is e.g. 'cp311-linux_x86_64': a wheel built from an sdist by another
+    interpreter or on another platform would not install in the image.
+    """
+    digest = hashlib.sha256()
+    digest.update(interpreter_tag.encode())
+    digest.update(b"\0")
+    digest.update(dependency_inputs(pyproject))
+    return f"{interpreter_tag}-{digest.hexdigest()[:16]}"
+
+
+def prepare_storefront_context(
+    toolchain: HostToolchain, paths: BuildPaths, refresh: bool
+) -> tuple[Path, str, bool]:
+    """Lay out Dockerfile, wheels/deps/ and wheels/app/; return the context, the wheel cache key
+    and whether the dependency wheels came from the cache.
+
+    Dependencies and the project wheel are separate directories, so a code change rebuilds only
+    the small layer that installs the project.
+    """
+    tag = toolchain.interpreter_tag()
+    if not tag.startswith(f"{IMAGE_PYTHON_TAG}-"):
+        raise EnvironmentProblem(
+            f"Wheels would be built by a Python tagged {tag!r}, but the images run CPython 3.11 "
+            f"({IMAGE_PYTHON_TAG}). Hint: run peakday from a Python 3.11 virtualenv."
+        )
+    source = _stage_project_source(paths)
+    key = wheel_cache_key((paths.project_dir / "pyproject.toml").read_bytes(), tag)
+    deps_cache = paths.wheel_cache_dir / key
+    complete_marker = deps_cache / ".complete"
+    reused = complete_marker.is_file() and not refresh
+    if not reused:
+        filling = paths.wheel_cache_dir / f"{key}.filling"
+        shutil.rmtree(filling, ignore_errors=True)
+        filling.mkdir(parents=True)
+        toolchain.build_wheels(source, filling, with_dependencies=True)
+        for wheel in filling.glob(f"{PROJECT_WHEEL_PREFIX}*.whl"):
+            wheel.unlink()
+        (filling / ".complete").touch()
+        shutil.rmtree(deps_cache, ignore_errors=True)
+        filling.rename(deps_cache)
+        for stale in paths.wheel_cache_dir.iterdir():
+            if stale != deps_cache:
+                shutil.rmtree(stale, ignore_errors=True)
+
+    context = paths.work_dir / "storefront-context"
+    shutil.rmtree(context, ignore_errors=True)
+    (context / "wheels" / "app").mkdir(parents=True)
+    shutil.copyfile(paths.compose_dir / "Dockerfile.storefront", context / "Dockerfile")
+    shutil.copytree(
+        deps_cache,
+        context / "wheels" / "deps",
+        copy_function=_link_or_copy,
+        ignore=shutil.ignore_patterns(".complete"),
+    )
+    toolchain.build_wheels(source, context / "wheels" / "app", with_dependencies=False)
+    return context, key, reused
+
+
+def prepare_toxiproxy_context(paths: BuildPaths) -> Path:
+    context = paths.work_dir / "toxiproxy-context"
+    shutil.rmtree(context, ignore_errors=True)
+    context.mkdir(parents=True)
+    shutil.copyfile(paths.compose_dir / "Dockerfile.toxiproxy", context / "Dockerfile")
+    return context
+
+
+def _stage_project_source(paths: BuildPaths) -> Path:
+    """A clean copy of the files a wheel is made from.
+
+    Building from the checkout itself would leave build/ there, and setuptools reuses build/lib,
+    so a module deleted from src/ could still end up in the wheel.
+    """
+    staged = paths.work_dir / "project-source"
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
+    project = paths.project_dir
+    for name in ("pyproject.toml", "setup.cfg", "setup.py", "README.md", "LICENSE", "MANIFEST.in"):
+        if (project / name).is_file():
+            shutil.copy2(project / name, staged / name)
+    shutil.copytree(
+        project / "src",
+        staged / "src",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"),
+    )
+    return staged
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
