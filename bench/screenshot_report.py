@@ -53,14 +53,17 @@ def find_chromium() -> str | None:
     return None
 
 
-def screenshot(chromium: str, html: Path, png: Path, timeout_s: float = 90.0) -> None:
-    """Headless, offline (no background networking), a throwaway profile."""
+def screenshot(
+    chromium: str, html: Path, png: Path, timeout_s: float = 90.0, height: int = WINDOW[1]
+) -> None:
+    """Headless, offline (no background networking), a throwaway profile; `height` in pixels
+    (the page below it is not in the shot)."""
     with tempfile.TemporaryDirectory(prefix="peakday-chromium-") as profile:
         command = [
             chromium, "--headless", "--no-sandbox", "--disable-gpu",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--no-first-run", "--hide-scrollbars", f"--user-data-dir={profile}",
-            f"--screenshot={png}", f"--window-size={WINDOW[0]},{WINDOW[1]}",
+            f"--screenshot={png}", f"--window-size={WINDOW[0]},{height}",
             html.resolve().as_uri(),
         ]  # fmt: skip
         completed = subprocess.run(
@@ -179,6 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("source", nargs="?", type=Path, default=DEFAULT_RESULT)
     parser.add_argument("--out", type=Path, help="Where to save the PNG (default: a temp folder).")
+    parser.add_argument(
+        "--height",
+        type=int,
+        default=WINDOW[1],
+        help=f"Window height in pixels (default {WINDOW[1]}); raise it to see the step charts.",
+    )
     args = parser.parse_args(argv)
     chromium = find_chromium()
     if chromium is None:
@@ -188,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         html = render_html(args.source, Path(scratch))
         png = args.out or Path(tempfile.mkdtemp(prefix="peakday-shot-")) / "report.png"
         png.parent.mkdir(parents=True, exist_ok=True)
-        screenshot(chromium, html, png)
+        screenshot(chromium, html, png, height=args.height)
     problems = check_screenshot(png)
     for problem in problems:
         print(f"problem: {problem}", file=sys.stderr)

@@ -22,6 +22,7 @@ from peakday.reporting.formatting import (
     format_score,
     format_seconds,
 )
+from peakday.reporting.latency import CORRECTED, UNCORRECTED, format_pair
 from peakday.reporting.model import ReportView, StepView, build_view, is_latency
 from peakday.reporting.resources import METRICS, ResourceSeries
 from peakday.results.model import Result
@@ -30,6 +31,8 @@ from peakday.results.model import Result
 PERCENTILE_COLORS = {"p50": "#0072B2", "p95": "#E69F00", "p99": "#D55E00"}
 STEP_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
 SUCCESS_COLOR = "#009E73"
+UNCORRECTED_DASH = "5 3"
+LATENCY_NOTES = (f"solid = corrected: {CORRECTED}", f"dashed = uncorrected: {UNCORRECTED}")
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ def environment() -> jinja2.Environment:
     env.filters["measure"] = format_measure
     env.filters["seconds"] = format_seconds
     env.filters["score"] = format_score
+    env.filters["p99_pair"] = format_pair
     return env
 
 
@@ -66,6 +70,28 @@ def _points(seconds: tuple[int, ...], values: tuple[float | None, ...]) -> tuple
     return tuple((t + 0.5, v) for t, v in zip(seconds, values, strict=True))
 
 
+def latency_series(view: ReportView, step: StepView) -> tuple[svg.Series, ...]:
+    """p50/p95/p99 solid; in the open model also p95/p99 from the actual send, dashed."""
+    series = [
+        svg.Series(label, _points(step.seconds, values), PERCENTILE_COLORS[label])
+        for label, values in (("p50", step.p50_ms), ("p95", step.p95_ms), ("p99", step.p99_ms))
+    ]
+    if view.correction is not None:
+        series += [
+            svg.Series(
+                f"{label} uncorrected",
+                _points(step.seconds, values),
+                PERCENTILE_COLORS[label],
+                dash=UNCORRECTED_DASH,
+            )
+            for label, values in (
+                ("p95", step.uncorrected_p95_ms),
+                ("p99", step.uncorrected_p99_ms),
+            )
+        ]
+    return tuple(series)
+
+
 def step_charts(view: ReportView, step: StepView) -> StepCharts:
     bands = _bands(view)
     latency_lines = tuple(
@@ -75,10 +101,8 @@ def step_charts(view: ReportView, step: StepView) -> StepCharts:
     )
     latency = svg.Chart(
         title=f"{step.name}: latency",
-        series=tuple(
-            svg.Series(label, _points(step.seconds, values), PERCENTILE_COLORS[label])
-            for label, values in (("p50", step.p50_ms), ("p95", step.p95_ms), ("p99", step.p99_ms))
-        ),
+        series=latency_series(view, step),
+        notes=LATENCY_NOTES if view.correction is not None else (),
         x_max=view.duration_s,
         y_format=format_ms_tick,
         bands=bands,

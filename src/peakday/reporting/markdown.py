@@ -19,6 +19,7 @@ from peakday.reporting.formatting import (
     sparkline,
 )
 from peakday.reporting.html import STEP_COLORS
+from peakday.reporting.latency import MEANING, format_pair
 from peakday.reporting.model import ReportView, build_view
 from peakday.results.model import Result
 
@@ -109,6 +110,28 @@ def _step_table(view: ReportView) -> list[str]:
     return lines
 
 
+def _correction_table(view: ReportView) -> list[str]:
+    """Open model: p99 per phase from the intended start and from the actual send."""
+    table = view.correction
+    if table is None:
+        return []
+    lines = [
+        "| phase | " + " | ".join(md(step) for step in table.steps) + " |",
+        "|---|" + "--:|" * len(table.steps),
+    ]
+    for row in table.phases:
+        cells = " | ".join(md(format_pair(cell)) for cell in row.cells)
+        lines.append(f"| {md(row.phase)} | {cells} |")
+    return [
+        "",
+        "**p99 by phase, corrected / uncorrected** (open model)",
+        "",
+        *lines,
+        "",
+        md(MEANING, starts_line=True),
+    ]
+
+
 def render_markdown(result: Result) -> str:
     view = build_view(result)
     out = [_headline(view), ""]
@@ -149,6 +172,7 @@ def render_markdown(result: Result) -> str:
         )
         out += [f"**Detection and recovery:** {recovery}", ""]
     out += _step_table(view)
+    out += _correction_table(view)
     out.append("")
     out.append(
         "<sub>Charts, resiliency matrix and environment: report.html in the run directory.</sub>"

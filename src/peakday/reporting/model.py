@@ -11,6 +11,7 @@ import yaml
 
 from peakday.reporting import extras
 from peakday.reporting.formatting import format_measure
+from peakday.reporting.latency import CorrectionTable, correction_table
 from peakday.results.model import PhaseWindow, Result, SloResult, TimelineRow
 from peakday.scoring.phases import fault_window, windows_for
 from peakday.spec.units import LATENCY_METRICS, SpecValueError, parse_objective
@@ -50,6 +51,9 @@ class StepView:
     failures: int
     failures_by_kind: tuple[tuple[str, int], ...]
     slo_lines: tuple[SloLine, ...]
+    # Open model: from the actual send, without the queueing the series above include.
+    uncorrected_p95_ms: tuple[float | None, ...] = ()
+    uncorrected_p99_ms: tuple[float | None, ...] = ()
 
     @property
     def success_rate_pct(self) -> float | None:
@@ -100,6 +104,8 @@ class ReportView:
     budgets: tuple[extras.BudgetRow, ...]
     load_health: extras.LoadHealthView | None
     notes: tuple[str, ...]
+    # Open model: p99 per phase from intended start and from actual send; None otherwise.
+    correction: CorrectionTable | None = None
 
     @property
     def slos_passed(self) -> int:
@@ -216,6 +222,8 @@ def step_views(result: Result) -> tuple[StepView, ...]:
                 failures=sum(r.failures for r in rows.values()),
                 failures_by_kind=tuple(sorted(kinds.items())),
                 slo_lines=_slo_lines(result, name),
+                uncorrected_p95_ms=column("uncorrected_p95_ms"),
+                uncorrected_p99_ms=column("uncorrected_p99_ms"),
             )
         )
     return tuple(steps)
@@ -287,6 +295,7 @@ def build_view(result: Result) -> ReportView:
         budgets=extras.budget_rows(result),
         load_health=extras.load_health(result),
         notes=tuple(notes),
+        correction=correction_table(result),
     )
 
 

@@ -12,6 +12,14 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
+from peakday.reporting.svglayout import (
+    PlacedLabel,
+    legend_rows,
+    place_labels,
+    rows_used,
+    text_width,
+)
+
 Point = tuple[float, float | None]
 
 
@@ -59,10 +67,21 @@ class Chart:
     css_class: str = "chart"
     x_label: str = "seconds since load start"
     extra_y: tuple[float, ...] = field(default=())  # values the y axis must include, e.g. 0
+    # Lines of small print under the title, e.g. what solid and dashed lines mean.
+    notes: tuple[str, ...] = ()
 
 
-# Plot area margins in SVG units.
+# Plot area margins in SVG units; the top one grows by a line per note and per extra label row.
 _LEFT, _RIGHT, _TOP, _BOTTOM = 58, 12, 26, 40
+_NOTE_LINE, _LABEL_LINE = 13, 12
+_BAND_LABEL_PX, _TITLE_PX = 10, 13  # report.css: svg .band-label, svg .chart-title
+_NOTE_STYLE = 'font-size="10" fill="#59636e"'  # attributes, not CSS: report.css stays as it was
+
+
+def band_labels(chart: Chart, sx: Callable[[float], float]) -> tuple[PlacedLabel, ...]:
+    """The fault-window labels, each just inside its window's start, in rows that never clash."""
+    starts = [(sx(b.start) + 3, b.label) for b in chart.bands if b.kind == "fault"]
+    return place_labels(starts, font_px=_BAND_LABEL_PX, right=float(chart.width - _RIGHT))
 
 
 def nice_step(span: float, count: int) -> float:
@@ -126,18 +145,26 @@ def _segments(points: Sequence[Point]) -> list[list[tuple[float, float]]]:
 
 def render_chart(chart: Chart) -> Markup:
     """The chart as an <svg> element that scales to its container."""
-    width, height = chart.width, chart.height
+    width = chart.width
     plot_w = width - _LEFT - _RIGHT
-    plot_h = height - _TOP - _BOTTOM
+    plot_h = chart.height - _TOP - _BOTTOM
     x_max = chart.x_max if chart.x_max > 0 else 1.0
     y_low, y_high = _y_range(chart)
 
     def sx(x: float) -> float:
         return _LEFT + max(0.0, min(x, x_max)) / x_max * plot_w
 
+    legend = _legend_layout(chart)
+    notes_y = 16 + _NOTE_LINE * len(legend)  # the line under the legend's last row
+    labels = band_labels(chart, sx)
+    # Label rows past the first sit above the plot, in fault bands drawn taller to hold them.
+    label_rise = _LABEL_LINE * (rows_used(labels) - 1)
+    top = _TOP + _NOTE_LINE * (len(legend) - 1 + len(chart.notes)) + label_rise
+    height = top + plot_h + _BOTTOM
+
     def sy(y: float) -> float:
         clamped = max(y_low, min(y, y_high))
-        return _TOP + plot_h - (clamped - y_low) / (y_high - y_low) * plot_h
+        return top + plot_h - (clamped - y_low) / (y_high - y_low) * plot_h
 
     parts: list[str] = [
         f'<svg class="{escape(chart.css_class)}" viewBox="0 0 {width} {height}" '
@@ -146,18 +173,23 @@ def render_chart(chart: Chart) -> Markup:
         f"<title>{escape(chart.title)}</title>",
         f'<text class="chart-title" x="{_LEFT}" y="16">{escape(chart.title)}</text>',
     ]
+    for i, note in enumerate(chart.notes):
+        parts.append(
+            f'<text class="chart-note" x="{_LEFT}" y="{notes_y + _NOTE_LINE * i}" '
+            f"{_NOTE_STYLE}>{escape(note)}</text>"
+        )
+    placed = iter(labels)
     for band in chart.bands:
         x0, x1 = sx(band.start), sx(band.end)
+        rise = label_rise if band.kind == "fault" else 0
         parts.append(
-            f'<rect class="{escape(band.kind)}-band" x="{_fmt(x0)}" y="{_TOP}" '
-            f'width="{_fmt(max(1.0, x1 - x0))}" height="{plot_h}">'
+            f'<rect class="{escape(band.kind)}-band" x="{_fmt(x0)}" y="{top - rise}" '
+            f'width="{_fmt(max(1.0, x1 - x0))}" height="{plot_h + rise}">'
             f"<title>{escape(band.label)}</title></rect>"
         )
-        if band.kind == "fault":
-            parts.append(
-                f'<text class="band-label" x="{_fmt(x0 + 3)}" y="{_TOP + 11}">'
-                f"{escape(band.label)}</text>"
-            )
+        label = next(placed) if band.kind == "fault" else None
+        if label is not None and label.text:  # no room at all: the band's tooltip names it
+            parts.append(_band_label(label, top))
     for tick in nice_ticks(y_low, y_high):
         if tick < y_low - 1e-9 or tick > y_high + 1e-9:
             continue
@@ -181,7 +213,7 @@ def render_chart(chart: Chart) -> Markup:
         f'<text class="axis-label" x="{_LEFT + plot_w / 2:.0f}" y="{height - 6}" '
         f'text-anchor="middle">{escape(chart.x_label)}</text>'
     )
-    parts.append(f'<rect class="frame" x="{_LEFT}" y="{_TOP}" width="{plot_w}" height="{plot_h}"/>')
+    parts.append(f'<rect class="frame" x="{_LEFT}" y="{top}" width="{plot_w}" height="{plot_h}"/>')
     for threshold in chart.thresholds:
         y = sy(threshold.value)
         for start, end in threshold.spans or ((0.0, x_max),):
@@ -209,21 +241,50 @@ def render_chart(chart: Chart) -> Markup:
                 f'<polyline class="series" points="{coords}" stroke="{escape(series.color)}"'
                 f"{dash}><title>{escape(series.label)}</title></polyline>"
             )
-    parts.append(_legend(chart, width))
+    parts.append(_legend(chart, legend))
     parts.append("</svg>")
     return Markup("\n".join(parts))
 
 
-def _legend(chart: Chart, width: int) -> str:
-    items = []
-    x = float(width - _RIGHT)
-    # Right-aligned, laid out from the right edge: about 6.5 units per character at 11px.
-    for series in reversed(chart.series):
-        text_w = 6.5 * len(series.label) + 22
-        x -= text_w
-        items.append(
-            f'<line x1="{_fmt(x)}" x2="{_fmt(x + 14)}" y1="12" y2="12" '
-            f'stroke="{escape(series.color)}" stroke-width="2.5"/>'
-            f'<text class="legend" x="{_fmt(x + 18)}" y="16">{escape(series.label)}</text>'
-        )
-    return '<g class="legend">' + "".join(reversed(items)) + "</g>"
+def _band_label(label: PlacedLabel, top: int) -> str:
+    tooltip = f"<title>{escape(label.full_text)}</title>" if label.truncated else ""
+    return (
+        f'<text class="band-label" x="{_fmt(label.x)}" y="{top + 11 - _LABEL_LINE * label.row}">'
+        f"{tooltip}{escape(label.text)}</text>"
+    )
+
+
+def _legend_width(series: Series) -> float:
+    return 6.5 * len(series.label) + 22  # about 6.5 units per character at 11px, plus the swatch
+
+
+def _legend_layout(chart: Chart) -> tuple[tuple[int, ...], ...]:
+    """Series (by index) per legend row: the first row right of the title, then under it."""
+    if not chart.series:
+        return ((),)
+    return legend_rows(
+        [_legend_width(s) for s in chart.series],
+        right=float(chart.width - _RIGHT),
+        first_row_left=_LEFT + text_width(chart.title, _TITLE_PX) + 12,
+        left=float(_LEFT),
+    )
+
+
+def _legend(chart: Chart, rows: tuple[tuple[int, ...], ...]) -> str:
+    items: list[str] = []
+    for row_index, row in enumerate(rows):
+        line_y, text_y = 12 + _NOTE_LINE * row_index, 16 + _NOTE_LINE * row_index
+        x = float(chart.width - _RIGHT)
+        # Right-aligned, laid out from the right edge.
+        row_items = []
+        for series in (chart.series[i] for i in reversed(row)):
+            x -= _legend_width(series)
+            dash = f' stroke-dasharray="{escape(series.dash)}"' if series.dash else ""
+            row_items.append(
+                f'<line x1="{_fmt(x)}" x2="{_fmt(x + 14)}" y1="{line_y}" y2="{line_y}" '
+                f'stroke="{escape(series.color)}" stroke-width="2.5"{dash}/>'
+                f'<text class="legend" x="{_fmt(x + 18)}" y="{text_y}">'
+                f"{escape(series.label)}</text>"
+            )
+        items.extend(reversed(row_items))
+    return '<g class="legend">' + "".join(items) + "</g>"

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from peakday.reporting import extras
 from peakday.reporting.formatting import format_measure, format_score, format_seconds
+from peakday.reporting.latency import MEANING, correction_table, format_pair
 from peakday.results.model import Result, SloResult
 
 VERDICT_STYLE = {
@@ -44,6 +45,20 @@ def phase_table(result: Result) -> Table:
     return table
 
 
+def correction_p99_table(result: Result) -> RenderableType | None:
+    """Open model: p99 per phase and step, corrected / uncorrected; None for the closed model."""
+    correction = correction_table(result)
+    if correction is None:
+        return None
+    table = Table(title="p99 by phase, corrected / uncorrected", title_justify="left")
+    table.add_column("phase")
+    for step in correction.steps:
+        table.add_column(escape(step), justify="right")
+    for row in correction.phases:
+        table.add_row(escape(row.phase), *(format_pair(cell) for cell in row.cells))
+    return Group(table, Text(MEANING))
+
+
 def recovery_table(result: Result) -> Table | None:
     rows = extras.recovery_rows(result)
     if not rows:
@@ -77,8 +92,11 @@ def format_summary(result: Result, run_dir: str) -> RenderableType:
         headline,
         Text(f"Requests: {totals or 'none recorded'}"),  # Text: never parsed as markup
         phase_table(result),
-        slo_table(result),
     ]
+    correction = correction_p99_table(result)
+    if correction is not None:
+        parts.append(correction)
+    parts.append(slo_table(result))
     recovery = recovery_table(result)
     if recovery is not None:
         parts.append(recovery)

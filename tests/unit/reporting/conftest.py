@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from peakday.results.model import Result
-from unit.reporting.sample_results import failing, hostile, load_smoke, scored
+from unit.reporting.sample_results import failing, hostile, load_smoke, open_model, scored
 
 
 @pytest.fixture(scope="session")
@@ -26,3 +26,8 @@ def scored_result(smoke_result: Result) -> Result:
 @pytest.fixture(scope="session")
 def hostile_result(smoke_result: Result) -> Result:
     return hostile(smoke_result)
+
+
+@pytest.fixture(scope="session")
+def open_model_result(smoke_result: Result) -> Result:
+    return open_model(smoke_result)

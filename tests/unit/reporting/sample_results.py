@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from peakday.results.loadhealth import GeneratorSecond, LoadHealth
-from peakday.results.model import Result
+from peakday.load.histograms import decode_histogram, empty_histogram, encode_histogram, summarize
+from peakday.results.loadhealth import ArrivalRow, GeneratorSecond, LoadHealth
+from peakday.results.model import Result, TimelineRow
 from peakday.results.scorecard import (
     FaultImpact,
     MatrixCell,
@@ -116,6 +117,85 @@ def scored(result: Result) -> Result:
                     breach_from_s=14.0,
                     breach_to_s=25.0,
                 ),
+            ),
+        }
+    )
+
+
+# Open model: how late journeys started, per second, while the login fault tied up users.
+START_DELAY_MS = {13: 200, 14: 400, 15: 600, 16: 800, 17: 1000, 18: 1200, 19: 1400}
+START_DELAY_MS.update({20: 1000, 21: 500, 22: 150})
+JOURNEYS_PER_S = {"merchant": 5, "pos": 5, "shopper": 6}
+
+
+def _delayed(histogram_b64: str, delay_ms: int) -> str:
+    """Every request in the histogram charged `delay_ms` more: the corrected series."""
+    shifted = empty_histogram()
+    for item in decode_histogram(histogram_b64).get_recorded_iterator():
+        shifted.record_value(
+            item.value_iterated_to + delay_ms * 1000, item.count_at_value_iterated_to
+        )
+    return encode_histogram(shifted)
+
+
+def _open_row(row: TimelineRow) -> TimelineRow:
+    """The smoke row as measured from the actual send, plus the corrected series above it."""
+    if not row.histogram:
+        return row
+    delay_ms = START_DELAY_MS.get(row.t_s, 0)
+    corrected = _delayed(row.histogram, delay_ms) if delay_ms else row.histogram
+    summary = summarize(decode_histogram(corrected))
+    assert summary is not None
+    return row.model_copy(
+        update={
+            "histogram": corrected,
+            "p50_ms": summary.p50_ms,
+            "p90_ms": summary.p90_ms,
+            "p95_ms": summary.p95_ms,
+            "p99_ms": summary.p99_ms,
+            "p999_ms": summary.p999_ms,
+            "max_ms": summary.max_ms,
+            "uncorrected_histogram": row.histogram,
+            "uncorrected_p50_ms": row.p50_ms,
+            "uncorrected_p90_ms": row.p90_ms,
+            "uncorrected_p95_ms": row.p95_ms,
+            "uncorrected_p99_ms": row.p99_ms,
+            "uncorrected_p999_ms": row.p999_ms,
+            "uncorrected_max_ms": row.max_ms,
+        }
+    )
+
+
+def open_model(result: Result) -> Result:
+    """The smoke run as if driven by the open model (16 journeys/s, at most 16 users): while
+    login was slow every user was busy, journeys started up to 1.4 s late, and the corrected
+    series carries that wait while the uncorrected one does not."""
+    load = result.experiment.load.model_copy(
+        update={"users": None, "arrival_rate": 16.0, "max_concurrency": 16}
+    )
+    arrivals = tuple(
+        ArrivalRow(
+            t_s=t,
+            journey=journey,
+            planned=planned,
+            started=planned - 2 if 14 <= t <= 19 else planned + 2 if 20 <= t <= 25 else planned,
+            late=planned if t in START_DELAY_MS else 0,
+            not_started=0,
+            max_start_delay_ms=float(START_DELAY_MS.get(t, 0)),
+        )
+        for t in range(30)
+        for journey, planned in JOURNEYS_PER_S.items()
+    )
+    return result.model_copy(
+        update={
+            "experiment": result.experiment.model_copy(update={"load": load}),
+            "timeline": tuple(_open_row(row) for row in result.timeline),
+            "load_health": LoadHealth(
+                model="open",
+                planned_journeys=sum(a.planned for a in arrivals),
+                late_starts=sum(a.late for a in arrivals),
+                max_start_delay_ms=max(START_DELAY_MS.values()),
+                arrivals=arrivals,
             ),
         }
     )

@@ -14,7 +14,7 @@ import pytest
 from peakday.reporting.resources import ResourceSeries, resource_series
 from peakday.reporting.writer import REPORT_FILES, render_reports
 from peakday.results.model import Result
-from unit.reporting.sample_results import load_smoke, resource_records, scored
+from unit.reporting.sample_results import load_smoke, open_model, resource_records, scored
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 
@@ -27,6 +27,7 @@ def _scored_with_resources() -> tuple[Result, tuple[ResourceSeries, ...]]:
 RESULTS: dict[str, Callable[[], tuple[Result, tuple[ResourceSeries, ...]]]] = {
     "smoke": lambda: (load_smoke(), ()),
     "smoke-scored": _scored_with_resources,
+    "open-model": lambda: (open_model(load_smoke()), ()),
 }
 
 

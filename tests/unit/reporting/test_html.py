@@ -124,3 +124,40 @@ def test_service_resources_are_charted_with_gaps_while_down(smoke_result: Result
     assert "Service resources" in page
     assert "services: CPU %" in page and "services: memory (MB)" in page
     assert "Service resources" not in render_html(smoke_result)
+
+
+def _latency_svgs(page: str) -> list[str]:
+    return re.findall(r'<svg class="chart latency".*?</svg>', page, flags=re.DOTALL)
+
+
+def test_open_model_latency_charts_add_dashed_uncorrected_lines_and_say_which_is_which(
+    open_model_result: Result,
+) -> None:
+    page = render_html(open_model_result)
+    charts = _latency_svgs(page)
+
+    steps = {row.name for row in open_model_result.timeline}
+    assert len(charts) == len(steps)
+    for chart in charts:
+        dashed = re.findall(r'<polyline class="series"[^>]*stroke-dasharray="5 3"', chart)
+        assert dashed, "no dashed uncorrected line"
+        assert ">p95 uncorrected</title>" in chart and ">p99 uncorrected</title>" in chart
+        legend = chart[chart.index('<g class="legend">') :]
+        assert legend.count('stroke-dasharray="5 3"') == 2  # the legend shows them dashed
+        assert "solid = corrected: from each request&#39;s intended start" in chart
+        assert "dashed = uncorrected: from the actual send" in chart
+
+
+def test_open_model_page_tables_p99_per_phase_both_ways(open_model_result: Result) -> None:
+    page = render_html(open_model_result)
+
+    assert "<h2>Latency: corrected and uncorrected</h2>" in page
+    assert '<td>fault:login-latency</td><td class="num">1422.3 ms / 96.5 ms</td>' in page
+
+
+def test_closed_model_page_has_no_uncorrected_series(smoke_result: Result) -> None:
+    page = render_html(smoke_result)
+
+    assert "uncorrected" not in page
+    assert "stroke-dasharray" not in "".join(_latency_svgs(page))
+    assert 'class="chart-note"' not in page

@@ -65,3 +65,20 @@ def test_summary_svg_is_standalone_and_well_formed(smoke_result: Result) -> None
     root = ET.fromstring(svg.split("?>", 1)[1])
     assert root.tag.endswith("svg")
     assert "<style>" in svg
+
+
+def test_open_model_summary_compares_corrected_and_uncorrected_p99_per_phase(
+    open_model_result: Result,
+) -> None:
+    summary = render_markdown(open_model_result)
+
+    assert "**p99 by phase, corrected / uncorrected** (open model)" in summary
+    assert "| phase | checkout | label | login | pos\\_checkout |" in summary
+    assert "| fault:login-latency | 1422.3 ms / 96.5 ms |" in summary
+    assert "| baseline | 66.2 ms / 66.2 ms |" in summary
+    assert "Corrected: from each request's intended start" in summary
+    assert "Uncorrected: from the actual send" in summary
+
+
+def test_closed_model_summary_has_one_latency_series(smoke_result: Result) -> None:
+    assert "uncorrected" not in render_markdown(smoke_result).lower()

@@ -74,3 +74,89 @@ def test_text_is_escaped() -> None:
 
 def test_empty_chart_renders() -> None:
     ET.fromstring(str(render_chart(chart(series=(), x_max=0))))
+
+
+def _labels(root: ET.Element) -> list[ET.Element]:
+    return root.findall(f".//{SVG}text[@class='band-label']")
+
+
+def test_a_single_fault_window_is_laid_out_as_before() -> None:
+    rendered = str(render_chart(chart(bands=(Band(1.0, 2.0, "login-latency"),))))
+    root = ET.fromstring(rendered)
+
+    assert root.get("viewBox") == "0 0 640 220"
+    (label,) = _labels(root)
+    assert (label.get("y"), label.text) == ("37", "login-latency")  # just inside the frame
+    assert label.find(f"{SVG}title") is None
+    band = root.find(f".//{SVG}rect[@class='fault-band']")
+    frame = root.find(f".//{SVG}rect[@class='frame']")
+    assert band is not None and frame is not None
+    assert (band.get("y"), band.get("height")) == ("26", "154")
+    assert (frame.get("y"), frame.get("height")) == ("26", "154")
+
+
+def test_adjacent_fault_labels_get_their_own_rows_and_the_chart_grows_to_hold_them() -> None:
+    bands = (
+        Band(40.0, 55.0, "login-slow"),
+        Band(55.0, 75.0, "token-issuance-fails"),
+        Band(75.0, 100.0, "login-hangs"),
+    )
+    root = ET.fromstring(str(render_chart(chart(bands=bands, x_max=150.0))))
+
+    labels = _labels(root)
+    assert [label.text for label in labels] == [band.label for band in bands]
+    assert [label.get("y") for label in labels] == ["49", "37", "49"]
+    assert root.get("viewBox") == "0 0 640 232"  # one more row; the plot keeps its size
+    frame = root.find(f".//{SVG}rect[@class='frame']")
+    assert frame is not None and (frame.get("y"), frame.get("height")) == ("38", "154")
+    for band in root.findall(f".//{SVG}rect[@class='fault-band']"):
+        assert (band.get("y"), band.get("height")) == ("26", "166")  # taller, to hold row 2
+
+
+def test_a_cut_label_keeps_its_full_name_as_a_tooltip() -> None:
+    root = ET.fromstring(str(render_chart(chart(bands=(Band(2.9, 3.0, "token-issuance-fails"),)))))
+
+    (label,) = _labels(root)
+    assert label.findtext(f"{SVG}title") == "token-issuance-fails"
+    assert "".join(label.itertext()).endswith("…")
+
+
+def test_notes_sit_under_the_title_and_push_the_plot_down() -> None:
+    root = ET.fromstring(str(render_chart(chart(notes=("solid = a", "dashed = b")))))
+
+    notes = root.findall(f".//{SVG}text[@class='chart-note']")
+    assert [n.text for n in notes] == ["solid = a", "dashed = b"]
+    frame = root.find(f".//{SVG}rect[@class='frame']")
+    assert frame is not None and frame.get("y") == str(26 + 2 * 13)
+    assert root.get("viewBox") == f"0 0 640 {220 + 2 * 13}"
+
+
+def test_the_legend_draws_a_dashed_series_dashed() -> None:
+    series = (
+        Series("p99", ((0.5, 1.0), (1.5, 2.0)), "#D55E00"),
+        Series("p99 uncorrected", ((0.5, 1.0), (1.5, 1.5)), "#D55E00", dash="5 3"),
+    )
+    root = ET.fromstring(str(render_chart(chart(series=series))))
+
+    legend = root.findall(f".//{SVG}g[@class='legend']/{SVG}line")
+    assert [line.get("stroke-dasharray") for line in legend] == [None, "5 3"]
+
+
+def test_a_long_legend_wraps_under_the_title_instead_of_running_off_the_chart() -> None:
+    series = tuple(
+        Series(f"{journey} {what}", ((0.5, 1.0), (1.5, 2.0)), "#0072B2")
+        for journey in ("merchant", "pos", "shopper")
+        for what in ("planned", "started")
+    )
+    root = ET.fromstring(
+        str(render_chart(chart(title="arrivals per second: planned vs started", series=series)))
+    )
+
+    texts = root.findall(f".//{SVG}g[@class='legend']/{SVG}text")
+    assert [t.text for t in texts] == [s.label for s in series]  # every one, in order
+    assert {t.get("y") for t in texts} == {"16", "29"}  # two rows
+    assert min(float(t.get("x") or 0) for t in texts) >= 58  # none off the left edge
+    first_row = [float(t.get("x") or 0) for t in texts if t.get("y") == "16"]
+    assert min(first_row) > 58 + 39 * 0.6 * 13  # clear of the title
+    frame = root.find(f".//{SVG}rect[@class='frame']")
+    assert frame is not None and frame.get("y") == str(26 + 13)
