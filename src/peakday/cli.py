@@ -144,6 +144,19 @@ def validate(files: tuple[Path, ...]) -> None:
     help="Let an external experiment reach targets off this machine (the spec must also set "
     "external.allow_non_local_targets: true).",
 )
+@click.option(
+    "--master-bind",
+    metavar="HOST:PORT",
+    help="Run Locust distributed, its master listening on HOST:PORT for workers started "
+    "elsewhere (overrides load.master_bind). Their settings are written to worker.env in the "
+    "results folder; see docs/load.md.",
+)
+@click.option(
+    "--expect-workers",
+    metavar="N",
+    help="How many workers started elsewhere the master waits for before the load starts "
+    "(overrides load.external_workers); needs --master-bind or load.master_bind.",
+)
 def run(
     experiment: Path,
     out_dir: Path | None,
@@ -151,8 +164,11 @@ def run(
     no_color: bool,
     platform_name: str | None,
     allow_non_local: bool,
+    master_bind: str | None,
+    expect_workers: str | None,
 ) -> None:
     """Run an experiment: start the storefront, drive load, inject faults, score, report."""
+    from peakday.load.worker_options import apply_worker_options
     from peakday.orchestrator import RunConfig, new_run_id, run_experiment
     from peakday.platforms.factory import make_platform
     from peakday.reporting.live import progress_for
@@ -168,6 +184,7 @@ def run(
         from peakday.platforms.external import choose_platform, locustfile_for
 
         spec = choose_platform(spec, platform_name, allow_non_local)
+        spec = apply_worker_options(spec, master_bind, expect_workers)
         run_id = new_run_id()
         run_dir = out_dir or Path("results") / (
             f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{spec.name}"

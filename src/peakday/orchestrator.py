@@ -28,6 +28,7 @@ from peakday.integrity.io import CONFIRMATIONS_DIR, check_run
 from peakday.load.loadplan import LoadPlan, plan_from_load
 from peakday.load.runner import LocustProcess, distribution_for
 from peakday.load.timeline import timeline_from_records
+from peakday.load.workers import WORKER_ENV_FILE, external_workers_message, format_worker_env
 from peakday.platforms.base import Endpoints, Platform
 from peakday.platforms.processes import ProcessGroup, default_registry_dir
 from peakday.platforms.resources import RESOURCES_FILE, ResourceSampler
@@ -168,6 +169,11 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
         )
         plan_path = run_dir / "load-plan.json"
         plan_path.write_text(plan.to_json())
+        # Locust master + workers when load.workers / external_workers ask for them
+        distribution = distribution_for(
+            experiment.load.workers, experiment.load.external_workers, experiment.load.master_bind
+        )
+        locust_env = {**endpoints.locust_env(), **integrity_env(experiment, run_dir)}
         locust = LocustProcess(
             processes,
             run_dir,
@@ -175,17 +181,23 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
             plan_path,
             metrics_path,
             experiment.load.request_timeout,
-            {**endpoints.locust_env(), **integrity_env(experiment, run_dir)},
+            locust_env,
             host=endpoints.host_for_locust,
-            # Locust master + workers when load.workers / external_workers ask for them
-            distribution=distribution_for(
-                experiment.load.workers,
-                experiment.load.external_workers,
-                experiment.load.master_bind,
-            ),
+            distribution=distribution,
+            workers=platform.load_workers(),  # None: worker processes here
         )
+        if distribution.external_workers:  # before the master starts, so workers can start too
+            (run_dir / WORKER_ENV_FILE).write_text(format_worker_env(locust_env))
         progress.message("starting Locust")
         locust.start()
+        if distribution.external_workers:
+            progress.message(
+                external_workers_message(
+                    locust.master_address,
+                    distribution.external_workers,
+                    run_dir / WORKER_ENV_FILE,
+                )
+            )
         t0 = locust.wait_started()
         events.write("load_started", wall=t0)
         progress.message(f"load started; running for {experiment.load.duration:.0f} s")

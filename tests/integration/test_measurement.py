@@ -154,6 +154,11 @@ def test_distributed_workers_merge_to_exactly_what_locust_counted(tmp_path: Path
     assert health is not None
     assert {sample.process for sample in health.generator} == {"master", "worker-0", "worker-1"}
     assert abs(health.planned_journeys - 200) <= 2
+    assert sum(row.requests for row in result.timeline) == locust_request_count(run_dir)
+
+
+def locust_request_count(run_dir: Path) -> int:
+    """Locust's own count of every request of the run, from its CSV summary."""
     with (run_dir / "locust_stats.csv").open() as handle:
         aggregated = next(row for row in csv.DictReader(handle) if row["Name"] == "Aggregated")
-    assert sum(row.requests for row in result.timeline) == int(aggregated["Request Count"])
+    return int(aggregated["Request Count"])

@@ -1,13 +1,13 @@
 """Runs Locust in its own processes (gevent never enters the orchestrator) and watches them.
 
 One process by default; with workers, a master (which shapes the load and writes the metrics
-file) and N local worker processes, plus any external workers the master waits for.
+file) and N workers started on this machine by a `LoadWorkers` (processes, or the docker
+platform's containers), plus any external workers the master waits for.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import sys
 import time
 from collections.abc import Mapping
@@ -15,20 +15,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from peakday.errors import EnvironmentProblem
-from peakday.platforms.processes import (
-    ManagedProcess,
-    ProcessGroup,
-    free_loopback_ports,
-    wait_exit,
+from peakday.load.workers import (
+    LoadWorkers,
+    LocalWorkers,
+    WorkerLaunch,
+    free_port,
+    locustfiles_arg,
+    plugin_path,
+    process_env,
 )
+from peakday.platforms.processes import ManagedProcess, ProcessGroup, wait_exit
 from peakday.platforms.waiting import tail
 from peakday.results.eventlog import read_jsonl
 
+# plugin_path stays importable from here: docs and users' scripts have used this module.
+__all__ = ["Distribution", "LocustProcess", "locust_argv", "plugin_path"]
+
 START_TIMEOUT_S = 30.0
-
-
-def plugin_path() -> Path:
-    return Path(__file__).with_name("locust_plugin.py")
 
 
 def stop_timeout_s(request_timeout_s: float) -> int:
@@ -38,13 +41,14 @@ def stop_timeout_s(request_timeout_s: float) -> int:
 
 @dataclass(frozen=True)
 class Distribution:
-    """Locust's distributed mode: `local_workers` started here, `external_workers` expected from
-    elsewhere, the master listening on `bind_host:bind_port`."""
+    """Locust's distributed mode: `local_workers` started on this machine (by the platform's
+    LoadWorkers), `external_workers` expected from elsewhere, the master listening on
+    `bind_host:bind_port` (None and 0: where the local workers reach it, on a free port)."""
 
     local_workers: int = 0
     external_workers: int = 0
-    bind_host: str = "127.0.0.1"
-    bind_port: int = 0  # 0: pick a free loopback port
+    bind_host: str | None = None
+    bind_port: int = 0
 
     @property
     def expected_workers(self) -> int:
@@ -53,15 +57,6 @@ class Distribution:
     @property
     def distributed(self) -> bool:
         return self.expected_workers > 0
-
-
-def _locustfiles(locustfile: Path) -> str:
-    for path in (locustfile, plugin_path()):
-        if "," in str(path):
-            raise EnvironmentProblem(
-                f"Locust splits -f on commas, so it cannot load {str(path)!r}."
-            )
-    return f"{locustfile.resolve()},{plugin_path().resolve()}"
 
 
 def locust_argv(
@@ -78,7 +73,7 @@ def locust_argv(
     limit is)."""
     argv = [
         sys.executable, "-m", "locust",
-        "-f", _locustfiles(locustfile),
+        "-f", locustfiles_arg(locustfile.resolve(), plugin_path().resolve()),
         "--headless",
         "--host", host,
         "--stop-timeout", str(stop_timeout_s(request_timeout_s)),
@@ -99,19 +94,9 @@ def locust_argv(
     return argv
 
 
-def worker_argv(locustfile: Path, master_port: int, master_host: str = "127.0.0.1") -> list[str]:
-    """A local worker; the master sends it the plan once it connects."""
-    return [
-        sys.executable, "-m", "locust",
-        "-f", _locustfiles(locustfile),
-        "--worker",
-        "--master-host", master_host,
-        "--master-port", str(master_port),
-        "--loglevel", "WARNING",
-    ]  # fmt: skip
-
-
 class LocustProcess:
+    """One Locust process, or a master (here) and its workers (started by `workers`)."""
+
     def __init__(
         self,
         processes: ProcessGroup,
@@ -123,6 +108,7 @@ class LocustProcess:
         env: Mapping[str, str],
         host: str,
         distribution: Distribution = Distribution(),
+        workers: LoadWorkers | None = None,
     ) -> None:
         self._processes = processes
         self._run_dir = run_dir
@@ -133,8 +119,14 @@ class LocustProcess:
         self._env = env
         self._host = host
         self._distribution = distribution
+        self._workers = workers if workers is not None else LocalWorkers(processes)
         self._child: ManagedProcess | None = None
-        self._workers: list[ManagedProcess] = []
+        self._master_address = ""
+
+    @property
+    def master_address(self) -> str:
+        """host:port the master listens on, once started distributed."""
+        return self._master_address
 
     def start(self) -> None:
         if not self._locustfile.is_file():
@@ -142,32 +134,36 @@ class LocustProcess:
                 f"The locustfile {str(self._locustfile)!r} does not exist. "
                 "Hint: run peakday from the project folder or set load.locustfile."
             )
-        env = {**os.environ, **self._env, "PEAKDAY_LOAD_PLAN": str(self._plan_path.resolve())}
-        # LOCUST_* variables and a locust.conf in the user's folder must not change the plan.
-        env = {key: value for key, value in env.items() if not key.startswith("LOCUST_")}
+        env = process_env({**self._env, "PEAKDAY_LOAD_PLAN": str(self._plan_path.resolve())})
         logs = self._run_dir / "logs"
         dist = self._distribution
         master = None
+        dial_host = ""
         if dist.distributed:
-            port = dist.bind_port or free_loopback_ports(1)[0]
-            master = (dist.bind_host, port, dist.expected_workers)
+            bind_host = dist.bind_host or self._workers.default_bind_host()
+            if dist.local_workers:
+                dial_host = self._workers.dial_host(bind_host)  # refuses before anything starts
+            port = dist.bind_port or free_port(bind_host)
+            master = (bind_host, port, dist.expected_workers)
+            self._master_address = f"{bind_host}:{port}"
         argv = locust_argv(
             self._locustfile, self._request_timeout_s, self._host, self._run_dir / "locust", master
         )
         self._child = self._processes.start(
             "locust-master" if master else "locust", argv, logs / "locust.log", env, self._run_dir
         )
-        if master is not None:
-            for index in range(dist.local_workers):
-                self._workers.append(
-                    self._processes.start(
-                        f"locust-worker-{index}",
-                        worker_argv(self._locustfile, master[1]),
-                        logs / f"locust-worker-{index}.log",
-                        env,
-                        self._run_dir,
-                    )
+        if master is not None and dist.local_workers:
+            self._workers.start(
+                WorkerLaunch(
+                    count=dist.local_workers,
+                    master_host=dial_host,
+                    master_port=master[1],
+                    locustfile=self._locustfile,
+                    env=dict(self._env),
+                    log_dir=logs,
+                    run_dir=self._run_dir,
                 )
+            )
 
     @property
     def child(self) -> ManagedProcess:
@@ -178,26 +174,45 @@ class LocustProcess:
     def wait_started(self) -> float:
         """Wall time at which Locust started the load, from the plugin's first record."""
         timeout_s = START_TIMEOUT_S * (2 if self._distribution.distributed else 1)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+        began = time.monotonic()
+        while time.monotonic() < began + timeout_s:
             for record in read_jsonl(self._metrics_path):
                 if record.get("kind") == "load_started":
                     return float(record["wall"])
             if not self.child.alive():
                 break
             time.sleep(0.02)
-        state = "exited" if not self.child.alive() else "still starting"
-        waiting = ""
-        if self._distribution.distributed:
-            waiting = (
-                f" The master waits for {self._distribution.expected_workers} workers; "
-                "external ones must connect to its bind address."
-            )
+        if self.child.alive():
+            what = f"did not start the load within {timeout_s:.0f} s"
+        else:
+            what = f"exited after {time.monotonic() - began:.0f} s without starting the load"
         raise EnvironmentProblem(
-            f"Locust did not start the load within {timeout_s:.0f} s (process {state}).{waiting} "
-            f"Last lines of {self.child.log_path}:\n{tail(str(self.child.log_path))}\n"
-            "Hint: the locustfile may fail to import; run it with 'locust -f FILE' to see why."
+            f"Locust {what}.{self._waiting_for_workers()} "
+            f"Last lines of {self.child.log_path}:\n{tail(str(self.child.log_path))}"
+            f"{self._workers.failure_detail()}\n{self._start_hint()}"
         )
+
+    def _waiting_for_workers(self) -> str:
+        dist = self._distribution
+        if not dist.distributed:
+            return ""
+        count = dist.expected_workers
+        workers = f"{count} worker" if count == 1 else f"{count} workers"
+        if dist.external_workers:
+            workers += f" ({dist.external_workers} from elsewhere)"
+        return (
+            f" Its master on {self._master_address} waits up to {START_TIMEOUT_S:.0f} s for "
+            f"{workers} to connect."
+        )
+
+    def _start_hint(self) -> str:
+        if self._distribution.external_workers:
+            return (
+                "Hint: start the workers from elsewhere with the settings in worker.env in the "
+                "results folder (docs/load.md), so that all connect within "
+                f"{START_TIMEOUT_S:.0f} s; they may start before the master."
+            )
+        return "Hint: the locustfile may fail to import; run it with 'locust -f FILE' to see why."
 
     def alive(self) -> bool:
         return self._child is not None and self._child.alive()
@@ -208,13 +223,14 @@ class LocustProcess:
 
     def stop(self) -> None:
         grace_s = stop_timeout_s(self._request_timeout_s) + 5.0
-        if self._child is not None:
-            # The plugin turns SIGTERM into a graceful stop, so it flushes its last seconds;
-            # in-flight requests get up to the stop timeout to finish. The master collects
-            # the workers' last records, so it goes first.
-            self._processes.stop(self._child, grace_s=grace_s)
-        for worker in self._workers:
-            self._processes.stop(worker, grace_s=5.0)
+        try:
+            if self._child is not None:
+                # The plugin turns SIGTERM into a graceful stop, so it flushes its last seconds;
+                # in-flight requests get up to the stop timeout to finish. The master collects
+                # the workers' last records, so it goes first.
+                self._processes.stop(self._child, grace_s=grace_s)
+        finally:
+            self._workers.stop()
 
 
 def distribution_for(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from peakday.faults.services import ServiceController
 from peakday.faults.toxiproxy import ToxiproxyApi
 from peakday.platforms.resources import ResourceProbe
+
+if TYPE_CHECKING:
+    from peakday.load.workers import LoadWorkers
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,10 @@ class Platform(Protocol):
 
     def resource_probe(self) -> ResourceProbe | None:
         """CPU and memory per service, or None where peakday cannot see them."""
+        ...
+
+    def load_workers(self) -> LoadWorkers | None:
+        """Who starts load.workers once the platform is up; None: processes on this machine."""
         ...
 
     def stop(self) -> None:

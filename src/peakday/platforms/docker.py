@@ -4,7 +4,8 @@ Every container and the network carry labels naming the run, the experiment and 
 orchestrating process, so `peakday clean` can find what a crashed run left. Ports are published
 on 127.0.0.1 only, at host ports chosen up front so they survive container restarts. Inside the
 network, services reach auth through the Toxiproxy container by DNS name, on the topology's
-fixed proxy ports: the wiring compose/docker-compose.yml uses too.
+fixed proxy ports: the wiring compose/docker-compose.yml uses too. With load.workers, Locust
+workers run as containers on the same network (docker_workers.py).
 """
 
 from __future__ import annotations
@@ -17,15 +18,21 @@ import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from peakday.errors import ServiceStartError
 from peakday.faults.services import ServiceController
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
 from peakday.platforms.base import Endpoints
 from peakday.platforms.docker_client import ContainerEngine, ContainerSpec
+from peakday.platforms.docker_services import (
+    SERVICE_STOP_GRACE_S,
+    DockerResourceProbe,
+    DockerServices,
+)
 from peakday.platforms.images import LABEL_PREFIX, MANAGED_LABEL, runtime_images
 from peakday.platforms.processes import free_loopback_ports
-from peakday.platforms.resources import ResourceProbe, ResourceReading
+from peakday.platforms.resources import ResourceProbe
 from peakday.platforms.waiting import http_ok, poll_until
 from peakday.topology import (
     CONTAINER_DATA_ROOT,
@@ -36,10 +43,12 @@ from peakday.topology import (
     storefront_args,
 )
 
+if TYPE_CHECKING:
+    from peakday.platforms.docker_workers import DockerWorkers
+
 log = logging.getLogger(__name__)
 
 HEALTH_TIMEOUT_S = 30.0
-SERVICE_STOP_GRACE_S = 2
 # The storefront image runs as this user; bind-mounted data folders must be writable by it.
 STOREFRONT_UID = 10001
 
@@ -217,6 +226,7 @@ class DockerPlatform:
         self._layout: DockerLayout | None = None
         self._network: str | None = None
         self._containers: list[str] = []
+        self._workers: DockerWorkers | None = None
 
     @property
     def container_names(self) -> dict[str, str]:
@@ -239,6 +249,18 @@ class DockerPlatform:
         return DockerResourceProbe(
             self._engine, {s: names[s] for s in self._topology.service_names}
         )
+
+    def load_workers(self) -> DockerWorkers:
+        """Locust workers as containers on this run's network (docker_workers.py)."""
+        from peakday.platforms.docker_workers import DockerWorkers
+
+        if self._workers is None:
+            labels = run_labels(self._run_id, self._experiment, self._run_dir)
+            image = (self._images or runtime_images())[0]
+            self._workers = DockerWorkers(
+                self._engine, self._topology, run_id=self._run_id, labels=labels, image=image
+            )
+        return self._workers
 
     def start(self) -> Endpoints:
         labels = run_labels(self._run_id, self._experiment, self._run_dir)
@@ -319,6 +341,8 @@ class DockerPlatform:
     def stop(self) -> None:
         """Stop services gracefully (their SQLite stores close cleanly), then remove every
         container and the network. Never raises; safe to call twice."""
+        if self._workers is not None:
+            self._workers.stop()  # normally gone already (Locust stops them); on the network
         for name in reversed(self._containers):
             with contextlib.suppress(Exception):
                 if self._engine.status(name) in ("running", "paused"):
@@ -337,57 +361,3 @@ class DockerPlatform:
                 log.error("could not remove network %s: %s", self._network, exc)
             self._network = None
         self._toxiproxy = None
-
-
-class DockerServices:
-    """ServiceController through the Docker SDK (kill, stop, start, pause, unpause, restart)."""
-
-    def __init__(self, engine: ContainerEngine, containers: Mapping[str, str]) -> None:
-        self._engine = engine
-        self._containers = containers
-
-    def _act(self, service: str, action: str) -> None:
-        if service not in self._containers:
-            raise KeyError(f"{service!r} is not a container of this run")
-        self._engine.act(self._containers[service], action, grace_s=SERVICE_STOP_GRACE_S)
-
-    def kill(self, service: str) -> None:
-        self._act(service, "kill")
-
-    def stop(self, service: str) -> None:
-        self._act(service, "stop")
-
-    def start(self, service: str) -> None:
-        self._act(service, "start")
-
-    def pause(self, service: str) -> None:
-        self._act(service, "pause")
-
-    def unpause(self, service: str) -> None:
-        self._act(service, "unpause")
-
-    def restart(self, service: str) -> None:
-        self._act(service, "restart")
-
-
-class DockerResourceProbe:
-    """ResourceProbe from `docker stats` one-shot readings."""
-
-    def __init__(self, engine: ContainerEngine, containers: Mapping[str, str]) -> None:
-        self._engine = engine
-        self._containers = containers
-
-    def read(self) -> Mapping[str, ResourceReading | None]:
-        # The engine answers a one-shot reading only at its next collection (up to 1 s), so
-        # containers are read side by side.
-        from concurrent.futures import ThreadPoolExecutor
-
-        services = list(self._containers)
-        with ThreadPoolExecutor(max_workers=max(1, len(services))) as pool:
-            found = list(pool.map(lambda s: self._engine.stats(self._containers[s]), services))
-        return {
-            service: None
-            if stats is None
-            else ResourceReading(stats.cpu_total_ns / 1e9, stats.memory_bytes)
-            for service, stats in zip(services, found, strict=True)
-        }

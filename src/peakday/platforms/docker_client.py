@@ -191,6 +191,10 @@ class ContainerSpec:
     aliases: tuple[str, ...] = ()  # DNS names on `network`
     ports: Mapping[int, int] = field(default_factory=dict)  # container port -> 127.0.0.1 port
     binds: Mapping[str, str] = field(default_factory=dict)  # host path -> container path
+    read_only_binds: Mapping[str, str] = field(default_factory=dict)  # host path -> container path
+    environment: Mapping[str, str] = field(default_factory=dict)
+    user: str | None = None  # "uid:gid"; None: the image's user
+    hostname: str | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +227,10 @@ class ContainerEngine(Protocol):
 
     def remove_network(self, name: str) -> bool:
         """Remove the network; False when it did not exist."""
+        ...
+
+    def network_gateway(self, name: str) -> str:
+        """The host's address on the network (its IPAM gateway), which its containers reach."""
         ...
 
     def run(self, spec: ContainerSpec) -> None:
@@ -277,6 +285,18 @@ class DockerContainerEngine:
             return False
         return True
 
+    def network_gateway(self, name: str) -> str:
+        attrs = self._client.networks.get(name).attrs
+        for config in (attrs.get("IPAM") or {}).get("Config") or []:
+            gateway = str(config.get("Gateway") or "").split("/")[0]
+            if gateway and ":" not in gateway:  # the IPv4 one: Locust's workers dial IPv4
+                return gateway
+        raise EnvironmentProblem(
+            f"The Docker network {name!r} has no IPv4 gateway in its IPAM config "
+            f"({attrs.get('IPAM')!r}), so its containers cannot reach a process on this machine. "
+            "Hint: check the engine's default address pools ('docker network inspect')."
+        )
+
     def run(self, spec: ContainerSpec) -> None:
         import docker
 
@@ -293,8 +313,15 @@ class DockerContainerEngine:
                 networking_config=networking,
                 ports={f"{port}/tcp": ("127.0.0.1", host) for port, host in spec.ports.items()},
                 volumes={
-                    host: {"bind": inside, "mode": "rw"} for host, inside in spec.binds.items()
+                    **{host: {"bind": inside, "mode": "rw"} for host, inside in spec.binds.items()},
+                    **{
+                        host: {"bind": inside, "mode": "ro"}
+                        for host, inside in spec.read_only_binds.items()
+                    },
                 },
+                environment=dict(spec.environment),
+                user=spec.user,
+                hostname=spec.hostname,
                 detach=True,
             )
         except docker.errors.ImageNotFound as error:

@@ -105,6 +105,9 @@ class ExternalPlatform:
     def resource_probe(self) -> None:
         return None
 
+    def load_workers(self) -> None:
+        return None  # worker processes on this machine
+
     def start(self) -> Endpoints:
         if self._external.toxiproxy == "docker":
             raise UsageError(

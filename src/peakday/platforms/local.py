@@ -150,6 +150,9 @@ class LocalPlatform:
     def resource_probe(self) -> ResourceProbe:
         return LocalResourceProbe(self)
 
+    def load_workers(self) -> None:
+        return None  # worker processes on this machine, like every other child
+
     def service_process(self, service: str) -> ManagedProcess:
         """The current process of a storefront service (a new one after each restart)."""
         if service not in self._argv:

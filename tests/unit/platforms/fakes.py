@@ -32,6 +32,11 @@ class FakeEngine:
         self.calls.append(("remove_network", name))
         return self.networks.pop(name, None) is not None
 
+    def network_gateway(self, name: str) -> str:
+        if name not in self.networks:
+            raise KeyError(name)
+        return "172.30.0.1"
+
     def run(self, spec: ContainerSpec) -> None:
         self.calls.append(("run", spec.name))
         self.containers[spec.name] = spec
