@@ -118,6 +118,7 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
     platform = make_platform(config, processes)
     metrics_path = run_dir / "metrics.jsonl"
     injector: FaultInjector | None = None
+    behaviours: AdminEndpoints | None = None
     sampler: ResourceSampler | None = None
     locust: LocustProcess | None = None
     endpoints: Endpoints | None = None
@@ -248,6 +249,8 @@ def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: 
             if sampler is not None:
                 sampler.stop()
             _teardown(injector, locust, platform, events)
+            if behaviours is not None:  # after the rollback, which may use it
+                behaviours.close()
             if endpoints is not None:
                 _check_integrity(experiment, run_dir, endpoints, events)
     ended_at = datetime.now(UTC).isoformat()

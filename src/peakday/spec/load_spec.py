@@ -143,6 +143,16 @@ class Load(_Model):
     def model(self) -> Literal["closed", "open"]:
         return "open" if self.arrival_rate is not None else "closed"
 
+    @field_validator("master_bind")
+    @classmethod
+    def _port_in_range(cls, value: str | None) -> str | None:
+        if value is not None and not 1 <= int(value.rpartition(":")[2]) <= 65535:
+            raise SpecValueError(
+                f"{value!r} has a port outside 1-65535.",
+                "Write HOST:PORT, e.g. '0.0.0.0:5557' (Locust's default master port).",
+            )
+        return value
+
     @field_validator("journeys")
     @classmethod
     def _weights_positive(cls, value: dict[Journey, float]) -> dict[Journey, float]:

@@ -97,6 +97,8 @@ def test_closed_model_follows_a_shape_as_a_user_count() -> None:
             "open model",
         ),
         ("users: 5\nduration: 10s\nexternal_workers: 2\n", "master_bind"),
+        ("users: 5\nduration: 10s\nexternal_workers: 1\nmaster_bind: 0.0.0.0:0\n", "1-65535"),
+        ("users: 5\nduration: 10s\nexternal_workers: 1\nmaster_bind: 0.0.0.0:70000\n", "1-65535"),
         ("users: 5\nduration: 10s\nconnections: sometimes\n", "connections"),
         ("users: 5\nduration: 10s\nshape: {kind: wave}\n", "shape"),
         ("users: 5\nduration: 10s\nshape: {kind: peak-day, peak_at: 5s, curve: [0, 0]}\n", "curve"),
