@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import signal
 import time
 from pathlib import Path
@@ -72,6 +73,25 @@ def test_fault_was_applied_and_removed_on_schedule(smoke_run) -> None:  # type: 
     assert fault.applied_at_s is not None and fault.removed_at_s is not None
     assert abs(fault.applied_at_s - fault.planned_at_s) < 0.5
     assert abs(fault.removed_at_s - fault.planned_end_s) < 0.5
+
+
+def test_the_toxic_reaches_logins_within_one_second_of_being_added(smoke_run) -> None:  # type: ignore[no-untyped-def]
+    """Toxiproxy decides toxics per connection (docs/load.md, connections); still, the logins
+    started in the first whole second after the toxic went on (less than 1 s after it) are
+    slowed by it. test_measurement.py shows the same for kept-alive connections."""
+    _, _, _, run_dir, _ = smoke_run
+    result = load_result(run_dir)
+    (fault,) = result.faults
+    assert fault.applied_at_s is not None
+    logins = {row.t_s: row for row in result.timeline if row.name == "login"}
+    first_whole_second = math.ceil(fault.applied_at_s)
+    assert first_whole_second - fault.applied_at_s < 1.0
+    row = logins.get(first_whole_second) or logins.get(first_whole_second + 1)
+    assert row is not None, sorted(logins)
+    assert row.p50_ms is not None and row.p50_ms >= INJECTED_LATENCY_MS, row
+    before = logins.get(math.floor(fault.applied_at_s) - 1)
+    assert before is not None and before.p99_ms is not None
+    assert before.p99_ms < INJECTED_LATENCY_MS, before
 
 
 def test_no_toxic_remains_and_no_child_process_survives(smoke_run) -> None:  # type: ignore[no-untyped-def]
