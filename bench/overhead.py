@@ -35,6 +35,9 @@ load:
   users: {users}
   spawn_rate: {users}
   duration: {seconds}s
+  # plain Locust runs the locustfile's own default; peakday's default is per-journey, and a
+  # new TCP connection per journey costs throughput that is not peakday's overhead.
+  connections: keep-alive
 """
 
 
