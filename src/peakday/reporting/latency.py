@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peakday.load.histograms import merge_histograms, percentile_ms
 from peakday.reporting.formatting import format_measure
 from peakday.results.model import Result
 from peakday.scoring.phases import rows_in
+from peakday.scoring.stats import latency_ms_from_rows
 
 # What the two series mean, in the words every report uses.
 CORRECTED = "from each request's intended start, incl. time queued in the load generator"
@@ -58,10 +58,6 @@ def shows_uncorrected(result: Result) -> bool:
     )
 
 
-def _p99(histograms: list[str]) -> float | None:
-    return percentile_ms(merge_histograms(histograms), 99.0) if histograms else None
-
-
 def correction_table(result: Result) -> CorrectionTable | None:
     """p99 per phase and step from the merged histograms of both series; None without both.
 
@@ -79,10 +75,8 @@ def correction_table(result: Result) -> CorrectionTable | None:
             rows = rows_in(result.timeline, step, (phase,))
             cells.append(
                 P99Pair(
-                    corrected_ms=_p99([r.histogram for r in rows if r.histogram]),
-                    uncorrected_ms=_p99(
-                        [r.uncorrected_histogram for r in rows if r.uncorrected_histogram]
-                    ),
+                    corrected_ms=latency_ms_from_rows(rows, "p99"),
+                    uncorrected_ms=latency_ms_from_rows(rows, "p99", uncorrected=True),
                 )
             )
         phases.append(PhaseP99(phase.name, tuple(cells)))

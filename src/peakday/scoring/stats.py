@@ -17,8 +17,13 @@ PERCENTILE_OF_METRIC: dict[str, float] = {
 }
 
 
-def latency_ms_from_rows(rows: Sequence[TimelineRow], metric: str) -> float | None:
-    merged = merge_histograms(r.histogram for r in rows if r.histogram)
+def latency_ms_from_rows(
+    rows: Sequence[TimelineRow], metric: str, *, uncorrected: bool = False
+) -> float | None:
+    """The metric over the rows' merged histograms: corrected (from each request's intended
+    start) by default, or, in the open model, `uncorrected` (from the actual send)."""
+    encoded = (r.uncorrected_histogram if uncorrected else r.histogram for r in rows)
+    merged = merge_histograms(h for h in encoded if h)
     if metric == "max":
         return merged.get_max_value() / 1000.0 if merged.get_total_count() else None
     return percentile_ms(merged, PERCENTILE_OF_METRIC[metric])
