@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import socket
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from peakday.errors import EnvironmentProblem
-from peakday.platforms.processes import ManagedProcess, ProcessGroup
+from peakday.platforms.processes import ManagedProcess, ProcessGroup, free_ports
 from peakday.platforms.waiting import tail
 
 # In the run folder while a run waits for workers from elsewhere: their PEAKDAY_* settings.
@@ -138,9 +137,7 @@ class LocalWorkers:
 
 def free_port(host: str) -> int:
     """A port the kernel says is free on `host` now (any interface for a wildcard)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("" if host in WILDCARD_HOSTS else host, 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1, "" if host in WILDCARD_HOSTS else host)[0]
 
 
 def format_worker_env(env: Mapping[str, str]) -> str:

@@ -32,12 +32,17 @@ class ManagedProcess:
 
 
 def free_loopback_ports(count: int) -> list[int]:
-    """Ports the kernel says are free now; all sockets are held until every port is chosen."""
+    return free_ports(count, "127.0.0.1")
+
+
+def free_ports(count: int, host: str) -> list[int]:
+    """Ports the kernel says are free on `host` now ('' for every interface); all sockets are
+    held until every port is chosen."""
     sockets = []
     try:
         for _ in range(count):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
+            sock.bind((host, 0))
             sockets.append(sock)
         return [s.getsockname()[1] for s in sockets]
     finally:
