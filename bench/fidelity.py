@@ -31,12 +31,12 @@ from pathlib import Path
 
 import requests
 
+from peakday.experiment.models import Fault
 from peakday.faults.injector import FaultInjector
 from peakday.load.histograms import merge_histograms, percentile_ms
 from peakday.platforms.local import LocalPlatform
 from peakday.platforms.processes import ProcessGroup
 from peakday.results.model import Result, TimelineRow
-from peakday.spec.models import Fault
 from peakday.topology import storefront_topology
 
 REPO = Path(__file__).resolve().parent.parent

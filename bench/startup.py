@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from peakday.experiment.loader import load_experiment
 from peakday.orchestrator import RunConfig, new_run_id
 from peakday.platforms.factory import make_platform
 from peakday.platforms.processes import ProcessGroup
-from peakday.spec.loader import load_experiment
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / ".tools" / "bin"

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from peakday.experiment.models import Experiment
 from peakday.integrity.model import IntegrityReport
 from peakday.load.health import load_health
 from peakday.load.timeline import timeline_from_records
@@ -24,7 +25,6 @@ from peakday.results.model import AppliedFault, BaselineCheck, Result, RunInfo, 
 from peakday.scoring.evaluate import score_timeline
 from peakday.scoring.phases import compute_phases
 from peakday.scoring.slo import ReferenceRun
-from peakday.spec.models import Experiment
 
 
 def _first_wall(events: Sequence[Mapping[str, Any]], kind: str) -> float | None:

@@ -111,7 +111,7 @@ def main(verbose: bool) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
     """Check experiment files and report every problem in one pass."""
-    from peakday.spec.loader import validate_files
+    from peakday.experiment.loader import validate_files
 
     console = make_console(stderr=True)
     problems = validate_files(list(files))
@@ -168,13 +168,13 @@ def run(
     expect_workers: str | None,
 ) -> None:
     """Run an experiment: start the storefront, drive load, inject faults, score, report."""
+    from peakday.experiment.loader import load_experiment
     from peakday.load.worker_options import apply_worker_options
     from peakday.orchestrator import RunConfig, new_run_id, run_experiment
     from peakday.platforms.factory import make_platform
     from peakday.reporting.live import progress_for
     from peakday.reporting.terminal import format_summary
     from peakday.reporting.writer import write_reports_if_result, write_reports_or_warn
-    from peakday.spec.loader import load_experiment
 
     console = make_console(stderr=True, no_color=no_color)
     out = make_console(no_color=no_color)

@@ -21,6 +21,7 @@ from typing import Protocol
 from peakday import __version__
 from peakday.assemble import assemble_result
 from peakday.errors import EnvironmentProblem, PeakdayError, UsageError
+from peakday.experiment.models import Experiment
 from peakday.faults.injector import FaultEvent, FaultInjector
 from peakday.faults.plan import plan_actions
 from peakday.faults.service_level import AdminEndpoints
@@ -37,7 +38,6 @@ from peakday.results.live_timeline import LiveTimeline
 from peakday.results.model import Result, RunInfo, TimelineRow
 from peakday.results.reference import load_reference
 from peakday.scoring.guard import LiveGuard
-from peakday.spec.models import Experiment
 
 log = logging.getLogger(__name__)
 

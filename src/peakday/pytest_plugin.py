@@ -142,7 +142,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 class ExperimentFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         from peakday.errors import SpecError
-        from peakday.spec.loader import load_experiment
+        from peakday.experiment.loader import load_experiment
 
         try:
             spec = load_experiment(self.path)
@@ -219,11 +219,11 @@ def pytest_peakday_run_experiment(
 ) -> Result:
     """The real run, as `peakday run` does it, with progress going to logging."""
     from peakday.cli import _locustfile, _tools_dirs
+    from peakday.experiment.loader import load_experiment
     from peakday.orchestrator import RunConfig, run_experiment
     from peakday.platforms.factory import make_platform
     from peakday.reporting.live import LogProgress
     from peakday.reporting.writer import write_reports, write_reports_if_result
-    from peakday.spec.loader import load_experiment
 
     spec = load_experiment(experiment_path)
     run_config = RunConfig(

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import click
 
+from peakday.experiment.models import Experiment, External, Fault, Slo
+from peakday.experiment.objectives import kind_of
+from peakday.experiment.units import format_duration_s as fmt
 from peakday.results.model import AppliedFault
 from peakday.scoring.phases import compute_phases
-from peakday.spec.models import Experiment, External, Fault, Slo
-from peakday.spec.objectives import kind_of
-from peakday.spec.units import format_duration_s as fmt
 from peakday.topology import JOURNEY_STEPS, Topology, storefront_topology
 
 _PHASE_NOTES = {
@@ -259,8 +259,8 @@ def plan(experiment: Path) -> None:
 
     from peakday.console import make_console
     from peakday.errors import PeakdayError, SpecError
+    from peakday.experiment.loader import load_experiment
     from peakday.results.reference import resolve_compare_to
-    from peakday.spec.loader import load_experiment
 
     err = make_console(stderr=True)
     try:

@@ -136,10 +136,10 @@ def score(run_dir: Path, spec_file: Path | None, compare_to: str | None, dry_run
     from peakday.cli import exit_code_for
     from peakday.console import make_console
     from peakday.errors import PeakdayError, SpecError
+    from peakday.experiment.loader import load_experiment
     from peakday.results.reference import load_reference
     from peakday.results.store import load_result
     from peakday.scoring.evaluate import rescore, spec_differences
-    from peakday.spec.loader import load_experiment
 
     err = make_console(stderr=True)
     try:

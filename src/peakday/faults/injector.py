@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from peakday.errors import UsageError
+from peakday.experiment.models import Fault
 from peakday.faults.plan import toxic_name
 from peakday.faults.service_level import (
     ServiceBehaviours,
@@ -20,7 +21,6 @@ from peakday.faults.service_level import (
 )
 from peakday.faults.services import ServiceController, apply_action, revert_action
 from peakday.faults.toxiproxy import ToxicSpec, ToxiproxyApi
-from peakday.spec.models import Fault
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from peakday.spec.models import Fault
+from peakday.experiment.models import Fault
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import httpx
 
 from peakday.errors import AdminEndpointError
-from peakday.spec.models import Fault
+from peakday.experiment.models import Fault
 
 
 class ServiceBehaviours(Protocol):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from peakday.spec.models import ServiceAction
+from peakday.experiment.models import ServiceAction
 
 
 class ServiceController(Protocol):

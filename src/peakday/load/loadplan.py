@@ -25,7 +25,7 @@ from peakday.load.shapes import (
 from peakday.topology import JOURNEY_CLASSES
 
 if TYPE_CHECKING:  # pydantic stays out of the Locust process, which imports this module
-    from peakday.spec.load_spec import Load
+    from peakday.experiment.load_spec import Load
 
 PLAN_ENV_VAR: Final = "PEAKDAY_LOAD_PLAN"
 """Environment variable the plugin reads, inside Locust, for the path of the plan JSON."""

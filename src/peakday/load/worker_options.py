@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from peakday.errors import UsageError
-from peakday.spec.models import Experiment
+from peakday.experiment.models import Experiment
 
 _HOST_PORT = re.compile(r"^([^\s:,]+):(\d{1,5})$")
 _BIND_HINT = (

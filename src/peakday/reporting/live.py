@@ -18,8 +18,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from peakday.experiment.models import Experiment
 from peakday.results.model import TimelineRow
-from peakday.spec.models import Experiment
 
 # Seconds of settled rows that "current" rps and error % are averaged over.
 RATE_WINDOW_S = 3

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from peakday.experiment.models import Experiment
 from peakday.integrity.model import IntegrityReport
 from peakday.results.loadhealth import LoadHealth
 from peakday.results.scorecard import (
@@ -23,7 +24,6 @@ from peakday.results.scorecard import (
     StepFigures,
     StopRecord,
 )
-from peakday.spec.models import Experiment
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from peakday.experiment.models import BurnRateAlert, Slo
 from peakday.results.model import (
     BudgetWindow,
     BurnAlertResult,
@@ -18,7 +19,6 @@ from peakday.results.model import (
     TimelineRow,
 )
 from peakday.scoring.phases import rows_in, seconds_covered, seconds_of, windows_for
-from peakday.spec.models import BurnRateAlert, Slo
 
 WORKBOOK_PERIOD_S = 30 * 86400.0
 # The SRE workbook's paging pairs for a 30-day SLO: (burn rate, long window, short window).

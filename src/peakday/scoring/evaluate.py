@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from peakday.experiment.models import Experiment
 from peakday.integrity.model import IntegrityReport
 from peakday.integrity.slos import integrity_slos
 from peakday.results.model import (
@@ -28,7 +29,6 @@ from peakday.results.model import (
 from peakday.scoring.matrix import resiliency_matrix
 from peakday.scoring.score import score_card
 from peakday.scoring.slo import ReferenceRun, evaluate_slo
-from peakday.spec.models import Experiment
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
+from peakday.experiment.models import Experiment
 from peakday.results.model import TimelineRow
 from peakday.scoring.live import StopConditionMonitor, check_baseline, stop_message
 from peakday.scoring.slo import ReferenceRun
-from peakday.spec.models import Experiment
 
 RecordEvent = Callable[..., None]  # EventLog.write(kind, **fields)
 

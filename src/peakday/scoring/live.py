@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from peakday.experiment.models import Experiment, StopCondition
+from peakday.experiment.units import format_duration_s
 from peakday.results.model import BaselineCheck, PhaseWindow, StopRecord, TimelineRow
 from peakday.scoring.slo import ReferenceRun, evaluate_slo, show, unit_of
-from peakday.spec.models import Experiment, StopCondition
-from peakday.spec.units import format_duration_s
 
 StopAction = Literal["none", "end_faults", "end_run"]
 

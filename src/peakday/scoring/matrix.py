@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from peakday.experiment.models import Experiment, MatrixRules, Slo
+from peakday.experiment.objectives import Comparator, compare
 from peakday.load.histograms import merge_histograms, percentile_ms
 from peakday.results.model import (
     CellStatus,
@@ -27,8 +29,6 @@ from peakday.results.model import (
 )
 from peakday.scoring.phases import rows_in, seconds_covered, seconds_of, windows_for
 from peakday.scoring.slo import ReferenceRun, judge_over
-from peakday.spec.models import Experiment, MatrixRules, Slo
-from peakday.spec.objectives import Comparator, compare
 from peakday.topology import ALL_STEPS, JOURNEY_STEPS
 
 # A step the baseline saw at this rate or more that sends nothing for a whole second is in

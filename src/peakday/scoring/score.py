@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from peakday.experiment.models import Scoring
 from peakday.results.model import ScoreCard, SloResult, Verdict
-from peakday.spec.models import Scoring
 
 POINTS: dict[str, float] = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
 

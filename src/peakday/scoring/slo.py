@@ -10,6 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from peakday.experiment.models import Slo
+from peakday.experiment.objectives import (
+    AnyObjective,
+    RelativeObjective,
+    compare,
+    kind_of,
+    upper_bound,
+)
+from peakday.experiment.units import LATENCY_METRICS
 from peakday.results.model import (
     Interval,
     PhaseWindow,
@@ -23,9 +32,6 @@ from peakday.scoring.budget import evaluate_budget
 from peakday.scoring.noise import interval_of
 from peakday.scoring.phases import rows_in, seconds_covered, windows_for
 from peakday.scoring.stats import latency_ms_from_rows
-from peakday.spec.models import Slo
-from peakday.spec.objectives import AnyObjective, RelativeObjective, compare, kind_of, upper_bound
-from peakday.spec.units import LATENCY_METRICS
 
 
 @dataclass(frozen=True)

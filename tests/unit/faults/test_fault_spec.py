@@ -1,10 +1,10 @@
-"""Validation of service faults and of the platform sections (spec/platform_checks.py)."""
+"""Validation of service faults and of the platform sections (experiment/platform_checks.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from peakday.spec.validate import validate_text
+from peakday.experiment.validate import validate_text
 
 HEADER = """name: t
 platform: {platform}

@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 
 from peakday.errors import ToxiproxyError
+from peakday.experiment.models import Fault
 from peakday.faults.injector import FaultEvent, FaultInjector
 from peakday.faults.plan import plan_actions, toxic_name
 from peakday.faults.toxiproxy import ToxicSpec
-from peakday.spec.models import Fault
 
 
 def fault(at: float, duration: float, toxic: str = "latency", proxy: str = "auth_login") -> Fault:

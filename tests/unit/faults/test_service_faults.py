@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from peakday.errors import UsageError
+from peakday.experiment.models import Fault
 from peakday.faults.injector import FaultEvent, FaultInjector
 from peakday.faults.plan import plan_actions
-from peakday.spec.models import Fault
 from unit.faults.test_plan_and_injector import FakeToxiproxy
 
 

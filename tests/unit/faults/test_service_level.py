@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from peakday.errors import AdminEndpointError
+from peakday.experiment.models import Fault
 from peakday.faults.injector import FaultEvent, FaultInjector
 from peakday.faults.service_level import AdminEndpoints, behaviour_fault_id, behaviour_request
-from peakday.spec.models import Fault
 
 
 def behaviour_fault(**extra: Any) -> Fault:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from peakday.experiment.load_spec import Load
 from peakday.load.loadplan import (
     LoadPlan,
     LoadStage,
@@ -15,7 +16,6 @@ from peakday.load.loadplan import (
     plan_user_weights,
     target_at,
 )
-from peakday.spec.load_spec import Load
 
 
 def make_plan(**overrides: object) -> LoadPlan:

@@ -6,11 +6,11 @@ import textwrap
 
 import pytest
 
+from peakday.experiment.load_spec import Load, parse_rate_per_s
+from peakday.experiment.units import SpecValueError
+from peakday.experiment.validate import validate_text
 from peakday.load.loadplan import LoadPlan, plan_from_load, target_at
 from peakday.load.shapes import level_at
-from peakday.spec.load_spec import Load, parse_rate_per_s
-from peakday.spec.units import SpecValueError
-from peakday.spec.validate import validate_text
 
 
 def validate_load(load_yaml: str) -> list[str]:

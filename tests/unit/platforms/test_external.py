@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from peakday.errors import UsageError
+from peakday.experiment.models import Experiment, External
 from peakday.platforms.base import Endpoints
 from peakday.platforms.external import choose_platform, locustfile_for, non_local_targets
-from peakday.spec.models import Experiment, External
 
 
 def experiment(address: str = "127.0.0.1:8080", allow: bool = False) -> Experiment:
@@ -91,9 +91,9 @@ def external_spec(extra: str = "", load: str = "") -> str:
 
 
 def test_external_runs_the_locustfiles_own_classes_and_names_its_own_requests() -> None:
+    from peakday.experiment.validate import validate_text
     from peakday.load.loadplan import plan_from_load
     from peakday.orchestrator import locust_user_classes
-    from peakday.spec.validate import validate_text
 
     checked = validate_text(external_spec(), "mine.yaml")
     assert checked.ok, checked.issues
@@ -104,9 +104,9 @@ def test_external_runs_the_locustfiles_own_classes_and_names_its_own_requests() 
 
 
 def test_external_user_classes_become_the_plan_weights() -> None:
+    from peakday.experiment.validate import validate_text
     from peakday.load.loadplan import plan_from_load
     from peakday.orchestrator import locust_user_classes
-    from peakday.spec.validate import validate_text
 
     checked = validate_text(
         external_spec("  user_classes: {Browser: 3, Buyer: 1, Admin: 0}\n"), "mine.yaml"
@@ -143,7 +143,7 @@ def test_storefront_journeys_still_become_the_storefront_classes() -> None:
 def test_nonsense_user_classes_are_reported_at_their_line(
     extra: str, load: str, line: int, key_path: str, message: str
 ) -> None:
-    from peakday.spec.validate import validate_text
+    from peakday.experiment.validate import validate_text
 
     checked = validate_text(external_spec(extra, load), "mine.yaml")
     assert [(i.file, i.line, i.key_path) for i in checked.issues] == [

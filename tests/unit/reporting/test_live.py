@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from peakday.experiment.loader import load_experiment
 from peakday.reporting.live import (
     LiveProgress,
     LiveState,
@@ -16,7 +17,6 @@ from peakday.reporting.live import (
     wants_live,
 )
 from peakday.results.model import TimelineRow
-from peakday.spec.loader import load_experiment
 
 REPO = Path(__file__).resolve().parents[3]
 

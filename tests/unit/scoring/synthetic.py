@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from peakday.experiment.models import Experiment
 from peakday.load.histograms import empty_histogram, encode_histogram, summarize
 from peakday.results.model import AppliedFault, PhaseWindow, TimelineRow
 from peakday.scoring.phases import compute_phases
-from peakday.spec.models import Experiment
 
 
 def row(t: int, step: str, n: int = 10, ms: float = 20.0, failures: int = 0) -> TimelineRow:

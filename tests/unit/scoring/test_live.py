@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from peakday.experiment.models import StopCondition
 from peakday.results.model import TimelineRow
 from peakday.scoring.live import StopConditionMonitor, check_baseline
-from peakday.spec.models import StopCondition
 from unit.scoring.synthetic import experiment, row, rows, slo
 
 

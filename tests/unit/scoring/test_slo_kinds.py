@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from peakday.experiment.models import Slo
 from peakday.results.model import ReferenceInfo, TimelineRow
 from peakday.scoring.budget import default_alerts
 from peakday.scoring.slo import ReferenceRun, evaluate_slo
-from peakday.spec.models import Slo
 from unit.scoring.synthetic import fault, phases, row, rows
 
 PHASES = phases(10, 100, fault(40, 60))

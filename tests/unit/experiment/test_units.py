@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from peakday.spec.units import SpecValueError, format_duration_s, parse_duration_s
+from peakday.experiment.units import SpecValueError, format_duration_s, parse_duration_s
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from peakday.spec.validate import validate_text
+from peakday.experiment.validate import validate_text
 
 FILE = "smoke.yaml"
 

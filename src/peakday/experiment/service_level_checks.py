@@ -11,9 +11,9 @@ import types
 from collections.abc import Iterator, Mapping
 
 from peakday.errors import SpecIssue
-from peakday.spec.hints import all_of, did_you_mean
-from peakday.spec.models import Experiment, Fault
-from peakday.spec.yaml_lines import Locator
+from peakday.experiment.hints import all_of, did_you_mean
+from peakday.experiment.models import Experiment, Fault
+from peakday.experiment.yaml_lines import Locator
 from peakday.topology import Topology
 
 BEHAVIOUR_FAULT_EXAMPLE = "service: auth and behaviour: login_errors"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from peakday.experiment.validate import validate_text
 from peakday.platforms.factory import storefront_argv
-from peakday.spec.validate import validate_text
 
 BASE = """name: t
 load: {users: 4, spawn_rate: 4, duration: 40s, warmup: 4s}

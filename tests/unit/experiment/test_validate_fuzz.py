@@ -8,7 +8,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from peakday.spec.validate import validate_text
+from peakday.experiment.validate import validate_text
 
 KEYS = [
     *("name", "description", "platform", "load", "faults", "slos", "users", "spawn_rate"),

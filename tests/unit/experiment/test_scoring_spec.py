@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from peakday.spec.loader import validate_files
-from peakday.spec.validate import validate_text
+from peakday.experiment.loader import validate_files
+from peakday.experiment.validate import validate_text
 
 BASE = """\
 name: scored

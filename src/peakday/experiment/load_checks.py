@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from peakday.errors import SpecIssue
-from peakday.spec.load_spec import Load
-from peakday.spec.units import format_duration_s as fmt
-from peakday.spec.yaml_lines import Locator
+from peakday.experiment.load_spec import Load
+from peakday.experiment.units import format_duration_s as fmt
+from peakday.experiment.yaml_lines import Locator
 
 
 def shape_issues(load: Load, locator: Locator) -> Iterator[SpecIssue]:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from peakday.spec.objectives import (
+from peakday.experiment.objectives import (
     RelativeObjective,
     kind_of,
     parse_budget_objective,
     parse_slo_objective,
     parse_target,
 )
-from peakday.spec.units import Objective, SpecValueError
+from peakday.experiment.units import Objective, SpecValueError
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from peakday.errors import SpecIssue
-from peakday.spec.hints import all_of, did_you_mean
-from peakday.spec.models import Experiment, Fault
-from peakday.spec.yaml_lines import Locator
+from peakday.experiment.hints import all_of, did_you_mean
+from peakday.experiment.models import Experiment, Fault
+from peakday.experiment.yaml_lines import Locator
 from peakday.topology import Topology, is_loopback_host, split_host_port
 
 SERVICE_FAULT_EXAMPLE = "service: auth and action: kill (or stop, pause, restart)"
@@ -31,7 +31,7 @@ def fault_kind_issues(
     """A fault is either proxy + toxic or service + action, never a mix, never half of one."""
     here = ("faults", index)
     if fault.is_behaviour_fault:  # service + behaviour
-        from peakday.spec.service_level_checks import behaviour_fault_issues
+        from peakday.experiment.service_level_checks import behaviour_fault_issues
 
         yield from behaviour_fault_issues(fault, index, experiment, locator, topology)
         return

@@ -17,10 +17,10 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from peakday.errors import SpecIssue
-from peakday.spec.hints import all_of, closest, did_you_mean, one_of, quote, sentence
-from peakday.spec.models import Experiment
-from peakday.spec.units import DURATION_HINT, SpecValueError, parse_duration_s
-from peakday.spec.yaml_lines import KeyPath, Locator, format_key_path
+from peakday.experiment.hints import all_of, closest, did_you_mean, one_of, quote, sentence
+from peakday.experiment.models import Experiment
+from peakday.experiment.units import DURATION_HINT, SpecValueError, parse_duration_s
+from peakday.experiment.yaml_lines import KeyPath, Locator, format_key_path
 
 # A line to show for a key, used in hints when it is missing or has the wrong type.
 _EXAMPLES: Mapping[str, str] = types.MappingProxyType(

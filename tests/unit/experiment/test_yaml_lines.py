@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from peakday.spec.yaml_lines import MAX_VALUES, format_key_path, line_for, parse_yaml
+from peakday.experiment.yaml_lines import MAX_VALUES, format_key_path, line_for, parse_yaml
 
 NESTED = """\
 name: x

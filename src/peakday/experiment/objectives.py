@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from peakday.spec.units import (
+from peakday.experiment.units import (
     LATENCY_METRICS,
     Comparator,
     Objective,

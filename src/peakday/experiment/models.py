@@ -15,9 +15,9 @@ from pydantic import (
     field_validator,
 )
 
-from peakday.spec.load_spec import Load
-from peakday.spec.objectives import AnyObjective, parse_slo_objective, parse_target
-from peakday.spec.units import (
+from peakday.experiment.load_spec import Load
+from peakday.experiment.objectives import AnyObjective, parse_slo_objective, parse_target
+from peakday.experiment.units import (
     Metric,
     Objective,
     parse_duration_s,
@@ -62,7 +62,7 @@ class _Model(BaseModel):
 class Fault(_Model):
     """A network fault (`proxy` + `toxic`) or a service fault (`service` + `action`).
 
-    Exactly one of the two pairs is given; spec/crossref.py reports anything else.
+    Exactly one of the two pairs is given; experiment/crossref.py reports anything else.
     Service actions and what ends them at `at + duration`: kill -> start again, stop -> start,
     pause -> unpause, restart -> nothing (the window is the time given to recover).
     """

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from peakday.errors import SpecIssue
-from peakday.spec.crossref import reference_issues
-from peakday.spec.models import Experiment
-from peakday.spec.shape_issues import shape_issues
-from peakday.spec.yaml_lines import KeyPath, Locator, parse_yaml
+from peakday.experiment.crossref import reference_issues
+from peakday.experiment.models import Experiment
+from peakday.experiment.shape_issues import shape_issues
+from peakday.experiment.yaml_lines import KeyPath, Locator, parse_yaml
 from peakday.topology import Topology, storefront_topology
 
 

@@ -10,14 +10,14 @@ import types
 from collections.abc import Iterator, Mapping
 
 from peakday.errors import SpecIssue
-from peakday.spec.hints import all_of, did_you_mean, one_of
-from peakday.spec.load_checks import shape_issues
-from peakday.spec.models import TOXIC_ATTRIBUTES, Experiment, Fault
-from peakday.spec.platform_checks import fault_kind_issues, platform_issues, proxy_names
-from peakday.spec.service_level_checks import behaviour_overlaps
-from peakday.spec.slo_checks import scoring_issues
-from peakday.spec.units import format_duration_s as fmt
-from peakday.spec.yaml_lines import Locator
+from peakday.experiment.hints import all_of, did_you_mean, one_of
+from peakday.experiment.load_checks import shape_issues
+from peakday.experiment.models import TOXIC_ATTRIBUTES, Experiment, Fault
+from peakday.experiment.platform_checks import fault_kind_issues, platform_issues, proxy_names
+from peakday.experiment.service_level_checks import behaviour_overlaps
+from peakday.experiment.slo_checks import scoring_issues
+from peakday.experiment.units import format_duration_s as fmt
+from peakday.experiment.yaml_lines import Locator
 from peakday.topology import ALL_STEPS, JOURNEY_STEPS, Topology
 
 # Units Toxiproxy reads each attribute in, per toxic (slicer's delay is in microseconds).

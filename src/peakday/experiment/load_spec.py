@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from peakday.spec.units import SpecValueError, parse_duration_s
+from peakday.experiment.units import SpecValueError, parse_duration_s
 
 Seconds = Annotated[float, BeforeValidator(parse_duration_s), AllowInfNan(False)]
 WholeNumber = Annotated[int, Strict()]

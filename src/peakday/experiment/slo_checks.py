@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from peakday.errors import SpecIssue
-from peakday.spec.hints import all_of, did_you_mean, one_of
-from peakday.spec.models import Experiment, Slo
-from peakday.spec.objectives import AnyObjective, RelativeObjective, kind_of, upper_bound
-from peakday.spec.units import format_duration_s as fmt
-from peakday.spec.yaml_lines import Locator
+from peakday.experiment.hints import all_of, did_you_mean, one_of
+from peakday.experiment.models import Experiment, Slo
+from peakday.experiment.objectives import AnyObjective, RelativeObjective, kind_of, upper_bound
+from peakday.experiment.units import format_duration_s as fmt
+from peakday.experiment.yaml_lines import Locator
 from peakday.topology import ALL_STEPS, JOURNEY_STEPS
 
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from peakday.errors import SpecError, SpecIssue
-from peakday.spec.models import Experiment
-from peakday.spec.validate import Validation, validate_text
+from peakday.experiment.models import Experiment
+from peakday.experiment.validate import Validation, validate_text
 from peakday.topology import Topology
 
 StrPath = str | os.PathLike[str]

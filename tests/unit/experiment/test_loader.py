@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from peakday.errors import SpecError
-from peakday.spec.loader import load_experiment, validate_files
-from peakday.spec.units import parse_objective
+from peakday.experiment.loader import load_experiment, validate_files
+from peakday.experiment.units import parse_objective
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -1,0 +1,1 @@
+"""The experiment: typed models (pure), validation (pure), loading from YAML (I/O)."""

@@ -1,1 +1,0 @@
-"""Experiment specs: typed models (pure), validation (pure), loading from YAML (I/O)."""
