@@ -1,51 +1,74 @@
-"""Builds a Result from what a run wrote as it went (events and metrics records); pure.
+"""Builds a Result from what a run wrote as it went: events.jsonl and metrics.jsonl.
 
-`peakday report` uses it too, so a killed run's files still give a readable partial result.
-
-Events this module reads, besides the load and fault events:
-    baseline_checked      {"check": BaselineCheck}            the steady-state check
-    stop_condition_fired  {"record": StopRecord}              a stop condition acted
-    faults_skipped        {"fault_indices": [...], "reason"}  faults never injected, and why
-    run_stopped_early     {"reason"}                          the run ended before its duration
-    integrity_checked     {"report": IntegrityReport}         orders/labels reconciled
+`assemble_result` is pure (typed events and metrics records in, a scored Result out);
+`assemble_run` reads a run folder and is what both a finishing run and `peakday assemble` call,
+so a run killed with SIGKILL, or cut off by a power cut, still yields a scored result.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
-
+from peakday.errors import ResultError
 from peakday.experiment.models import Experiment
 from peakday.integrity.model import IntegrityReport
 from peakday.load.health import load_health
 from peakday.load.timeline import timeline_from_records
+from peakday.results.eventlog import read_events, read_jsonl
+from peakday.results.events import (
+    BaselineChecked,
+    Event,
+    FaultApplied,
+    FaultRemoved,
+    FaultsSkipped,
+    IntegrityChecked,
+    LoadStarted,
+    PlatformReady,
+    RunEnded,
+    RunStarted,
+    RunStoppedEarly,
+    StopConditionFired,
+)
+from peakday.results.folder import RunFolder
 from peakday.results.model import AppliedFault, BaselineCheck, Result, RunInfo, StopRecord
 from peakday.scoring.evaluate import score_timeline
 from peakday.scoring.phases import compute_phases
 from peakday.scoring.slo import ReferenceRun
 
+# A run whose log has no run_ended: the orchestrator never reached its end (SIGKILL, power cut).
+KILLED = (
+    "The run ended without writing its end (killed, or the machine stopped); this result was "
+    "assembled from what it wrote until then."
+)
 
-def _first_wall(events: Sequence[Mapping[str, Any]], kind: str) -> float | None:
-    for event in events:
-        if event.get("kind") == kind:
-            return float(event["wall"])
+E = TypeVar("E", bound=Event)  # type: ignore[misc]
+
+
+def _first_of(events: Sequence[Event], kind: type[E]) -> E | None:
+    return next((event for event in events if isinstance(event, kind)), None)
+
+
+def _first_metrics_wall(metrics: Sequence[Mapping[str, Any]], kind: str) -> float | None:
+    for record in metrics:
+        if record.get("kind") == kind:
+            return float(record["wall"])
     return None
 
 
-def _skip_reasons(events: Sequence[Mapping[str, Any]]) -> dict[int, str]:
+def _skip_reasons(events: Sequence[Event]) -> dict[int, str]:
     reasons: dict[int, str] = {}
     for event in events:
-        if event.get("kind") == "faults_skipped":
-            for index in event.get("fault_indices", []):
-                reasons.setdefault(int(index), str(event.get("reason", "skipped")))
+        if isinstance(event, FaultsSkipped):
+            for index in event.fault_indices:
+                reasons.setdefault(index, event.reason)
     return reasons
 
 
 def applied_faults(
     experiment: Experiment,
-    events: Sequence[Mapping[str, Any]],
+    events: Sequence[Event],
     t0: float | None,
     load_end_s: float | None = None,
 ) -> tuple[AppliedFault, ...]:
@@ -54,12 +77,10 @@ def applied_faults(
     applied: dict[int, float] = {}
     removed: dict[int, float] = {}
     for event in events:
-        kind = event.get("kind")
-        if t0 is None or kind not in ("fault_applied", "fault_removed"):
+        if t0 is None or not isinstance(event, FaultApplied | FaultRemoved):
             continue
-        index = int(event["fault_index"])
-        at = round(float(event["wall"]) - t0, 3)
-        (applied if kind == "fault_applied" else removed).setdefault(index, at)
+        at = round(event.wall - t0, 3)
+        (applied if isinstance(event, FaultApplied) else removed).setdefault(event.fault_index, at)
     reasons = _skip_reasons(events)
     faults = []
     for i, f in enumerate(experiment.faults):
@@ -91,53 +112,82 @@ def applied_faults(
     return tuple(faults)
 
 
-def baseline_check_of(events: Sequence[Mapping[str, Any]]) -> BaselineCheck | None:
-    for event in events:
-        if event.get("kind") == "baseline_checked":
-            try:
-                return BaselineCheck.model_validate(event.get("check"))
-            except ValidationError:
-                return None
-    return None
+def baseline_check_of(events: Sequence[Event]) -> BaselineCheck | None:
+    checked = _first_of(events, BaselineChecked)
+    return checked.check if checked is not None else None
 
 
-def integrity_of(events: Sequence[Mapping[str, Any]]) -> IntegrityReport | None:
-    for event in events:
-        if event.get("kind") == "integrity_checked":
-            try:
-                return IntegrityReport.model_validate(event.get("report"))
-            except ValidationError:
-                return None
-    return None
+def integrity_of(events: Sequence[Event]) -> IntegrityReport | None:
+    checked = _first_of(events, IntegrityChecked)
+    return checked.report if checked is not None else None
 
 
-def stops_of(events: Sequence[Mapping[str, Any]]) -> tuple[StopRecord, ...]:
-    stops = []
-    for event in events:
-        if event.get("kind") == "stop_condition_fired":
-            try:
-                stops.append(StopRecord.model_validate(event.get("record")))
-            except ValidationError:
-                continue
-    return tuple(stops)
+def stops_of(events: Sequence[Event]) -> tuple[StopRecord, ...]:
+    return tuple(e.record for e in events if isinstance(e, StopConditionFired))
+
+
+def _iso(wall: float) -> str:
+    return datetime.fromtimestamp(wall, UTC).isoformat()
+
+
+def was_killed(events: Sequence[Event]) -> bool:
+    """A run that wrote its start but never its end: SIGKILL, a power cut, an OOM kill."""
+    return _first_of(events, RunStarted) is not None and _first_of(events, RunEnded) is None
+
+
+def run_info_of(events: Sequence[Event]) -> RunInfo:
+    """Who ran, when, and how it ended; a log without its end is a killed run (interrupted)."""
+    started = _first_of(events, RunStarted)
+    if started is None:
+        raise ResultError(
+            "The event log has no run_started event, so it is not a peakday run (or its first "
+            "line was lost). Hint: pass the folder a 'peakday run' wrote."
+        )
+    ended = _first_of(events, RunEnded)
+    return RunInfo(
+        id=started.run_id,
+        platform=started.platform or started.experiment.platform,
+        started_at=_iso(started.wall),
+        ended_at=_iso(ended.wall) if ended is not None else None,
+        status=ended.status if ended is not None else "interrupted",
+        error=(ended.error if ended is not None else KILLED),
+        peakday_version=started.peakday_version or started.environment.get("peakday", ""),
+    )
+
+
+def environment_of(events: Sequence[Event]) -> dict[str, str]:
+    started = _first_of(events, RunStarted)
+    environment = dict(started.environment) if started is not None else {}
+    ready = _first_of(events, PlatformReady)
+    if ready is not None and ready.toxiproxy_version:
+        environment["toxiproxy"] = ready.toxiproxy_version
+    return environment
 
 
 def assemble_result(
     experiment: Experiment,
     run: RunInfo,
-    events: Sequence[Mapping[str, Any]],
+    events: Sequence[Event],
     metrics: Sequence[Mapping[str, Any]],
     environment: Mapping[str, str],
     reference: ReferenceRun | None = None,
 ) -> Result:
-    t0 = _first_wall(events, "load_started") or _first_wall(metrics, "load_started")
-    stopped = _first_wall(metrics, "load_stopped")
-    ended_early = _first_wall(events, "run_stopped_early")
+    load_started = _first_of(events, LoadStarted)
+    t0 = load_started.wall if load_started is not None else None
+    if t0 is None:
+        t0 = _first_metrics_wall(metrics, "load_started")
+    stopped = _first_metrics_wall(metrics, "load_stopped")
+    ended_early = _first_of(events, RunStoppedEarly)
     load_end_s = experiment.load.duration
     if t0 is not None:
-        for wall in (stopped, ended_early):
+        for wall in (stopped, ended_early.wall if ended_early is not None else None):
             if wall is not None:
                 load_end_s = min(load_end_s, wall - t0)
+        if was_killed(events):  # the load ran as long as its per-second records go
+            last = max(
+                (float(r["t_s"]) + 1 for r in metrics if r.get("kind") == "metrics"), default=0.0
+            )
+            load_end_s = min(load_end_s, last)
     else:
         load_end_s = 0.0
     faults = applied_faults(experiment, events, t0, load_end_s)
@@ -146,6 +196,7 @@ def assemble_result(
     baseline_check = baseline_check_of(events)
     stops = stops_of(events)
     integrity = integrity_of(events)
+    health = load_health(experiment.load.model, metrics, t0)
     scored = score_timeline(
         experiment,
         run.status,
@@ -156,12 +207,8 @@ def assemble_result(
         stops,
         reference,
         integrity,
+        health,
     )
-    # a saturated load generator's numbers are no evidence: the run is inconclusive.
-    health = load_health(experiment.load.model, metrics, t0)
-    verdict, outcome = scored.verdict, scored.outcome
-    if not health.trusted and outcome in ("pass", "warn", "fail"):
-        verdict, outcome = "inconclusive", "inconclusive"
     return Result(
         experiment=experiment,
         run=run.model_copy(update={"load_started_wall": t0, "load_ended_s": round(load_end_s, 3)}),
@@ -169,9 +216,9 @@ def assemble_result(
         faults=faults,
         timeline=timeline,
         slos=scored.slos,
-        verdict=verdict,
+        verdict=scored.verdict,
         environment=dict(environment),
-        outcome=outcome,
+        outcome=scored.outcome,
         score=scored.score,
         matrix=scored.matrix,
         fault_impacts=scored.fault_impacts,
@@ -180,4 +227,29 @@ def assemble_result(
         reference=reference.info if reference is not None else None,
         load_health=health,
         integrity=integrity,
+    )
+
+
+def experiment_of(folder: RunFolder) -> tuple[Experiment, tuple[Event, ...]]:
+    """The experiment a run folder's event log says ran, and the log's events."""
+    events = read_events(folder.events)
+    started = _first_of(events, RunStarted)
+    if started is None:
+        raise ResultError(
+            f"{str(folder.events)!r} is missing or holds no run_started event, so there is "
+            "nothing to assemble. Hint: pass the folder a 'peakday run' wrote."
+        )
+    return started.experiment, events
+
+
+def assemble_run(folder: RunFolder, reference: ReferenceRun | None = None) -> Result:
+    """The scored result of a run folder, from its events.jsonl and metrics.jsonl alone."""
+    experiment, events = experiment_of(folder)
+    return assemble_result(
+        experiment,
+        run_info_of(events),
+        events,
+        list(read_jsonl(folder.metrics)),
+        environment_of(events),
+        reference,
     )

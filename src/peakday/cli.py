@@ -7,7 +7,6 @@ import logging
 import os
 import signal
 import sys
-from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
@@ -81,23 +80,6 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _tools_dirs(experiment_path: Path) -> tuple[Path, ...]:
-    dirs = []
-    if os.environ.get("PEAKDAY_TOOLS_DIR"):
-        dirs.append(Path(os.environ["PEAKDAY_TOOLS_DIR"]))
-    dirs.append(Path.cwd() / ".tools" / "bin")
-    dirs.append(experiment_path.resolve().parent.parent / ".tools" / "bin")
-    return tuple(dict.fromkeys(dirs))
-
-
-def _locustfile(experiment_path: Path) -> Path:
-    for base in (Path.cwd(), experiment_path.resolve().parent.parent):
-        candidate = base / "locustfiles" / "storefront.py"
-        if candidate.is_file():
-            return candidate
-    return Path.cwd() / "locustfiles" / "storefront.py"
-
-
 @click.group(help=MAIN_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log what peakday does in detail.")
 def main(verbose: bool) -> None:
@@ -169,38 +151,30 @@ def run(
 ) -> None:
     """Run an experiment: start the storefront, drive load, inject faults, score, report."""
     from peakday.experiment.loader import load_experiment
-    from peakday.load.worker_options import apply_worker_options
-    from peakday.orchestrator import RunConfig, new_run_id, run_experiment
+    from peakday.orchestrator import run_experiment
     from peakday.platforms.factory import make_platform
     from peakday.reporting.live import progress_for
     from peakday.reporting.terminal import format_summary
     from peakday.reporting.writer import write_reports_if_result, write_reports_or_warn
+    from peakday.runconfig import RunOverrides, build_run_config
 
     console = make_console(stderr=True, no_color=no_color)
     out = make_console(no_color=no_color)
+    overrides = RunOverrides(
+        platform=platform_name,
+        allow_non_local=allow_non_local,
+        master_bind=master_bind,
+        expect_workers=expect_workers,
+        out_dir=out_dir,
+    )
     run_dir: Path | None = None
     try:
-        spec = load_experiment(experiment)
-        from peakday.platforms.external import choose_platform, locustfile_for
-
-        spec = choose_platform(spec, platform_name, allow_non_local)
-        spec = apply_worker_options(spec, master_bind, expect_workers)
-        run_id = new_run_id()
-        run_dir = out_dir or Path("results") / (
-            f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{spec.name}"
-        )
-        config = RunConfig(
-            experiment=spec,
-            run_dir=run_dir,
-            locustfile=locustfile_for(spec, experiment) or _locustfile(experiment),
-            tools_dirs=_tools_dirs(experiment),
-            run_id=run_id,
-        )
+        config = build_run_config(experiment, overrides, environ=os.environ, cwd=Path.cwd())
+        run_dir = config.run_dir
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         # Live view on a terminal, plain lines otherwise (reporting/live.py).
-        environ = dict(os.environ)
         with progress_for(
-            console, spec, quiet=quiet, no_color=no_color, environ=environ
+            console, config.experiment, quiet=quiet, no_color=no_color, environ=dict(os.environ)
         ) as progress:
             result = run_experiment(config, make_platform, progress)
     except PeakdayError as error:

@@ -1,43 +1,56 @@
-"""Sequences a run: platform -> proxies -> load + faults -> teardown -> scoring -> result.
+"""Runs one experiment: platform -> Locust -> faults, unwound in reverse, then the result.
 
-Every step that starts something registers its undo first, so faults are rolled back and
-children stopped on success, SLO failure, exception, Ctrl-C and SIGTERM alike.
+A Run puts every resource it starts on one teardown stack, so the teardown order is the reverse
+of the start order by construction: faults are rolled back first (they hurt real traffic), then
+Locust stops (in-flight requests finish and are recorded; the master before its workers), then
+the platform (services, Toxiproxy). That holds on success, SLO failure, exception, Ctrl-C and
+SIGTERM; each undo step runs with SIGINT/SIGTERM held and a failing one does not stop the rest.
+The result is then assembled from the run folder's own files, exactly as `peakday assemble`
+does after a SIGKILL.
 """
 
 from __future__ import annotations
 
 import logging
 import platform as host_platform
-import signal
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from peakday import __version__
-from peakday.assemble import assemble_result
-from peakday.errors import EnvironmentProblem, PeakdayError, UsageError
+from peakday.assemble import assemble_run
+from peakday.errors import EnvironmentProblem, PeakdayError
 from peakday.experiment.models import Experiment
-from peakday.faults.injector import FaultEvent, FaultInjector
+from peakday.faults.injector import FaultInjector
 from peakday.faults.plan import plan_actions
 from peakday.faults.service_level import AdminEndpoints
-from peakday.integrity.io import CONFIRMATIONS_DIR, check_run
-from peakday.load.loadplan import LoadPlan, plan_from_load
-from peakday.load.runner import LocustProcess, distribution_for
+from peakday.integrity.io import check_run
+from peakday.load.loadplan import plan_from_load
+from peakday.load.runner import Distribution, LocustProcess, distribution_for
 from peakday.load.timeline import timeline_from_records
-from peakday.load.workers import WORKER_ENV_FILE, external_workers_message, format_worker_env
+from peakday.load.workers import LoadWorkers, external_workers_message, format_worker_env
 from peakday.platforms.base import Endpoints, Platform
 from peakday.platforms.processes import ProcessGroup, default_registry_dir
-from peakday.platforms.resources import RESOURCES_FILE, ResourceSampler
-from peakday.results.eventlog import EventLog, JsonlTail, read_jsonl
+from peakday.platforms.resources import ResourceSampler
+from peakday.results.eventlog import EventLog, JsonlTail
+from peakday.results.events import (
+    Event,
+    IntegrityChecked,
+    LoadStarted,
+    PlatformReady,
+    RunEnded,
+    RunStarted,
+    ToxicsAfterRollback,
+)
 from peakday.results.live_timeline import LiveTimeline
-from peakday.results.model import Result, RunInfo, TimelineRow
+from peakday.results.model import Result, RunStatus, TimelineRow
 from peakday.results.reference import load_reference
+from peakday.runconfig import RunConfig
 from peakday.scoring.guard import LiveGuard
+from peakday.scoring.slo import ReferenceRun
+from peakday.teardown import Teardown
 
 log = logging.getLogger(__name__)
 
@@ -55,285 +68,75 @@ class Progress(Protocol):
     def rows(self, latest: Sequence[TimelineRow]) -> None: ...
 
 
+class LoadProcess(Protocol):
+    """The load generator as the run sees it (LocustProcess; a fake in unit tests)."""
+
+    @property
+    def master_address(self) -> str: ...
+
+    @property
+    def log_path(self) -> Path: ...
+
+    def start(self) -> None: ...
+
+    def wait_started(self) -> float:
+        """Wall time at which the load started (t = 0)."""
+        ...
+
+    def alive(self) -> bool: ...
+
+    def wait_finished(self, timeout_s: float) -> bool: ...
+
+    def stop(self) -> None: ...
+
+
 @dataclass(frozen=True)
-class RunConfig:
-    experiment: Experiment
-    run_dir: Path
-    locustfile: Path
-    tools_dirs: tuple[Path, ...]
-    run_id: str = ""
+class LoadRequest:
+    """Everything the load generator is started with."""
+
+    processes: ProcessGroup
+    config: RunConfig
+    plan_path: Path
+    env: dict[str, str]
+    host: str
+    distribution: Distribution
+    workers: LoadWorkers | None
+
+
+def start_locust(request: LoadRequest) -> LoadProcess:
+    folder = request.config.folder
+    return LocustProcess(
+        request.processes,
+        folder.path,
+        request.config.locustfile,
+        request.plan_path,
+        folder.metrics,
+        request.config.experiment.load.request_timeout,
+        request.env,
+        host=request.host,
+        distribution=request.distribution,
+        workers=request.workers,  # None: worker processes here
+    )
 
 
 PlatformFactory = Callable[[RunConfig, ProcessGroup], Platform]
 
 
-def new_run_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+@dataclass(frozen=True)
+class RunSeams:
+    """Where a run meets the world; unit tests pass fakes for each."""
 
-
-@contextmanager
-def signals_held() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM while tearing down, so a second Ctrl-C cannot leave a toxic behind."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def refuse_used_run_dir(run_dir: Path) -> None:
-    """A folder that holds a run already would get two runs' events mixed in one log."""
-    used = [
-        name
-        for name in ("events.jsonl", "metrics.jsonl", "result.json")
-        if (run_dir / name).exists()
-    ]
-    if used:
-        raise UsageError(
-            f"The results folder {str(run_dir)!r} already holds a run ({', '.join(used)}). "
-            "Hint: pass another --out, or leave --out off for a new timestamped folder."
-        )
+    make_platform: PlatformFactory
+    make_load: Callable[[LoadRequest], LoadProcess] = start_locust
+    registry_dir: Callable[[], Path | None] = default_registry_dir
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    say_every_s: float = 1.0
 
 
 def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: Progress) -> Result:
     """Run one experiment; returns the result (also when interrupted), raises on env errors."""
-    experiment = config.experiment
-    run_dir = config.run_dir
-    refuse_used_run_dir(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    run_id = config.run_id or new_run_id()
-    # the run that '<= +10%' objectives compare with, read before anything starts.
-    compare_to = experiment.scoring.compare_to
-    reference = load_reference(compare_to) if compare_to is not None else None
-    events = EventLog(run_dir / "events.jsonl")
-    started_at = datetime.now(UTC).isoformat()
-    events.write(
-        "run_started",
-        wall=time.time(),
-        run_id=run_id,
-        experiment=experiment.model_dump(mode="json"),
-    )
-    processes = ProcessGroup(run_dir / "pids.json", registry_dir=default_registry_dir())
-    platform = make_platform(config, processes)
-    metrics_path = run_dir / "metrics.jsonl"
-    injector: FaultInjector | None = None
-    behaviours: AdminEndpoints | None = None
-    sampler: ResourceSampler | None = None
-    locust: LocustProcess | None = None
-    endpoints: Endpoints | None = None
-    status = "completed"
-    failure: BaseException | None = None
-    environment: dict[str, str] = {
-        "peakday": __version__,
-        "python": host_platform.python_version(),
-        "platform": platform.name,
-        "machine": f"{host_platform.system()} {host_platform.machine()}",
-        "host": host_platform.node(),
-    }
-
-    def record_fault(event: FaultEvent) -> None:
-        events.write(
-            event.kind, wall=event.wall, fault_index=event.fault_index, detail=event.detail
-        )
-
-    try:
-        progress.message(f"starting the {platform.name} platform")
-        if platform.name != "external":  # the storefront's resilience knobs
-            environment.update(storefront_environment(experiment))
-        endpoints = platform.start()
-        toxiproxy = platform.toxiproxy()
-        environment["toxiproxy"] = toxiproxy.version()
-        events.write(
-            "platform_ready",
-            wall=time.time(),
-            toxiproxy_api=endpoints.toxiproxy_api,
-            services=dict(endpoints.services),
-            proxies=dict(endpoints.proxies),
-        )
-        # service faults through the platform; CPU/memory per service each second.
-        # service-level faults through each service's admin endpoint.
-        behaviours = AdminEndpoints(endpoints.admin) if endpoints.admin else None
-        injector = FaultInjector(
-            toxiproxy,
-            experiment.faults,
-            record_fault,
-            services=platform.services(),
-            behaviours=behaviours,
-        )
-        probe = platform.resource_probe()
-        if probe is not None:
-            sampler = ResourceSampler(probe, run_dir / RESOURCES_FILE)
-            sampler.start()
-        plan: LoadPlan = plan_from_load(
-            experiment.load, str(metrics_path.resolve()), locust_user_classes(experiment)
-        )
-        plan_path = run_dir / "load-plan.json"
-        plan_path.write_text(plan.to_json())
-        # Locust master + workers when load.workers / external_workers ask for them
-        distribution = distribution_for(
-            experiment.load.workers, experiment.load.external_workers, experiment.load.master_bind
-        )
-        locust_env = {**endpoints.locust_env(), **integrity_env(experiment, run_dir)}
-        locust = LocustProcess(
-            processes,
-            run_dir,
-            config.locustfile,
-            plan_path,
-            metrics_path,
-            experiment.load.request_timeout,
-            locust_env,
-            host=endpoints.host_for_locust,
-            distribution=distribution,
-            workers=platform.load_workers(),  # None: worker processes here
-        )
-        if distribution.external_workers:  # before the master starts, so workers can start too
-            (run_dir / WORKER_ENV_FILE).write_text(format_worker_env(locust_env))
-        progress.message("starting Locust")
-        locust.start()
-        if distribution.external_workers:
-            progress.message(
-                external_workers_message(
-                    locust.master_address,
-                    distribution.external_workers,
-                    run_dir / WORKER_ENV_FILE,
-                )
-            )
-        t0 = locust.wait_started()
-        events.write("load_started", wall=t0)
-        progress.message(f"load started; running for {experiment.load.duration:.0f} s")
-        metrics_tail = JsonlTail(metrics_path)  # live rps / error % for progress
-        # steady-state check before the first fault; stop conditions every second.
-        guard = LiveGuard(
-            experiment,
-            LiveTimeline(metrics_path).rows,
-            events.write,
-            injector.rollback_all,
-            progress.message,
-            reference,
-        )
-        for action in plan_actions(experiment.faults):
-            _wait_until(
-                t0 + action.at_s, t0, experiment, locust, injector, progress, metrics_tail, guard
-            )
-            if not guard.allows(action.kind, action.fault_index, time.time() - t0):
-                continue
-            if action.kind == "apply":
-                injector.apply(action.fault_index)
-                progress.message(f"fault on: {experiment.faults[action.fault_index].label}")
-            else:
-                injector.remove(action.fault_index)
-                progress.message(f"fault off: {experiment.faults[action.fault_index].label}")
-        _wait_until(
-            t0 + experiment.load.duration,
-            t0,
-            experiment,
-            locust,
-            injector,
-            progress,
-            metrics_tail,
-            guard,
-        )
-        if guard.run_over:  # ended early on purpose; the teardown stops Locust
-            status = "stopped"
-        elif not locust.wait_finished(LOAD_END_GRACE_S + experiment.load.request_timeout):
-            log.warning("Locust did not stop by itself; stopping it")
-    except KeyboardInterrupt:
-        status = "interrupted"
-        progress.message("interrupted: rolling back faults and stopping everything")
-    except BaseException as exc:
-        status = "error"
-        failure = exc
-    finally:
-        with signals_held():
-            if sampler is not None:
-                sampler.stop()
-            _teardown(injector, locust, platform, events)
-            if behaviours is not None:  # after the rollback, which may use it
-                behaviours.close()
-            if endpoints is not None:
-                _check_integrity(experiment, run_dir, endpoints, events)
-    ended_at = datetime.now(UTC).isoformat()
-    events.write("run_ended", wall=time.time(), status=status)
-    events.close()
-    run = RunInfo(
-        id=run_id,
-        platform=platform.name,
-        started_at=started_at,
-        ended_at=ended_at,
-        status=status,  # type: ignore[arg-type]
-        error=str(failure) if failure is not None else None,
-        peakday_version=__version__,
-    )
-    result = assemble_result(
-        experiment,
-        run,
-        list(read_jsonl(run_dir / "events.jsonl")),
-        list(read_jsonl(metrics_path)),
-        environment,
-        reference,
-    )
-    (run_dir / "result.json").write_text(result.model_dump_json(indent=2))
-    if failure is not None:
-        if isinstance(failure, PeakdayError):
-            raise failure
-        raise EnvironmentProblem(f"The run failed: {failure!r}") from failure
-    return result
-
-
-def _wait_until(
-    wall_deadline: float,
-    t0: float,
-    experiment: Experiment,
-    locust: LocustProcess,
-    injector: FaultInjector,
-    progress: Progress,
-    metrics_tail: JsonlTail,
-    guard: LiveGuard,
-) -> None:
-    next_tick = time.time()
-    while True:
-        now = time.time()
-        if now >= wall_deadline or guard.run_over:
-            return
-        if not locust.alive():
-            if now < t0 + experiment.load.duration - 1.0:
-                raise EnvironmentProblem(
-                    f"Locust exited {now - t0:.1f} s into a {experiment.load.duration:.0f} s run. "
-                    f"Hint: see {locust.child.log_path}."
-                )
-            return
-        if now >= next_tick:
-            labels = [experiment.faults[i].label for i in sorted(injector.active)]
-            latest = timeline_from_records(metrics_tail.read_new())
-            if latest:
-                progress.rows(latest)
-            progress.tick(now - t0, experiment.load.duration, labels)
-            guard.tick(now - t0)  # may roll back every fault, or end the run
-            next_tick += 1.0
-        time.sleep(min(0.02, max(0.0, wall_deadline - now)))
-
-
-def _teardown(
-    injector: FaultInjector | None,
-    locust: LocustProcess | None,
-    platform: Platform,
-    events: EventLog,
-) -> None:
-    """Faults first (they hurt real traffic), then load, then the platform; never raises."""
-    steps: list[tuple[str, Callable[[], None]]] = []
-    if injector is not None:
-        steps.append(("roll back faults", injector.rollback_all))
-        steps.append(("check no toxic is left", lambda: _record_leftovers(platform, events)))
-    if locust is not None:
-        steps.append(("stop Locust", locust.stop))
-    steps.append(("stop the platform", platform.stop))
-    for what, step in steps:
-        try:
-            step()
-        except Exception as exc:
-            log.error("could not %s: %s", what, exc)
-            events.write("teardown_error", wall=time.time(), step=what, error=str(exc))
+    return Run(config, RunSeams(make_platform), progress).execute()
 
 
 def storefront_environment(experiment: Experiment) -> dict[str, str]:
@@ -344,38 +147,291 @@ def storefront_environment(experiment: Experiment) -> dict[str, str]:
     return resilience_for(storefront.profile, storefront.overrides()).knobs()
 
 
-def locust_user_classes(experiment: Experiment) -> dict[str, float] | None:
-    """None for the storefront's journeys; on the external platform, the user's own classes
+def locust_user_classes(experiment: Experiment, runs_storefront: bool) -> dict[str, float] | None:
+    """None for the storefront's journeys; on the user's own system, their own classes
     (empty: every class in their locustfile, with its own weights)."""
-    if experiment.platform != "external" or experiment.external is None:
+    if runs_storefront or experiment.external is None:
         return None
     return dict(experiment.external.user_classes)
 
 
-def integrity_env(experiment: Experiment, run_dir: Path) -> dict[str, str]:
+def integrity_env(config: RunConfig) -> dict[str, str]:
     """Where the journeys record each 201 they see, and how often they retry."""
     return {
-        "PEAKDAY_CONFIRMATIONS_DIR": str((run_dir / CONFIRMATIONS_DIR).resolve()),
-        "PEAKDAY_CLIENT_RETRIES": str(experiment.storefront.client_retries),
+        "PEAKDAY_CONFIRMATIONS_DIR": str(config.folder.confirmations.resolve()),
+        "PEAKDAY_CLIENT_RETRIES": str(config.experiment.storefront.client_retries),
     }
 
 
-def _check_integrity(
-    experiment: Experiment, run_dir: Path, endpoints: Endpoints, events: EventLog
-) -> None:
-    """Reconcile confirmations with the stores once every service has stopped; never raises."""
-    if not experiment.storefront.integrity or not endpoints.data_dirs:
-        return
-    try:
-        report = check_run(run_dir, endpoints.data_dirs)
-    except Exception as exc:
-        log.error("could not check order integrity: %s", exc)
-        return
-    events.write("integrity_checked", wall=time.time(), report=report.model_dump(mode="json"))
+class Run:
+    """One run of one experiment, as named steps over one teardown stack."""
+
+    def __init__(self, config: RunConfig, seams: RunSeams, progress: Progress) -> None:
+        self.config = config
+        self.experiment = config.experiment
+        self.folder = config.folder
+        self._seams = seams
+        self._progress = progress
+        self._events: EventLog | None = None
+        self._endpoints: Endpoints | None = None
+
+    def execute(self) -> Result:
+        self.folder.refuse_used()
+        self.folder.path.mkdir(parents=True, exist_ok=True)
+        # the run that '<= +10%' objectives compare with, read before anything starts.
+        compare_to = self.experiment.scoring.compare_to
+        reference = load_reference(compare_to) if compare_to is not None else None
+        processes = ProcessGroup(self.folder.pids, registry_dir=self._seams.registry_dir())
+        platform = self._seams.make_platform(self.config, processes)
+        self._events = EventLog(self.folder.events)
+        self._record(
+            RunStarted(
+                wall=self._seams.clock(),
+                run_id=self.config.run_id,
+                experiment=self.experiment,
+                platform=platform.name,
+                peakday_version=__version__,
+                environment=self._environment(platform),
+            )
+        )
+        status: RunStatus = "completed"
+        failure: BaseException | None = None
+        with Teardown(self._record, self._seams.clock) as teardown:
+            try:
+                status = self._go(teardown, platform, processes, reference)
+            except KeyboardInterrupt:
+                status = "interrupted"
+                self._progress.message("interrupted: rolling back faults and stopping everything")
+            except BaseException as exc:
+                status, failure = "error", exc
+        self._record(
+            RunEnded(
+                wall=self._seams.clock(),
+                status=status,
+                error=str(failure) if failure is not None else None,
+            )
+        )
+        self._events.close()
+        result = assemble_run(self.folder, reference)
+        self.folder.write_result(result.model_dump_json(indent=2))
+        if failure is not None:
+            if isinstance(failure, PeakdayError):
+                raise failure
+            raise EnvironmentProblem(f"The run failed: {failure!r}") from failure
+        return result
+
+    def _record(self, event: Event) -> None:
+        assert self._events is not None
+        self._events.write(event)
+
+    def _environment(self, platform: Platform) -> dict[str, str]:
+        environment = {
+            "peakday": __version__,
+            "python": host_platform.python_version(),
+            "platform": platform.name,
+            "machine": f"{host_platform.system()} {host_platform.machine()}",
+            "host": host_platform.node(),
+        }
+        if platform.runs_storefront:  # the storefront's resilience knobs
+            environment.update(storefront_environment(self.experiment))
+        return environment
+
+    def _go(
+        self,
+        teardown: Teardown,
+        platform: Platform,
+        processes: ProcessGroup,
+        reference: ReferenceRun | None,
+    ) -> RunStatus:
+        """The steps, in start order; the teardown undoes them in reverse."""
+        endpoints = self._start_platform(teardown, platform)
+        self._sample_resources(teardown, platform)
+        load = self._start_load(teardown, platform, processes, endpoints)
+        t0 = load.wait_started()
+        self._record(LoadStarted(wall=t0))
+        self._progress.message(f"load started; running for {self.experiment.load.duration:.0f} s")
+        injector = self._fault_injector(teardown, platform, endpoints)
+        guard = LiveGuard(
+            self.experiment,
+            LiveTimeline(self.folder.metrics).rows,
+            self._record,
+            injector.rollback_all,
+            self._progress.message,
+            reference,
+            clock=self._seams.clock,
+        )
+        ticker = _Ticker(
+            self.experiment,
+            self._seams,
+            self._progress,
+            load,
+            injector,
+            guard,
+            t0,
+            JsonlTail(self.folder.metrics),
+            next_tick=self._seams.clock(),
+        )
+        self._play_faults(ticker, injector, guard, t0)
+        ticker.wait_until(t0 + self.experiment.load.duration)
+        if guard.run_over:  # ended early on purpose; the teardown stops Locust
+            return "stopped"
+        if not load.wait_finished(LOAD_END_GRACE_S + self.experiment.load.request_timeout):
+            log.warning("Locust did not stop by itself; stopping it")
+        return "completed"
+
+    def _start_platform(self, teardown: Teardown, platform: Platform) -> Endpoints:
+        # Checked once every service has stopped: registered first, so it runs last.
+        teardown.undo("check order integrity", self._check_integrity)
+        teardown.undo("stop the platform", platform.stop)  # safe after a failed start
+        self._progress.message(f"starting the {platform.name} platform")
+        endpoints = platform.start()
+        self._endpoints = endpoints
+        self._record(
+            PlatformReady(
+                wall=self._seams.clock(),
+                toxiproxy_api=endpoints.toxiproxy_api,
+                toxiproxy_version=platform.toxiproxy().version(),
+                services=dict(endpoints.services),
+                proxies=dict(endpoints.proxies),
+            )
+        )
+        return endpoints
+
+    def _sample_resources(self, teardown: Teardown, platform: Platform) -> None:
+        """CPU and memory per service each second, where the platform can see them."""
+        probe = platform.resource_probe()
+        if probe is None:
+            return
+        sampler = ResourceSampler(probe, self.folder.resources)
+        teardown.undo("stop sampling resources", sampler.stop)
+        sampler.start()
+
+    def _start_load(
+        self,
+        teardown: Teardown,
+        platform: Platform,
+        processes: ProcessGroup,
+        endpoints: Endpoints,
+    ) -> LoadProcess:
+        load_spec = self.experiment.load
+        user_classes = locust_user_classes(self.experiment, platform.runs_storefront)
+        plan = plan_from_load(load_spec, str(self.folder.metrics.resolve()), user_classes)
+        self.folder.load_plan.write_text(plan.to_json())
+        distribution = distribution_for(
+            load_spec.workers, load_spec.external_workers, load_spec.master_bind
+        )
+        env = {**endpoints.locust_env(), **integrity_env(self.config)}
+        load = self._seams.make_load(
+            LoadRequest(
+                processes=processes,
+                config=self.config,
+                plan_path=self.folder.load_plan,
+                env=env,
+                host=endpoints.host_for_locust,
+                distribution=distribution,
+                workers=platform.load_workers(),
+            )
+        )
+        if distribution.external_workers:  # before the master starts, so workers can start too
+            self.folder.worker_env.write_text(format_worker_env(env))
+        teardown.undo("stop Locust", load.stop)
+        self._progress.message("starting Locust")
+        load.start()
+        if distribution.external_workers:
+            self._progress.message(
+                external_workers_message(
+                    load.master_address, distribution.external_workers, self.folder.worker_env
+                )
+            )
+        return load
+
+    def _fault_injector(
+        self, teardown: Teardown, platform: Platform, endpoints: Endpoints
+    ) -> FaultInjector:
+        # service-level faults through each service's admin endpoint.
+        behaviours = AdminEndpoints(endpoints.admin) if endpoints.admin else None
+        if behaviours is not None:  # closed after the rollback, which may use it
+            teardown.undo("close the admin endpoints", behaviours.close)
+        toxiproxy = platform.toxiproxy()
+        injector = FaultInjector(
+            toxiproxy,
+            self.experiment.faults,
+            self._record,
+            clock=self._seams.clock,
+            services=platform.services(),
+            behaviours=behaviours,
+        )
+
+        def no_toxic_left() -> None:
+            left = {proxy: names for proxy, names in toxiproxy.active_toxics().items() if names}
+            self._record(ToxicsAfterRollback(wall=self._seams.clock(), toxics=left))
+            if left:
+                toxiproxy.reset()
+
+        teardown.undo("check no toxic is left", no_toxic_left)
+        teardown.undo("roll back faults", injector.rollback_all)
+        return injector
+
+    def _play_faults(
+        self, ticker: _Ticker, injector: FaultInjector, guard: LiveGuard, t0: float
+    ) -> None:
+        for action in plan_actions(self.experiment.faults):
+            ticker.wait_until(t0 + action.at_s)
+            if not guard.allows(action.kind, action.fault_index, self._seams.clock() - t0):
+                continue
+            label = self.experiment.faults[action.fault_index].label
+            if action.kind == "apply":
+                injector.apply(action.fault_index)
+                self._progress.message(f"fault on: {label}")
+            else:
+                injector.remove(action.fault_index)
+                self._progress.message(f"fault off: {label}")
+
+    def _check_integrity(self) -> None:
+        """Reconcile the journeys' confirmations with the stores, once everything stopped."""
+        endpoints = self._endpoints
+        if endpoints is None or not self.experiment.storefront.integrity:
+            return
+        if not endpoints.data_dirs:
+            return
+        report = check_run(self.folder.path, endpoints.data_dirs)
+        self._record(IntegrityChecked(wall=self._seams.clock(), report=report))
 
 
-def _record_leftovers(platform: Platform, events: EventLog) -> None:
-    left = {proxy: names for proxy, names in platform.toxiproxy().active_toxics().items() if names}
-    events.write("toxics_after_rollback", wall=time.time(), toxics=left)
-    if left:
-        platform.toxiproxy().reset()
+@dataclass
+class _Ticker:
+    """Waits for a moment of the run while, once a second, showing progress and letting the
+    guard judge the stop conditions."""
+
+    experiment: Experiment
+    seams: RunSeams
+    progress: Progress
+    load: LoadProcess
+    injector: FaultInjector
+    guard: LiveGuard
+    t0: float
+    metrics_tail: JsonlTail
+    next_tick: float
+
+    def wait_until(self, wall_deadline: float) -> None:
+        duration_s = self.experiment.load.duration
+        while True:
+            now = self.seams.clock()
+            if now >= wall_deadline or self.guard.run_over:
+                return
+            if not self.load.alive():
+                if now < self.t0 + duration_s - 1.0:
+                    raise EnvironmentProblem(
+                        f"Locust exited {now - self.t0:.1f} s into a {duration_s:.0f} s run. "
+                        f"Hint: see {self.load.log_path}."
+                    )
+                return
+            if now >= self.next_tick:
+                labels = [self.experiment.faults[i].label for i in sorted(self.injector.active)]
+                latest = timeline_from_records(self.metrics_tail.read_new())
+                if latest:
+                    self.progress.rows(latest)
+                self.progress.tick(now - self.t0, duration_s, labels)
+                self.guard.tick(now - self.t0)  # may roll back every fault, or end the run
+                self.next_tick += self.seams.say_every_s
+            self.seams.sleep(min(0.02, max(0.0, wall_deadline - now)))

@@ -55,14 +55,15 @@ class PeakdayRun:
     def assert_slos(self) -> None:
         """Fail the calling test, with the SLO table as message, unless the run held.
 
-        A run passes with verdict pass or warn (a warn is reported as a PeakdayWarning); it fails
-        with verdict fail, a failed SLO, or a stop condition that aborted it.
+        The run's outcome decides, the same one `peakday run` exits with: pass and warn pass
+        (a warn is reported as a PeakdayWarning); fail, and a stop condition that aborted the
+        run, fail. A non-key SLO may fail in a run whose score still passes, as on the CLI.
         """
         __tracebackhide__ = True
-        result = self.result
-        if result.verdict == "fail" or self.failed_slos or result.outcome == "aborted":
+        outcome = self.result.outcome
+        if outcome in ("fail", "aborted"):
             pytest.fail(self.summary, pytrace=False)
-        if result.verdict == "warn":
+        if outcome == "warn":
             warnings.warn(PeakdayWarning(self.summary), stacklevel=2)
 
 
@@ -101,6 +102,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="EXPERIMENT",
         help="Run this experiment file as a test (repeatable). Without other paths, only the "
         "experiments are collected.",
+    )
+    group.addoption(
+        "--peakday-allow-non-local",
+        action="store_true",
+        default=False,
+        help="Let external experiments reach targets off this machine (the experiment must also "
+        "set external.allow_non_local_targets: true), as 'peakday run --allow-non-local'.",
     )
     group.addoption(
         "--peakday-out",
@@ -191,10 +199,10 @@ def run_once(config: pytest.Config, experiment_path: Path) -> PeakdayRun:
             f"\n{outcome.summary}",
             pytrace=False,
         )
-    if outcome.result.verdict == "inconclusive":
-        pytest.fail(
-            f"Inconclusive: some SLOs had no data to judge.\n{outcome.summary}", pytrace=False
-        )
+    if outcome.result.outcome == "inconclusive":
+        reasons = outcome.result.load_health.reasons if outcome.result.load_health else ()
+        why = " ".join(reasons) or "some SLOs had no data to judge."
+        pytest.fail(f"Inconclusive: {why}\n{outcome.summary}", pytrace=False)
     return outcome
 
 
@@ -217,23 +225,25 @@ def _run(config: pytest.Config, experiment_path: Path) -> PeakdayRun | BaseExcep
 def pytest_peakday_run_experiment(
     config: pytest.Config, experiment_path: Path, run_dir: Path
 ) -> Result:
-    """The real run, as `peakday run` does it, with progress going to logging."""
-    from peakday.cli import _locustfile, _tools_dirs
-    from peakday.experiment.loader import load_experiment
-    from peakday.orchestrator import RunConfig, run_experiment
+    """The real run, built as `peakday run` builds it, with progress going to logging."""
+    import os
+
+    from peakday.orchestrator import run_experiment
     from peakday.platforms.factory import make_platform
     from peakday.reporting.live import LogProgress
     from peakday.reporting.writer import write_reports, write_reports_if_result
+    from peakday.runconfig import RunOverrides, build_run_config
 
-    spec = load_experiment(experiment_path)
-    run_config = RunConfig(
-        experiment=spec,
-        run_dir=run_dir,
-        locustfile=_locustfile(experiment_path),
-        tools_dirs=_tools_dirs(experiment_path),
+    overrides = RunOverrides(
+        allow_non_local=bool(config.getoption("peakday_allow_non_local")), out_dir=run_dir
+    )
+    run_config = build_run_config(
+        experiment_path, overrides, environ=os.environ, cwd=config.invocation_params.dir
     )
     try:
-        result = run_experiment(run_config, make_platform, LogProgress(log.info, spec))
+        result = run_experiment(
+            run_config, make_platform, LogProgress(log.info, run_config.experiment)
+        )
     except BaseException:
         write_reports_if_result(run_dir)
         raise

@@ -30,14 +30,18 @@ def pytest_peakday_run_experiment(config, experiment_path, run_dir):
     slos = list(result.slos)
     if MODE == "fail":
         slos[0] = slos[0].model_copy(update={"value": 351.5, "verdict": "fail"})
-        return result.model_copy(update={"slos": tuple(slos), "verdict": "fail"})
+        return result.model_copy(
+            update={"slos": tuple(slos), "verdict": "fail", "outcome": "fail"}
+        )
     if MODE == "warn":
         return result.model_copy(update={"verdict": "warn", "outcome": "warn"})
     if MODE == "baseline":
         return result.model_copy(update={"verdict": "fail", "outcome": "baseline-not-met"})
     if MODE == "inconclusive":
         slos[0] = slos[0].model_copy(update={"value": None, "verdict": "inconclusive"})
-        return result.model_copy(update={"slos": tuple(slos), "verdict": "inconclusive"})
+        return result.model_copy(
+            update={"slos": tuple(slos), "verdict": "inconclusive", "outcome": "inconclusive"}
+        )
     return result
 """
 
@@ -193,3 +197,67 @@ def test_real_smoke_run_through_pytest(pytester: pytest.Pytester, tmp_path: Path
     (run_dir,) = out.iterdir()
     for name in ("result.json", "report.html", "summary.md", "junit.xml"):
         assert (run_dir / name).is_file(), name
+
+
+EXTERNAL = """\
+name: mine
+platform: external
+external:
+  upstreams: {shop: "UPSTREAM"}
+  proxies: {shop_front: shop}
+  locustfile: shop_locust.py
+  host: shop_front
+  allow_non_local_targets: true
+load: {users: 1, spawn_rate: 1, duration: 10s}
+slos:
+  - {name: items-ok, request: items, metric: success_rate, objective: ">= 99%"}
+"""
+
+# Stands in for the run itself (behind the plugin's own hook) and notes what it was given.
+CAPTURE_RUN = """
+from pathlib import Path
+
+import peakday.orchestrator as orchestrator
+from peakday.results.model import Result
+
+REAL = orchestrator.run_experiment
+
+
+def fake_run_experiment(config, make_platform, progress):
+    Path("given.txt").write_text(f"{config.locustfile}\\n{config.experiment.platform}\\n")
+    return Result.model_validate_json(Path(__RESULT__).read_text())
+
+
+def pytest_configure(config):
+    orchestrator.run_experiment = fake_run_experiment
+
+
+def pytest_unconfigure(config):
+    orchestrator.run_experiment = REAL
+"""
+
+
+def test_external_experiment_through_pytest_drives_the_users_locustfile(
+    pytester: pytest.Pytester,
+) -> None:
+    (pytester.path / "exp").mkdir()
+    spec = EXTERNAL.replace("UPSTREAM", "127.0.0.1:8080")
+    (pytester.path / "exp" / "mine.yaml").write_text(spec)
+    pytester.makeconftest(CAPTURE_RUN.replace("__RESULT__", repr(str(RESULT))))
+    outcome = pytester.runpytest_inprocess("--peakday", "exp/mine.yaml")
+    outcome.assert_outcomes(passed=1)
+    locustfile, platform = (pytester.path / "given.txt").read_text().split()
+    assert Path(locustfile) == (pytester.path / "exp" / "shop_locust.py").resolve()
+    assert platform == "external"
+
+
+def test_external_experiment_through_pytest_needs_consent_for_non_local_targets(
+    pytester: pytest.Pytester,
+) -> None:
+    (pytester.path / "exp").mkdir()
+    (pytester.path / "exp" / "mine.yaml").write_text(EXTERNAL.replace("UPSTREAM", "10.9.8.7:80"))
+    pytester.makeconftest(CAPTURE_RUN.replace("__RESULT__", repr(str(RESULT))))
+    outcome = pytester.runpytest_inprocess("--peakday", "exp/mine.yaml")
+    outcome.assert_outcomes(errors=1)
+    outcome.stdout.fnmatch_lines(["*targets addresses off this machine*--allow-non-local*"])
+    assert not (pytester.path / "given.txt").exists()  # refused before anything ran

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from peakday.errors import UsageError
 from peakday.experiment.models import Fault
@@ -21,16 +20,12 @@ from peakday.faults.service_level import (
 )
 from peakday.faults.services import ServiceController, apply_action, revert_action
 from peakday.faults.toxiproxy import ToxicSpec, ToxiproxyApi
+from peakday.results.events import FaultApplied, FaultFailed, FaultRemoved
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class FaultEvent:
-    kind: str  # "fault_applied" | "fault_removed" | "fault_failed"
-    fault_index: int
-    wall: float
-    detail: str = ""
+FaultEvent = FaultApplied | FaultRemoved | FaultFailed
 
 
 class FaultInjector:
@@ -81,7 +76,7 @@ class FaultInjector:
                 ),
             )
         self._active.add(index)
-        self._record(FaultEvent("fault_applied", index, self._clock()))
+        self._record(FaultApplied(fault_index=index, wall=self._clock()))
 
     def remove(self, index: int) -> None:
         if index not in self._active:
@@ -102,7 +97,7 @@ class FaultInjector:
         else:
             self._api.remove_toxic(fault.proxy, toxic_name(index, fault))
         self._active.discard(index)
-        self._record(FaultEvent("fault_removed", index, self._clock()))
+        self._record(FaultRemoved(fault_index=index, wall=self._clock()))
 
     def _service_controller(self, fault: Fault) -> ServiceController:
         if self._services is None:
@@ -131,7 +126,7 @@ class FaultInjector:
                 except Exception as exc:
                     log.error("undoing service fault %d failed: %s", index, exc)
                     self._active.discard(index)
-                    self._record(FaultEvent("fault_failed", index, self._clock(), str(exc)))
+                    self._record(FaultFailed(fault_index=index, wall=self._clock(), detail=str(exc)))
         for index in sorted(self._active):
             try:
                 self.remove(index)
@@ -140,7 +135,7 @@ class FaultInjector:
                 self._api.reset()
                 now = self._clock()
                 for left in sorted(self._active):
-                    self._record(FaultEvent("fault_removed", left, now, "reset"))
+                    self._record(FaultRemoved(fault_index=left, wall=now, detail="reset"))
                 self._active.clear()
                 return
 

@@ -166,6 +166,10 @@ class LocustProcess:
             )
 
     @property
+    def log_path(self) -> Path:
+        return self.child.log_path
+
+    @property
     def child(self) -> ManagedProcess:
         if self._child is None:
             raise RuntimeError("Locust is not started")

@@ -44,6 +44,9 @@ class Endpoints:
 
 class Platform(Protocol):
     name: str
+    # True where peakday runs the mock storefront (its journeys, profiles and integrity check);
+    # False on the user's own system.
+    runs_storefront: bool
 
     def start(self) -> Endpoints:
         """Start Toxiproxy and the services, create the proxies, wait until all are healthy."""

@@ -195,6 +195,7 @@ def prepare_data_dir(path: Path) -> None:
 
 class DockerPlatform:
     name = "docker"
+    runs_storefront = True
 
     def __init__(
         self,

@@ -1,7 +1,6 @@
 """The user's own system: peakday starts only Toxiproxy, in front of services the user runs.
 
-Targets off this machine need two yeses: `external.allow_non_local_targets: true` in the spec and
-`--allow-non-local` on the command line.
+Targets off this machine need two yeses (experiment.overrides.choose_platform checks them).
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from pathlib import Path
 from peakday.errors import ServiceStartError, UsageError
 from peakday.experiment.models import Experiment, External
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
-from peakday.orchestrator import RunConfig
+from peakday.runconfig import RunConfig
 from peakday.platforms.base import Endpoints
 from peakday.platforms.processes import ManagedProcess, ProcessGroup, free_loopback_ports
 from peakday.platforms.tools import find_binary
@@ -23,63 +22,9 @@ from peakday.topology import is_loopback_host, split_host_port
 HEALTH_TIMEOUT_S = 20.0
 
 
-def non_local_targets(external: External) -> list[str]:
-    """The upstream addresses that leave this machine, as 'name (host:port)'."""
-    found = []
-    for name, address in external.upstreams.items():
-        with contextlib.suppress(ValueError):
-            if not is_loopback_host(split_host_port(address)[0]):
-                found.append(f"{name} ({address})")
-    if "://" in external.host:
-        from urllib.parse import urlsplit
-
-        host = urlsplit(external.host).hostname or ""
-        if not is_loopback_host(host):
-            found.append(f"host ({external.host})")
-    return found
-
-
-def choose_platform(
-    experiment: Experiment, override: str | None, allow_non_local: bool
-) -> Experiment:
-    """The experiment with `--platform` applied, refusing non-local targets without consent."""
-    if override is not None and override != experiment.platform:
-        experiment = experiment.model_copy(update={"platform": override})
-    if experiment.platform != "external":
-        return experiment
-    external = experiment.external
-    if external is None:
-        raise UsageError(
-            f"--platform external needs an 'external' section in the experiment "
-            f"{experiment.name!r} (upstreams, proxies, locustfile, host). Hint: see "
-            "docs/external.md for an example."
-        )
-    outside = non_local_targets(external)
-    if outside and not (external.allow_non_local_targets and allow_non_local):
-        missing = []
-        if not external.allow_non_local_targets:
-            missing.append("external.allow_non_local_targets: true in the experiment")
-        if not allow_non_local:
-            missing.append("--allow-non-local on the command line")
-        raise UsageError(
-            f"The experiment {experiment.name!r} targets addresses off this machine: "
-            f"{', '.join(outside)}. peakday sends load and faults only to loopback addresses "
-            f"unless both the spec and the command line allow more. Hint: if you own that "
-            f"system, add {' and '.join(missing)}."
-        )
-    return experiment
-
-
-def locustfile_for(experiment: Experiment, experiment_path: Path) -> Path | None:
-    """The user's locustfile (relative to the experiment file) on the external platform."""
-    if experiment.platform != "external" or experiment.external is None:
-        return None
-    path = Path(experiment.external.locustfile)
-    return path if path.is_absolute() else experiment_path.resolve().parent / path
-
-
 class ExternalPlatform:
     name = "external"
+    runs_storefront = False
 
     def __init__(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from peakday.errors import UsageError
 from peakday.experiment.models import Experiment
-from peakday.orchestrator import RunConfig
+from peakday.runconfig import RunConfig
 from peakday.platforms.base import Platform
 from peakday.platforms.local import LocalPlatform
 from peakday.platforms.processes import ProcessGroup

@@ -30,6 +30,7 @@ SERVICE_STOP_GRACE_S = 2.0
 
 class LocalPlatform:
     name = "local"
+    runs_storefront = True
 
     def __init__(
         self,

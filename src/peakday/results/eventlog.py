@@ -1,4 +1,4 @@
-"""Append-only JSON-lines log, flushed per event, so a killed run still leaves its story."""
+"""Append-only JSON-lines files, flushed per record, so a killed run still leaves its story."""
 
 from __future__ import annotations
 
@@ -7,17 +7,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from peakday.results.events import Event, events_from_records
+
 
 class EventLog:
+    """events.jsonl of one run: one typed event a line, written as it happens."""
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._handle: IO[str] | None = open(path, "a", encoding="utf-8")  # noqa: SIM115
 
-    def write(self, kind: str, **fields: Any) -> None:
+    def write(self, event: Event) -> None:
         if self._handle is None:
             return
-        self._handle.write(json.dumps({"kind": kind, **fields}, default=str) + "\n")
+        self._handle.write(event.model_dump_json() + "\n")
         self._handle.flush()
 
     def close(self) -> None:
@@ -75,3 +79,8 @@ class JsonlTail:
             if isinstance(record, dict):
                 records.append(record)
         return records
+
+
+def read_events(path: Path) -> tuple[Event, ...]:
+    """The typed events of an events.jsonl (unknown kinds and torn lines skipped)."""
+    return events_from_records(read_jsonl(path))

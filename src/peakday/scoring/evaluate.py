@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from peakday.experiment.models import Experiment
 from peakday.integrity.model import IntegrityReport
 from peakday.integrity.slos import integrity_slos
+from peakday.results.loadhealth import LoadHealth
 from peakday.results.model import (
     BaselineCheck,
     FaultImpact,
@@ -41,20 +42,28 @@ class Scored:
     outcome: Outcome
 
 
-def outcome_of(
+def judge(
     status: RunStatus,
     verdict: Verdict,
     baseline_check: BaselineCheck | None,
     stops: Sequence[StopRecord],
-) -> Outcome:
-    """One word for the run, in order of precedence; the CLI's exit code follows from it."""
+    load_health: LoadHealth | None,
+) -> tuple[Verdict, Outcome]:
+    """The one outcome rule: the SLOs' verdict and the run's outcome, in order of precedence.
+
+    Every verdict peakday gives (a run, `score`, `assemble`, `report`, the pytest plugin) comes
+    from here; the exit code follows from the outcome (results.model.exit_code_for). A saturated
+    load generator's numbers are no evidence either way, so such a run is inconclusive.
+    """
     if status in ("interrupted", "error"):
-        return status
+        return verdict, status
     if baseline_check is not None and not baseline_check.met and not baseline_check.continued:
-        return "baseline-not-met"
+        return verdict, "baseline-not-met"
     if stops:
-        return "aborted"
-    return verdict
+        return verdict, "aborted"
+    if load_health is not None and not load_health.trusted:
+        return "inconclusive", "inconclusive"
+    return verdict, verdict
 
 
 def score_timeline(
@@ -67,19 +76,21 @@ def score_timeline(
     stops: Sequence[StopRecord] = (),
     reference: ReferenceRun | None = None,
     integrity: IntegrityReport | None = None,
+    load_health: LoadHealth | None = None,
 ) -> Scored:
     slos = tuple(evaluate_slo(slo, timeline, phases, reference) for slo in experiment.slos)
     if experiment.storefront.integrity:  # lost == 0, duplicated == 0
         slos += integrity_slos(integrity)
-    card, verdict = score_card(slos, experiment.scoring)
+    card, slo_verdict = score_card(slos, experiment.scoring)
     matrix, impacts = resiliency_matrix(experiment, timeline, phases, load_end_s, reference)
+    verdict, outcome = judge(status, slo_verdict, baseline_check, stops, load_health)
     return Scored(
         slos=slos,
         verdict=verdict,
         score=card,
         matrix=matrix,
         fault_impacts=impacts,
-        outcome=outcome_of(status, verdict, baseline_check, stops),
+        outcome=outcome,
     )
 
 
@@ -125,6 +136,7 @@ def rescore(
         result.stops,
         reference,
         result.integrity,
+        result.load_health,
     )
     return result.model_copy(
         update={

@@ -11,11 +11,18 @@ import time
 from collections.abc import Callable, Sequence
 
 from peakday.experiment.models import Experiment
+from peakday.results.events import (
+    BaselineChecked,
+    Event,
+    FaultsSkipped,
+    RunStoppedEarly,
+    StopConditionFired,
+)
 from peakday.results.model import TimelineRow
 from peakday.scoring.live import StopConditionMonitor, check_baseline, stop_message
 from peakday.scoring.slo import ReferenceRun
 
-RecordEvent = Callable[..., None]  # EventLog.write(kind, **fields)
+RecordEvent = Callable[[Event], None]  # EventLog.write
 
 
 class LiveGuard:
@@ -62,7 +69,7 @@ class LiveGuard:
             return
         decision = self._monitor.observe(self._read_rows(), now_s)
         for record in decision.fired:
-            self._record("stop_condition_fired", wall=self._clock(), record=record.model_dump())
+            self._record(StopConditionFired(wall=self._clock(), record=record))
             self._say(stop_message(record))
         if decision.action == "none":
             return
@@ -72,7 +79,7 @@ class LiveGuard:
 
     def _check_baseline(self, now_s: float) -> None:
         check = check_baseline(self._experiment, self._read_rows(), now_s, self._reference)
-        self._record("baseline_checked", wall=self._clock(), check=check.model_dump())
+        self._record(BaselineChecked(wall=self._clock(), check=check))
         if check.met:
             if check.slos:
                 self._say(f"steady state holds ({len(check.slos)} baseline SLOs); injecting faults")
@@ -94,8 +101,10 @@ class LiveGuard:
         self._rollback_all()
         never = [i for i in range(len(self._experiment.faults)) if i not in self._applied]
         if never:
-            self._record("faults_skipped", wall=self._clock(), fault_indices=never, reason=reason)
+            self._record(
+                FaultsSkipped(wall=self._clock(), fault_indices=tuple(never), reason=reason)
+            )
 
     def _end_run(self, reason: str) -> None:
         self.run_over = True
-        self._record("run_stopped_early", wall=self._clock(), reason=reason)
+        self._record(RunStoppedEarly(wall=self._clock(), reason=reason))

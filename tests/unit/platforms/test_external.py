@@ -7,7 +7,8 @@ import pytest
 from peakday.errors import UsageError
 from peakday.experiment.models import Experiment, External
 from peakday.platforms.base import Endpoints
-from peakday.platforms.external import choose_platform, locustfile_for, non_local_targets
+from peakday.experiment.overrides import choose_platform, non_local_targets
+from peakday.runconfig import locustfile_for
 
 
 def experiment(address: str = "127.0.0.1:8080", allow: bool = False) -> Experiment:
@@ -51,8 +52,8 @@ def test_platform_override_and_user_locustfile(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="needs an 'external' section"):
         choose_platform(local, "external", False)
     spec_file = tmp_path / "exp" / "mine.yaml"
-    assert locustfile_for(experiment(), spec_file) == (tmp_path / "exp" / "shop_locust.py")
-    assert locustfile_for(local, spec_file) is None
+    assert locustfile_for(experiment(), spec_file, tmp_path) == (tmp_path / "exp" / "shop_locust.py")
+    assert locustfile_for(local, spec_file, tmp_path) == tmp_path / "locustfiles" / "storefront.py"
 
 
 def test_endpoints_give_a_users_locustfile_every_proxy_and_its_own_host() -> None:
@@ -98,7 +99,7 @@ def test_external_runs_the_locustfiles_own_classes_and_names_its_own_requests() 
     checked = validate_text(external_spec(), "mine.yaml")
     assert checked.ok, checked.issues
     assert checked.experiment is not None
-    classes = locust_user_classes(checked.experiment)
+    classes = locust_user_classes(checked.experiment, runs_storefront=False)
     assert classes == {}
     assert plan_from_load(checked.experiment.load, "m.jsonl", classes).weights == {}
 
@@ -113,7 +114,7 @@ def test_external_user_classes_become_the_plan_weights() -> None:
     )
     assert checked.experiment is not None, checked.issues
     plan = plan_from_load(
-        checked.experiment.load, "m.jsonl", locust_user_classes(checked.experiment)
+        checked.experiment.load, "m.jsonl", locust_user_classes(checked.experiment, runs_storefront=False)
     )
     assert dict(plan.weights) == {"Browser": 3.0, "Buyer": 1.0, "Admin": 0.0}
 
@@ -123,7 +124,7 @@ def test_storefront_journeys_still_become_the_storefront_classes() -> None:
     from peakday.orchestrator import locust_user_classes
 
     local = experiment().model_copy(update={"platform": "local", "external": None})
-    assert locust_user_classes(local) is None
+    assert locust_user_classes(local, runs_storefront=True) is None
     weights = plan_from_load(local.load, "m.jsonl", None).weights
     assert dict(weights) == {"Shopper": 6.0, "Merchant": 2.0, "PosTerminal": 2.0}
 

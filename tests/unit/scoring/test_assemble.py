@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from peakday.assemble import assemble_result
+from peakday.results.events import events_from_records
 from peakday.load import StepSecond
 from peakday.results.live_timeline import LiveTimeline
 from peakday.results.model import BaselineCheck, RunInfo, StopRecord, TimelineRow
@@ -50,7 +51,7 @@ def test_a_run_stopped_at_the_steady_state_check_is_baseline_not_met() -> None:
     result = assemble_result(
         SPEC,
         RUN.model_copy(update={"status": "stopped"}),
-        events,
+        events_from_records(events),
         metrics(range(0, 40), ms=150),
         {},
     )
@@ -86,7 +87,7 @@ def test_a_fired_stop_condition_makes_the_run_aborted_and_is_kept() -> None:
             "reason": "stop condition 'c' fired",
         },
     ]
-    result = assemble_result(SPEC, RUN, events, metrics(range(0, 100)), {})
+    result = assemble_result(SPEC, RUN, events_from_records(events), metrics(range(0, 100)), {})
     assert result.outcome == "aborted"
     assert result.stops == (stop,)
     assert result.stopped_by == stop
@@ -99,7 +100,7 @@ def test_a_fired_stop_condition_makes_the_run_aborted_and_is_kept() -> None:
 def test_a_fault_never_applied_in_a_finished_run_is_skipped() -> None:
     events = [{"kind": "load_started", "wall": T0}]
     logged = [*metrics(range(0, 30)), {"kind": "load_stopped", "wall": T0 + 30}]
-    result = assemble_result(SPEC, RUN, events, logged, {})
+    result = assemble_result(SPEC, RUN, events_from_records(events), logged, {})
     assert [f.skipped for f in result.faults] == ["the run ended before it was due"] * 2
     assert result.score is not None
 

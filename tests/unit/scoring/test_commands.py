@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from peakday.assemble import assemble_result
+from peakday.results.events import events_from_records
 from peakday.cli import main
 from peakday.results.model import Result, RunInfo
 from unit.scoring.synthetic import LOGIN_FAULT, experiment, row, slo
@@ -36,7 +37,7 @@ def write_run(folder: Path, fault_ms: float = 100.0) -> Path:
     rows = [row(t, "login", ms=fault_ms if 40 <= t < 60 else 20.0) for t in range(0, 100)]
     metrics = [{"kind": "load_started", "wall": T0}, *(record(r) for r in rows)]
     run = RunInfo(id=folder.name, platform="local", started_at="now", peakday_version="0")
-    result = assemble_result(spec, run, events, metrics, {})
+    result = assemble_result(spec, run, events_from_records(events), metrics, {})
     folder.mkdir(parents=True)
     (folder / "result.json").write_text(result.model_dump_json())
     return folder

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from peakday.results.events import Event
 from peakday.results.model import TimelineRow
 from peakday.scoring.guard import LiveGuard
 from unit.scoring.synthetic import LOGIN_FAULT, experiment, row, rows, slo
@@ -26,8 +27,8 @@ class World:
     rollbacks: int = 0
     said: list[str] = field(default_factory=list)
 
-    def record(self, kind: str, **fields: Any) -> None:
-        self.events.append((kind, fields))
+    def record(self, event: Event) -> None:
+        self.events.append((event.kind, event.model_dump(mode="json")))
 
     def rollback(self) -> None:
         self.rollbacks += 1

@@ -9,7 +9,8 @@ import pytest
 from peakday.cli import exit_code_for
 from peakday.experiment.models import Scoring
 from peakday.results.model import BaselineCheck, SloResult, StopRecord
-from peakday.scoring.evaluate import outcome_of
+from peakday.results.loadhealth import LoadHealth
+from peakday.scoring.evaluate import judge
 from peakday.scoring.score import score_card, weighted_score
 
 DEFAULTS = Scoring()
@@ -128,6 +129,9 @@ STOP = StopRecord(
 )
 
 
+SATURATED = LoadHealth(trusted=False, reasons=("Load generator 'locust' used 100% CPU.",))
+
+
 @pytest.mark.parametrize(
     ("status", "verdict", "check", "stops", "outcome", "code"),
     [
@@ -152,8 +156,8 @@ def test_outcome_and_exit_code(
     from peakday.results.model import Result, RunInfo
     from unit.scoring.synthetic import experiment
 
-    got = outcome_of(status, verdict, check, stops)  # type: ignore[arg-type]
-    assert got == outcome
+    got_verdict, got = judge(status, verdict, check, stops, LoadHealth())  # type: ignore[arg-type]
+    assert (got_verdict, got) == (verdict, outcome)
     run = RunInfo(id="r", platform="local", started_at="now", status=status, peakday_version="0")  # type: ignore[arg-type]
     result = Result(
         experiment=experiment(),
@@ -162,7 +166,7 @@ def test_outcome_and_exit_code(
         faults=(),
         timeline=(),
         slos=(),
-        verdict=verdict,
+        verdict=got_verdict,
         outcome=got,
         baseline_check=check,
         stops=stops,  # type: ignore[arg-type]
@@ -184,3 +188,24 @@ def test_older_results_without_an_outcome_get_one_from_their_verdict() -> None:
         "verdict": "fail",
     }
     assert Result.model_validate(data).outcome == "fail"
+
+
+@pytest.mark.parametrize(
+    ("status", "verdict", "check", "stops", "expected"),
+    [
+        pytest.param("completed", "pass", None, (), ("inconclusive", "inconclusive"), id="pass"),
+        pytest.param("completed", "fail", None, (), ("inconclusive", "inconclusive"), id="fail"),
+        pytest.param("completed", "warn", None, (), ("inconclusive", "inconclusive"), id="warn"),
+        pytest.param("completed", "pass", None, (STOP,), ("pass", "aborted"), id="aborted-stays"),
+        pytest.param("stopped", "pass", NOT_MET, (), ("pass", "baseline-not-met"), id="not-met"),
+        pytest.param("interrupted", "pass", None, (), ("pass", "interrupted"), id="interrupted"),
+    ],
+)
+def test_a_saturated_generator_makes_any_judged_run_inconclusive(
+    status: str,
+    verdict: str,
+    check: BaselineCheck | None,
+    stops: tuple[StopRecord, ...],
+    expected: tuple[str, str],
+) -> None:
+    assert judge(status, verdict, check, stops, SATURATED) == expected  # type: ignore[arg-type]

@@ -1,12 +1,16 @@
-"""`peakday run --master-bind HOST:PORT --expect-workers N`: checked, then applied over the
-experiment's load.master_bind and load.external_workers (pure)."""
+"""The command line's say over an experiment (pure): `--platform` with the two-yes rule for
+targets off this machine, and `--master-bind HOST:PORT --expect-workers N` over the experiment's
+load.master_bind and load.external_workers. Each is checked, then applied."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from urllib.parse import urlsplit
 
 from peakday.errors import UsageError
-from peakday.experiment.models import Experiment
+from peakday.experiment.models import Experiment, External
+from peakday.topology import is_loopback_host, split_host_port
 
 _HOST_PORT = re.compile(r"^([^\s:,]+):(\d{1,5})$")
 _BIND_HINT = (
@@ -66,3 +70,48 @@ def apply_worker_options(
         )
     updated = load.model_copy(update={"master_bind": bind, "external_workers": external})
     return experiment.model_copy(update={"load": updated})
+
+
+def non_local_targets(external: External) -> list[str]:
+    """The upstream addresses that leave this machine, as 'name (host:port)'."""
+    found = []
+    for name, address in external.upstreams.items():
+        with contextlib.suppress(ValueError):
+            if not is_loopback_host(split_host_port(address)[0]):
+                found.append(f"{name} ({address})")
+    if "://" in external.host:
+        host = urlsplit(external.host).hostname or ""
+        if not is_loopback_host(host):
+            found.append(f"host ({external.host})")
+    return found
+
+
+def choose_platform(
+    experiment: Experiment, override: str | None, allow_non_local: bool
+) -> Experiment:
+    """The experiment with `--platform` applied, refusing non-local targets without consent."""
+    if override is not None and override != experiment.platform:
+        experiment = experiment.model_copy(update={"platform": override})
+    if experiment.platform != "external":
+        return experiment
+    external = experiment.external
+    if external is None:
+        raise UsageError(
+            f"--platform external needs an 'external' section in the experiment "
+            f"{experiment.name!r} (upstreams, proxies, locustfile, host). Hint: see "
+            "docs/external.md for an example."
+        )
+    outside = non_local_targets(external)
+    if outside and not (external.allow_non_local_targets and allow_non_local):
+        missing = []
+        if not external.allow_non_local_targets:
+            missing.append("external.allow_non_local_targets: true in the experiment")
+        if not allow_non_local:
+            missing.append("--allow-non-local on the command line")
+        raise UsageError(
+            f"The experiment {experiment.name!r} targets addresses off this machine: "
+            f"{', '.join(outside)}. peakday sends load and faults only to loopback addresses "
+            f"unless both the spec and the command line allow more. Hint: if you own that "
+            f"system, add {' and '.join(missing)}."
+        )
+    return experiment

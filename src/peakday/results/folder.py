@@ -1,0 +1,112 @@
+"""A run folder and every file name in it: the one place that spells them.
+
+    result.json       the scored result (written atomically, after the run or by `assemble`)
+    events.jsonl      typed events, one a line, as they happen
+    metrics.jsonl     per-second records from the Locust side, as they settle
+    resources.jsonl   CPU and memory per service each second
+    load-plan.json    what the Locust plugin is told to do
+    pids.json         every child process, for `peakday clean` after a SIGKILL
+    worker.env        settings for Locust workers started elsewhere
+    logs/NAME.log     one log per child process
+    data/SERVICE/     the storefront services' stores (integrity check)
+    confirmations/    the 201s the journeys saw (integrity check)
+    report.html, summary.md, summary.svg, junit.xml   rendered from result.json
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from peakday.errors import UsageError
+
+RESULT_FILE = "result.json"
+EVENTS_FILE = "events.jsonl"
+METRICS_FILE = "metrics.jsonl"
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write `path` so that a reader (or a crash) sees the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    path: Path
+
+    @classmethod
+    def of(cls, given: Path) -> RunFolder:
+        """The folder a user named, also when they named its result.json."""
+        return cls(given.parent if given.name == RESULT_FILE and not given.is_dir() else given)
+
+    @property
+    def result(self) -> Path:
+        return self.path / RESULT_FILE
+
+    @property
+    def events(self) -> Path:
+        return self.path / EVENTS_FILE
+
+    @property
+    def metrics(self) -> Path:
+        return self.path / METRICS_FILE
+
+    @property
+    def resources(self) -> Path:
+        return self.path / "resources.jsonl"
+
+    @property
+    def load_plan(self) -> Path:
+        return self.path / "load-plan.json"
+
+    @property
+    def pids(self) -> Path:
+        return self.path / "pids.json"
+
+    @property
+    def worker_env(self) -> Path:
+        return self.path / "worker.env"
+
+    @property
+    def logs(self) -> Path:
+        return self.path / "logs"
+
+    def log(self, name: str) -> Path:
+        return self.logs / f"{name}.log"
+
+    def data(self, service: str) -> Path:
+        return self.path / "data" / service
+
+    @property
+    def confirmations(self) -> Path:
+        return self.path / "confirmations"
+
+    def report(self, name: str) -> Path:
+        """One of the rendered reports (report.html, summary.md, summary.svg, junit.xml)."""
+        return self.path / name
+
+    def refuse_used(self) -> None:
+        """A folder that holds a run already would get two runs' events mixed in one log."""
+        used = [p.name for p in (self.events, self.metrics, self.result) if p.exists()]
+        if used:
+            raise UsageError(
+                f"The results folder {str(self.path)!r} already holds a run "
+                f"({', '.join(used)}). Hint: pass another --out, or leave --out off for a new "
+                "timestamped folder."
+            )
+
+    def write_result(self, json_text: str) -> Path:
+        write_text_atomic(self.result, json_text)
+        return self.result

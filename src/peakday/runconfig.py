@@ -1,0 +1,104 @@
+"""How a run is configured: one function turns (experiment file, overrides) into a RunConfig.
+
+`peakday run`, the pytest plugin and the bench scripts all call `build_run_config`, so an
+experiment runs the same way whichever door it came in by: the platform override and its
+two-yes rule for targets off this machine, the worker options, the user's own locustfile on
+the external platform, where toxiproxy-server is looked for, and a fresh results folder.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from peakday.experiment.loader import load_experiment
+from peakday.experiment.models import Experiment
+from peakday.experiment.overrides import apply_worker_options, choose_platform
+from peakday.results.folder import RunFolder
+
+STOREFRONT_LOCUSTFILE = Path("locustfiles") / "storefront.py"
+
+
+@dataclass(frozen=True)
+class RunOverrides:
+    """What the command line (or a pytest option) says over the experiment file."""
+
+    platform: str | None = None  # --platform
+    allow_non_local: bool = False  # --allow-non-local
+    master_bind: str | None = None  # --master-bind HOST:PORT
+    expect_workers: str | None = None  # --expect-workers N
+    out_dir: Path | None = None  # --out
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    experiment: Experiment
+    run_dir: Path
+    locustfile: Path
+    tools_dirs: tuple[Path, ...]
+    run_id: str = ""
+
+    @property
+    def folder(self) -> RunFolder:
+        return RunFolder(self.run_dir)
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    moment = now or datetime.now(UTC)
+    return moment.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def tools_dirs_for(
+    experiment_path: Path, environ: Mapping[str, str], cwd: Path
+) -> tuple[Path, ...]:
+    """Where toxiproxy-server is looked for before PATH: $PEAKDAY_TOOLS_DIR, ./.tools/bin, and
+    .tools/bin of the project the experiment file sits in."""
+    dirs = []
+    if environ.get("PEAKDAY_TOOLS_DIR"):
+        dirs.append(Path(environ["PEAKDAY_TOOLS_DIR"]))
+    dirs.append(cwd / ".tools" / "bin")
+    dirs.append(experiment_path.resolve().parent.parent / ".tools" / "bin")
+    return tuple(dict.fromkeys(dirs))
+
+
+def locustfile_for(experiment: Experiment, experiment_path: Path, cwd: Path) -> Path:
+    """The user's locustfile (relative to the experiment file) on the external platform;
+    otherwise the storefront's journeys, from this folder or the experiment's project."""
+    if experiment.platform == "external" and experiment.external is not None:
+        path = Path(experiment.external.locustfile)
+        return path if path.is_absolute() else experiment_path.resolve().parent / path
+    for base in (cwd, experiment_path.resolve().parent.parent):
+        candidate = base / STOREFRONT_LOCUSTFILE
+        if candidate.is_file():
+            return candidate
+    return cwd / STOREFRONT_LOCUSTFILE
+
+
+def default_run_dir(experiment: Experiment, now: datetime | None = None) -> Path:
+    """results/<local time>-<name>, relative to the folder peakday runs in."""
+    moment = now or datetime.now()
+    return Path("results") / f"{moment.strftime('%Y%m%d-%H%M%S')}-{experiment.name}"
+
+
+def build_run_config(
+    experiment_path: Path,
+    overrides: RunOverrides,
+    *,
+    environ: Mapping[str, str],
+    cwd: Path,
+) -> RunConfig:
+    """The one way to configure a run. Raises SpecError/UsageError (exit 2) for bad input,
+    before anything starts."""
+    experiment = load_experiment(experiment_path)
+    experiment = choose_platform(experiment, overrides.platform, overrides.allow_non_local)
+    experiment = apply_worker_options(experiment, overrides.master_bind, overrides.expect_workers)
+    return RunConfig(
+        experiment=experiment,
+        run_dir=overrides.out_dir or default_run_dir(experiment),
+        locustfile=locustfile_for(experiment, experiment_path, cwd),
+        tools_dirs=tools_dirs_for(experiment_path, environ, cwd),
+        run_id=new_run_id(),
+    )

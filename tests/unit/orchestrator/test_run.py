@@ -1,0 +1,268 @@
+"""A whole run against fakes at its seams (platform, Toxiproxy, load generator), in virtual time:
+the teardown undoes in reverse start order on success, SLO failure, exception and interrupt,
+and the result is assembled from the run folder's own files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from peakday.errors import EnvironmentProblem, ToxiproxyError
+from peakday.faults.toxiproxy import ToxicSpec
+from peakday.load import StepSecond
+from peakday.orchestrator import LoadRequest, Run, RunSeams
+from peakday.platforms.base import Endpoints
+from peakday.platforms.processes import ProcessGroup
+from peakday.results.eventlog import read_events, read_jsonl
+from peakday.results.model import Result, TimelineRow
+from peakday.runconfig import RunConfig
+from unit.scoring.synthetic import LOGIN_FAULT, experiment, row, slo
+
+T0 = 1_000.0
+DURATION_S = 30
+SPEC = experiment(
+    faults=[{**LOGIN_FAULT, "at": "10s", "duration": "5s"}],
+    slos=[slo("login-fast", "login", "p95", "< 100ms", phase="all")],
+    duration=f"{DURATION_S}s",
+    warmup="2s",
+    storefront={"integrity": False},
+)
+
+
+@dataclass
+class World:
+    """Virtual time and a journal of everything the fakes were asked to do."""
+
+    now: float = T0 - 5.0
+    journal: list[str] = field(default_factory=list)
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.001)
+
+
+class FakeToxiproxy:
+    def __init__(self, world: World, fail_apply: bool = False) -> None:
+        self.world = world
+        self.fail_apply = fail_apply
+        self.toxics: dict[str, list[str]] = {"auth_login": []}
+
+    def version(self) -> str:
+        return "2.12.0-fake"
+
+    def create_proxy(self, name: str, listen: str, upstream: str) -> str:
+        return listen
+
+    def add_toxic(self, proxy: str, toxic: ToxicSpec) -> None:
+        if self.fail_apply:
+            raise ToxiproxyError("Toxiproxy refused the toxic")
+        self.toxics[proxy].append(toxic.name)
+        self.world.journal.append("toxic added")
+
+    def remove_toxic(self, proxy: str, toxic_name: str) -> None:
+        self.toxics[proxy].remove(toxic_name)
+        self.world.journal.append("toxic removed")
+
+    def set_enabled(self, proxy: str, enabled: bool) -> None:
+        pass
+
+    def reset(self) -> None:
+        self.world.journal.append("toxiproxy reset")
+
+    def active_toxics(self) -> dict[str, list[str]]:
+        return {proxy: list(names) for proxy, names in self.toxics.items()}
+
+
+class FakePlatform:
+    name = "local"
+    runs_storefront = False  # no storefront knobs to look up
+
+    def __init__(self, world: World, toxiproxy: FakeToxiproxy) -> None:
+        self.world = world
+        self._toxiproxy = toxiproxy
+
+    def start(self) -> Endpoints:
+        self.world.journal.append("platform started")
+        return Endpoints(
+            toxiproxy_api="127.0.0.1:1",
+            services={"checkout": "http://127.0.0.1:2"},
+            proxies={"auth_login": "127.0.0.1:3"},
+        )
+
+    def toxiproxy(self) -> FakeToxiproxy:
+        return self._toxiproxy
+
+    def services(self) -> None:
+        return None
+
+    def resource_probe(self) -> None:
+        return None
+
+    def load_workers(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        self.world.journal.append("platform stopped")
+
+
+def record(r: TimelineRow) -> dict[str, object]:
+    return StepSecond(r.t_s, r.name, r.requests, {}, r.histogram).to_json_dict()
+
+
+class FakeLoad:
+    """Writes the metrics a Locust run would have written, with logins at `login_ms`."""
+
+    def __init__(
+        self,
+        world: World,
+        request: LoadRequest,
+        login_ms: float,
+        interrupt_at_s: float | None,
+    ) -> None:
+        self.world = world
+        self.metrics = request.config.folder.metrics
+        self.login_ms = login_ms
+        self.interrupt_at_s = interrupt_at_s
+
+    @property
+    def master_address(self) -> str:
+        return ""
+
+    @property
+    def log_path(self) -> Path:
+        return Path("locust.log")
+
+    def start(self) -> None:
+        self.world.journal.append("load started")
+        lines: list[dict[str, Any]] = [{"kind": "load_started", "wall": T0}]
+        lines += [record(row(t, "login", ms=self.login_ms)) for t in range(DURATION_S)]
+        lines.append({"kind": "load_stopped", "wall": T0 + DURATION_S})
+        self.metrics.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+    def wait_started(self) -> float:
+        self.world.now = T0
+        return T0
+
+    def alive(self) -> bool:
+        if self.interrupt_at_s is not None and self.world.now >= T0 + self.interrupt_at_s:
+            raise KeyboardInterrupt  # what SIGTERM or Ctrl-C raise in the orchestrator
+        return self.world.now < T0 + DURATION_S
+
+    def wait_finished(self, timeout_s: float) -> bool:
+        return True
+
+    def stop(self) -> None:
+        self.world.journal.append("load stopped")
+
+
+class SilentProgress:
+    def tick(self, elapsed_s: float, duration_s: float, active_faults: list[str]) -> None:
+        pass
+
+    def message(self, text: str) -> None:
+        pass
+
+    def rows(self, latest: Any) -> None:
+        pass
+
+
+def run(
+    tmp_path: Path,
+    world: World,
+    *,
+    login_ms: float = 20.0,
+    fail_apply: bool = False,
+    interrupt_at_s: float | None = None,
+) -> Callable[[], Result]:
+    config = RunConfig(
+        experiment=SPEC,
+        run_dir=tmp_path / "run",
+        locustfile=tmp_path / "locustfile.py",
+        tools_dirs=(),
+        run_id="fake-run",
+    )
+    toxiproxy = FakeToxiproxy(world, fail_apply=fail_apply)
+
+    def make_platform(config: RunConfig, processes: ProcessGroup) -> FakePlatform:
+        return FakePlatform(world, toxiproxy)
+
+    seams = RunSeams(
+        make_platform,
+        make_load=lambda request: FakeLoad(world, request, login_ms, interrupt_at_s),
+        registry_dir=lambda: tmp_path / "registry",
+        clock=world.clock,
+        sleep=world.sleep,
+    )
+    return Run(config, seams, SilentProgress()).execute
+
+
+STARTS = ["platform started", "load started"]
+UNDO_AFTER_FAULT = ["load stopped", "platform stopped"]
+
+
+def test_a_passing_run_starts_platform_load_faults_and_undoes_them_in_reverse(
+    tmp_path: Path,
+) -> None:
+    world = World()
+    result = run(tmp_path, world)()
+    assert world.journal == [*STARTS, "toxic added", "toxic removed", *UNDO_AFTER_FAULT]
+    assert (result.outcome, result.run.status) == ("pass", "completed")
+    assert result.faults[0].applied_at_s == pytest.approx(10.0, abs=0.05)
+    saved = Result.model_validate_json((tmp_path / "run" / "result.json").read_text())
+    assert saved == result
+    assert saved.environment["toxiproxy"] == "2.12.0-fake"
+
+
+def test_a_failed_slo_tears_down_in_the_same_order(tmp_path: Path) -> None:
+    world = World()
+    result = run(tmp_path, world, login_ms=400.0)()
+    assert world.journal == [*STARTS, "toxic added", "toxic removed", *UNDO_AFTER_FAULT]
+    assert result.outcome == "fail"
+
+
+def test_an_exception_still_rolls_back_stops_load_then_platform(tmp_path: Path) -> None:
+    world = World()
+    with pytest.raises(EnvironmentProblem, match="Toxiproxy refused the toxic"):
+        run(tmp_path, world, fail_apply=True)()
+    assert world.journal == [*STARTS, *UNDO_AFTER_FAULT]
+    saved = Result.model_validate_json((tmp_path / "run" / "result.json").read_text())
+    assert (saved.run.status, saved.outcome) == ("error", "error")
+    assert "Toxiproxy refused the toxic" in (saved.run.error or "")
+
+
+def test_an_interrupt_during_a_fault_rolls_it_back_before_stopping_the_load(
+    tmp_path: Path,
+) -> None:
+    world = World()
+    result = run(tmp_path, world, interrupt_at_s=12.0)()
+    assert world.journal == [*STARTS, "toxic added", "toxic removed", *UNDO_AFTER_FAULT]
+    assert (result.run.status, result.outcome) == ("interrupted", "interrupted")
+    kinds = [event.kind for event in read_events(tmp_path / "run" / "events.jsonl")]
+    assert kinds.index("fault_removed") < kinds.index("toxics_after_rollback")
+    assert kinds[-1] == "run_ended"
+
+
+def test_events_are_typed_and_the_result_is_what_the_folder_assembles_to(tmp_path: Path) -> None:
+    from peakday.assemble import assemble_run
+    from peakday.results.folder import RunFolder
+
+    result = run(tmp_path, World())()
+    kinds = [record["kind"] for record in read_jsonl(tmp_path / "run" / "events.jsonl")]
+    assert kinds == [
+        "run_started",
+        "platform_ready",
+        "load_started",
+        "baseline_checked",
+        "fault_applied",
+        "fault_removed",
+        "toxics_after_rollback",
+        "run_ended",
+    ]
+    assert assemble_run(RunFolder(tmp_path / "run")) == result
