@@ -20,10 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from peakday.experiment.loader import load_experiment
-from peakday.orchestrator import RunConfig, new_run_id
 from peakday.platforms.factory import make_platform
 from peakday.platforms.processes import ProcessGroup
+from peakday.runconfig import RunOverrides, build_run_config
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / ".tools" / "bin"
@@ -58,14 +57,13 @@ def api_teardown_s(platform: str, work: Path) -> float:
     spec = work / f"{platform}.yaml"
     spec.write_text(EXPERIMENT.format(platform=platform))
     run_dir = work / f"api-{platform}-{time.monotonic_ns()}"
-    config = RunConfig(
-        experiment=load_experiment(spec),
-        run_dir=run_dir,
-        locustfile=REPO / "locustfiles" / "storefront.py",
-        tools_dirs=(TOOLS,),
-        run_id=new_run_id(),
+    config = build_run_config(
+        spec,
+        RunOverrides(out_dir=run_dir),
+        environ={**os.environ, "PEAKDAY_TOOLS_DIR": str(TOOLS)},
+        cwd=REPO,
     )
-    group = ProcessGroup(run_dir / "pids.json")
+    group = ProcessGroup(config.folder.pids)
     started = make_platform(config, group)
     try:
         started.start()

@@ -7,6 +7,7 @@ so a run killed with SIGKILL, or cut off by a power cut, still yields a scored r
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -33,9 +34,12 @@ from peakday.results.events import (
 )
 from peakday.results.folder import RunFolder
 from peakday.results.model import AppliedFault, BaselineCheck, Result, RunInfo, StopRecord
+from peakday.results.reference import load_reference
 from peakday.scoring.evaluate import score_timeline
 from peakday.scoring.phases import compute_phases
 from peakday.scoring.slo import ReferenceRun
+
+log = logging.getLogger(__name__)
 
 # A run whose log has no run_ended: the orchestrator never reached its end (SIGKILL, power cut).
 KILLED = (
@@ -43,7 +47,7 @@ KILLED = (
     "assembled from what it wrote until then."
 )
 
-E = TypeVar("E", bound=Event)  # type: ignore[misc]
+E = TypeVar("E", bound=Event)
 
 
 def _first_of(events: Sequence[Event], kind: type[E]) -> E | None:
@@ -253,3 +257,16 @@ def assemble_run(folder: RunFolder, reference: ReferenceRun | None = None) -> Re
         environment_of(events),
         reference,
     )
+
+
+def assemble_folder(folder: RunFolder) -> Result:
+    """`peakday assemble`: the run folder's result, judged against the run its experiment's
+    compare_to names where that can still be read (otherwise those SLOs are inconclusive)."""
+    experiment, _ = experiment_of(folder)
+    reference = None
+    if experiment.scoring.compare_to is not None:
+        try:
+            reference = load_reference(experiment.scoring.compare_to)
+        except ResultError as error:
+            log.warning("judging without the reference run: %s", error)
+    return assemble_run(folder, reference)

@@ -150,7 +150,6 @@ def run(
     expect_workers: str | None,
 ) -> None:
     """Run an experiment: start the storefront, drive load, inject faults, score, report."""
-    from peakday.experiment.loader import load_experiment
     from peakday.orchestrator import run_experiment
     from peakday.platforms.factory import make_platform
     from peakday.reporting.live import progress_for
@@ -189,6 +188,7 @@ def run(
 def _register_commands() -> None:
     """Commands that live in peakday.commands; each module exposes click commands."""
     # (register new command modules here, one line each)
+    main.add_command(importlib.import_module("peakday.commands.assemble").assemble)
     main.add_command(importlib.import_module("peakday.commands.report").report)
     main.add_command(importlib.import_module("peakday.commands.compare").compare)
     main.add_command(importlib.import_module("peakday.commands.history").history)

@@ -58,4 +58,4 @@ class Teardown:
         traceback: TracebackType | None,
     ) -> bool:
         with signals_held():
-            return self._stack.__exit__(kind, value, traceback)
+            return bool(self._stack.__exit__(kind, value, traceback))

@@ -14,6 +14,8 @@ import click
 def report(run_dir: Path, quiet: bool) -> None:
     """Re-render report.html, summary.md and junit.xml from RUN_DIR/result.json.
 
+    A run killed before it wrote result.json gets it assembled from its logs first.
+
     \b
     Exits like the run did: 0 pass, 1 an SLO failed, 4 inconclusive, 130 interrupted.
     Example:
@@ -21,22 +23,28 @@ def report(run_dir: Path, quiet: bool) -> None:
     """
     from rich.markup import escape
 
+    from peakday.assemble import assemble_folder
     from peakday.cli import exit_code_for
     from peakday.console import make_console
     from peakday.errors import PeakdayError
     from peakday.reporting.terminal import format_summary
     from peakday.reporting.writer import write_reports
+    from peakday.results.folder import RunFolder
     from peakday.results.store import load_result
 
-    folder = run_dir.parent if run_dir.name == "result.json" else run_dir
+    folder = RunFolder.of(run_dir)
     try:
-        result = load_result(run_dir)
+        if folder.result.exists() or not folder.events.exists():
+            result = load_result(folder.path)
+        else:  # a killed run never wrote its result: assemble it from its logs first
+            result = assemble_folder(folder)
+            folder.write_result(result.model_dump_json(indent=2))
     except PeakdayError as error:
         make_console(stderr=True).print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
         sys.exit(error.exit_code)
-    written = write_reports(result, folder)
+    written = write_reports(result, folder.path)
     if not quiet:
         console = make_console()
-        console.print(format_summary(result, str(folder)))
+        console.print(format_summary(result, str(folder.path)))
         console.print("Wrote " + ", ".join(str(p) for p in written), markup=False, highlight=False)
     sys.exit(exit_code_for(result))

@@ -126,7 +126,9 @@ class FaultInjector:
                 except Exception as exc:
                     log.error("undoing service fault %d failed: %s", index, exc)
                     self._active.discard(index)
-                    self._record(FaultFailed(fault_index=index, wall=self._clock(), detail=str(exc)))
+                    self._record(
+                        FaultFailed(fault_index=index, wall=self._clock(), detail=str(exc))
+                    )
         for index in sorted(self._active):
             try:
                 self.remove(index)

@@ -10,14 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from peakday.errors import ServiceStartError, UsageError
-from peakday.experiment.models import Experiment, External
+from peakday.experiment.models import External
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
-from peakday.runconfig import RunConfig
 from peakday.platforms.base import Endpoints
 from peakday.platforms.processes import ManagedProcess, ProcessGroup, free_loopback_ports
 from peakday.platforms.tools import find_binary
 from peakday.platforms.waiting import http_ok, poll_until, tail
-from peakday.topology import is_loopback_host, split_host_port
+from peakday.runconfig import RunConfig
 
 HEALTH_TIMEOUT_S = 20.0
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from peakday.errors import UsageError
 from peakday.experiment.models import Experiment
-from peakday.runconfig import RunConfig
 from peakday.platforms.base import Platform
 from peakday.platforms.local import LocalPlatform
 from peakday.platforms.processes import ProcessGroup
+from peakday.runconfig import RunConfig
 from peakday.storefront.profiles import profile_argv, resilience_for
 from peakday.topology import storefront_topology
 

@@ -1,16 +1,16 @@
 """A run folder and every file name in it: the one place that spells them.
 
-    result.json       the scored result (written atomically, after the run or by `assemble`)
-    events.jsonl      typed events, one a line, as they happen
-    metrics.jsonl     per-second records from the Locust side, as they settle
-    resources.jsonl   CPU and memory per service each second
-    load-plan.json    what the Locust plugin is told to do
-    pids.json         every child process, for `peakday clean` after a SIGKILL
-    worker.env        settings for Locust workers started elsewhere
-    logs/NAME.log     one log per child process
-    data/SERVICE/     the storefront services' stores (integrity check)
-    confirmations/    the 201s the journeys saw (integrity check)
-    report.html, summary.md, summary.svg, junit.xml   rendered from result.json
+result.json       the scored result (written atomically, after the run or by `assemble`)
+events.jsonl      typed events, one a line, as they happen
+metrics.jsonl     per-second records from the Locust side, as they settle
+resources.jsonl   CPU and memory per service each second
+load-plan.json    what the Locust plugin is told to do
+pids.json         every child process, for `peakday clean` after a SIGKILL
+worker.env        settings for Locust workers started elsewhere
+logs/NAME.log     one log per child process
+data/SERVICE/     the storefront services' stores (integrity check)
+confirmations/    the 201s the journeys saw (integrity check)
+report.html, summary.md, summary.svg, junit.xml   rendered from result.json
 """
 
 from __future__ import annotations

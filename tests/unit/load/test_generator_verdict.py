@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from peakday.assemble import assemble_result
-from peakday.results.events import events_from_records
 from peakday.cli import exit_code_for
 from peakday.experiment.models import Experiment
 from peakday.load.metricsfile import GeneratorSample, generator_record, load_started_record

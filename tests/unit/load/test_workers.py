@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from peakday.cli import main
 from peakday.errors import EnvironmentProblem, UsageError
 from peakday.experiment.loader import load_experiment
-from peakday.load.runner import Distribution, LocustProcess, distribution_for
 from peakday.experiment.overrides import apply_worker_options
+from peakday.load.runner import Distribution, LocustProcess, distribution_for
 from peakday.load.workers import LocalWorkers, WorkerLaunch, format_worker_env
 from peakday.platforms.processes import ManagedProcess, ProcessGroup
 

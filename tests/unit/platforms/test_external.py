@@ -6,8 +6,8 @@ import pytest
 
 from peakday.errors import UsageError
 from peakday.experiment.models import Experiment, External
-from peakday.platforms.base import Endpoints
 from peakday.experiment.overrides import choose_platform, non_local_targets
+from peakday.platforms.base import Endpoints
 from peakday.runconfig import locustfile_for
 
 
@@ -52,7 +52,9 @@ def test_platform_override_and_user_locustfile(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="needs an 'external' section"):
         choose_platform(local, "external", False)
     spec_file = tmp_path / "exp" / "mine.yaml"
-    assert locustfile_for(experiment(), spec_file, tmp_path) == (tmp_path / "exp" / "shop_locust.py")
+    assert locustfile_for(experiment(), spec_file, tmp_path) == (
+        tmp_path / "exp" / "shop_locust.py"
+    )
     assert locustfile_for(local, spec_file, tmp_path) == tmp_path / "locustfiles" / "storefront.py"
 
 
@@ -114,7 +116,9 @@ def test_external_user_classes_become_the_plan_weights() -> None:
     )
     assert checked.experiment is not None, checked.issues
     plan = plan_from_load(
-        checked.experiment.load, "m.jsonl", locust_user_classes(checked.experiment, runs_storefront=False)
+        checked.experiment.load,
+        "m.jsonl",
+        locust_user_classes(checked.experiment, runs_storefront=False),
     )
     assert dict(plan.weights) == {"Browser": 3.0, "Buyer": 1.0, "Admin": 0.0}
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from peakday.assemble import assemble_result
-from peakday.results.events import events_from_records
 from peakday.load import StepSecond
+from peakday.results.events import events_from_records
 from peakday.results.live_timeline import LiveTimeline
 from peakday.results.model import BaselineCheck, RunInfo, StopRecord, TimelineRow
 from unit.scoring.synthetic import LOGIN_FAULT, experiment, row, slo

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from peakday.assemble import assemble_result
-from peakday.results.events import events_from_records
 from peakday.cli import main
+from peakday.results.events import events_from_records
 from peakday.results.model import Result, RunInfo
 from unit.scoring.synthetic import LOGIN_FAULT, experiment, row, slo
 from unit.scoring.test_assemble import T0, record

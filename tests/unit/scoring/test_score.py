@@ -8,8 +8,8 @@ import pytest
 
 from peakday.cli import exit_code_for
 from peakday.experiment.models import Scoring
-from peakday.results.model import BaselineCheck, SloResult, StopRecord
 from peakday.results.loadhealth import LoadHealth
+from peakday.results.model import BaselineCheck, SloResult, StopRecord
 from peakday.scoring.evaluate import judge
 from peakday.scoring.score import score_card, weighted_score
 
