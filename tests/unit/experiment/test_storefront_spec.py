@@ -23,11 +23,12 @@ def test_profile_and_knobs_become_storefront_flags() -> None:
     checked = validate_text(
         BASE + "storefront: {profile: hardened, retries: 1, auth_timeout: 250ms}\n", "t.yaml"
     )
-    assert checked.issues == [] or not checked.issues
+    assert checked.issues == ()
     assert checked.experiment is not None
     argv = storefront_argv(checked.experiment)
     assert argv[:2] == ["--profile", "hardened"]
-    assert "--retries" in argv and argv[argv.index("--auth-timeout-s") + 1] == "0.25"
+    flags = dict(zip(argv[::2], argv[1::2], strict=True))
+    assert flags == {"--profile": "hardened", "--retries": "1", "--auth-timeout-s": "0.25"}, argv
 
 
 def test_default_profile_is_standard_with_integrity_on() -> None:

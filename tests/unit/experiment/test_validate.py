@@ -283,10 +283,22 @@ def test_missing_required_keys_point_at_their_parent() -> None:
     assert "under 'load'" in issues[0].hint
 
 
-def test_every_issue_is_one_line_with_a_full_sentence(smoke_text: str) -> None:
-    text = edited(smoke_text, (("users: 10", "users: many"), ("request: login", "request: x")))
+@pytest.mark.parametrize(
+    ("edit", "key_path"),
+    [
+        (("users: 10", "users: many"), "load.users"),
+        (("request: login", "request: x"), "slos[0].request"),
+    ],
+    ids=["shape", "reference"],
+)
+def test_every_issue_is_one_line_with_a_full_sentence(
+    smoke_text: str, edit: tuple[str, str], key_path: str
+) -> None:
+    # One edit at a time: a shape issue stops validation before references are checked.
+    issues = validate_text(edited(smoke_text, (edit,)), FILE).issues
 
-    for issue in validate_text(text, FILE).issues:
+    assert [issue.key_path for issue in issues] == [key_path]
+    for issue in issues:
         formatted = issue.format()
         assert "\n" not in formatted
         assert issue.message[0].isupper() and issue.message.endswith(".")

@@ -45,6 +45,8 @@ def test_compose_and_the_docker_platform_run_the_same_commands_and_proxies(
         host_ports=list(range(41000, 41006)),
         auth_timeout_s=2.0,
     )
+    planned = sorted(spec.aliases[0] for spec in layout.services)
+    assert planned == sorted(set(compose) - {"toxiproxy"}) == ["auth", "checkout", "labels"]
     for spec in layout.services:
         service = spec.aliases[0]
         assert list(spec.command or ()) == compose[service]["command"], service

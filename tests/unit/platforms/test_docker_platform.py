@@ -102,7 +102,9 @@ def test_start_wires_proxies_to_container_names_and_returns_host_urls(
         "auth_login": ("0.0.0.0:18101", "auth:8101"),
         "auth_introspect": ("0.0.0.0:18102", "auth:8101"),
     }
+    assert set(endpoints.services) == {"auth", "checkout", "labels"}
     assert all(url.startswith("http://127.0.0.1:") for url in endpoints.services.values())
+    assert set(endpoints.proxies) == {"auth_login", "auth_introspect"}
     assert all(address.startswith("127.0.0.1:") for address in endpoints.proxies.values())
     assert set(endpoints.data_dirs) == {"auth", "checkout", "labels"}
     assert endpoints.locust_env()["PEAKDAY_AUTH_URL"] == f"http://{endpoints.proxies['auth_login']}"

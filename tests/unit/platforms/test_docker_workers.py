@@ -115,6 +115,7 @@ def test_workers_reach_the_storefront_by_in_network_names_not_published_ports(
 def test_each_worker_writes_confirmations_to_its_own_folder_in_the_run(tmp_path: Path) -> None:
     workers = planned(tmp_path)
     folder = tmp_path / "run" / "confirmations"
+    assert len(workers) == 2
     for index, worker in enumerate(workers):
         assert worker.confirmations_dir == folder / f"locust-worker-{index}"
         assert dict(worker.spec.binds) == {

@@ -49,12 +49,15 @@ def test_the_generator_queue_shows_in_corrected_latency_only(open_model_result: 
 
     assert table is not None
     baseline, fault = table.phases[0], table.phases[1]
-    # Journeys started on time in the baseline: the two series agree.
-    assert all(c.corrected_ms == c.uncorrected_ms for c in baseline.cells)
+    assert len(baseline.cells) == len(fault.cells) == len(table.steps) == 4
+    # Journeys started on time in the baseline: the two series agree, and both were measured.
+    for step, cell in zip(table.steps, baseline.cells, strict=True):
+        assert cell.corrected_ms is not None, step
+        assert cell.corrected_ms == cell.uncorrected_ms, step
     # Up to 1.4 s late during the fault: corrected is far above uncorrected for every step.
-    for cell in fault.cells:
-        assert cell.corrected_ms is not None and cell.uncorrected_ms is not None
-        assert cell.corrected_ms > cell.uncorrected_ms + 1000
+    for step, cell in zip(table.steps, fault.cells, strict=True):
+        assert cell.corrected_ms is not None and cell.uncorrected_ms is not None, step
+        assert cell.corrected_ms > cell.uncorrected_ms + 1000, step
 
 
 @pytest.mark.parametrize(

@@ -109,8 +109,9 @@ def test_adjacent_fault_labels_get_their_own_rows_and_the_chart_grows_to_hold_th
     assert root.get("viewBox") == "0 0 640 232"  # one more row; the plot keeps its size
     frame = root.find(f".//{SVG}rect[@class='frame']")
     assert frame is not None and (frame.get("y"), frame.get("height")) == ("38", "154")
-    for band in root.findall(f".//{SVG}rect[@class='fault-band']"):
-        assert (band.get("y"), band.get("height")) == ("26", "166")  # taller, to hold row 2
+    drawn = root.findall(f".//{SVG}rect[@class='fault-band']")
+    # One band per window, each taller, to hold row 2.
+    assert [(band.get("y"), band.get("height")) for band in drawn] == [("26", "166")] * len(bands)
 
 
 def test_a_cut_label_keeps_its_full_name_as_a_tooltip() -> None:

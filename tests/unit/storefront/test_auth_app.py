@@ -161,6 +161,7 @@ def test_tokens_survive_a_restart_and_seeding_happens_once(
 def test_passwords_are_stored_as_salted_scrypt_hashes(client: TestClient, data_dir: Path) -> None:
     with sqlite3.connect(data_dir / "auth.sqlite3") as conn:
         hashes = [h for (h,) in conn.execute("SELECT password_hash FROM users")]
+    assert len(hashes) == 140  # every seeded account
     assert all(h.startswith("scrypt$") for h in hashes)
     assert len({h.split("$")[4] for h in hashes}) == len(hashes)  # every salt differs
     assert not any("pw-" in h for h in hashes)

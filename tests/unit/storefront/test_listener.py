@@ -6,7 +6,11 @@ and body separately; the body waited for the client's delayed ACK)."""
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import socket
+
+import pytest
 
 from peakday.storefront.__main__ import tcp_listener
 
@@ -55,16 +59,36 @@ def test_a_socket_made_without_the_protocol_would_keep_nagle_on() -> None:
         listener.close()
 
 
+def _open_sockets() -> set[str]:
+    """This process's open socket descriptors, as 'fd -> socket:[inode]'."""
+    found: set[str] = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except FileNotFoundError:  # listdir's own descriptor, already closed
+            continue
+        if target.startswith("socket:"):
+            found.add(f"{fd} -> {target}")
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts sockets in /proc/self/fd")
 def test_a_taken_port_is_an_os_error_and_leaks_no_socket() -> None:
+    """The socket made for a port that cannot be bound is closed before the error propagates.
+
+    pytest.raises keeps the traceback, and with it tcp_listener's frame, alive: a socket the
+    function forgot to close is still open (not yet collected) when the descriptors are counted.
+    """
     first = tcp_listener("127.0.0.1", 0)
     first.listen()
     try:
         port = first.getsockname()[1]
-        try:
+        before = _open_sockets()
+        # SO_REUSEADDR does not allow two listeners on one port on Linux.
+        with pytest.raises(OSError) as raised:
             tcp_listener("127.0.0.1", port)
-        except OSError:
-            pass
-        else:  # pragma: no cover - SO_REUSEADDR does not allow two listeners on Linux
-            raise AssertionError("binding a port already listened on should fail")
+        assert raised.value.errno == errno.EADDRINUSE
+        leaked = _open_sockets() - before
+        assert leaked == set(), f"tcp_listener left a socket open after failing: {leaked}"
     finally:
         first.close()
