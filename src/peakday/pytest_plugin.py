@@ -218,7 +218,7 @@ def pytest_peakday_run_experiment(
     config: pytest.Config, experiment_path: Path, run_dir: Path
 ) -> Result:
     """The real run, as `peakday run` does it, with progress going to logging."""
-    from peakday.cli import _locustfile, _tools_dirs
+    from peakday.commands.run import _locustfile, _tools_dirs
     from peakday.experiment.loader import load_experiment
     from peakday.orchestrator import RunConfig, run_experiment
     from peakday.platforms.factory import make_platform

@@ -255,23 +255,12 @@ def plan(experiment: Path) -> None:
 
     Exits 0 when everything the experiment names exists, 2 otherwise.
     """
-    from rich.markup import escape
-
-    from peakday.console import make_console
-    from peakday.errors import PeakdayError, SpecError
     from peakday.experiment.loader import load_experiment
     from peakday.results.reference import resolve_compare_to
 
-    err = make_console(stderr=True)
-    try:
-        spec = load_experiment(experiment)
-        if spec.scoring.compare_to is not None:
-            resolve_compare_to(spec.scoring.compare_to)
-    except PeakdayError as error:
-        lines = [i.format() for i in error.issues] if isinstance(error, SpecError) else [str(error)]
-        for line in lines:
-            err.print(f"[red]error:[/red] {escape(line)}", highlight=False, soft_wrap=True)
-        sys.exit(error.exit_code)
+    spec = load_experiment(experiment)
+    if spec.scoring.compare_to is not None:
+        resolve_compare_to(spec.scoring.compare_to)
     text = format_plan(spec, str(experiment))
     click.echo(text)
     sys.exit(2 if "PROBLEMS:" in text.splitlines()[-1] else 0)

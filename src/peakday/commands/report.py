@@ -19,21 +19,14 @@ def report(run_dir: Path, quiet: bool) -> None:
     Example:
       peakday report results/rehearsal-1
     """
-    from rich.markup import escape
-
-    from peakday.cli import exit_code_for
     from peakday.console import make_console
-    from peakday.errors import PeakdayError
     from peakday.reporting.terminal import format_summary
     from peakday.reporting.writer import write_reports
+    from peakday.results.outcome import exit_code_for
     from peakday.results.store import load_result
 
     folder = run_dir.parent if run_dir.name == "result.json" else run_dir
-    try:
-        result = load_result(run_dir)
-    except PeakdayError as error:
-        make_console(stderr=True).print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
-        sys.exit(error.exit_code)
+    result = load_result(run_dir)
     written = write_reports(result, folder)
     if not quiet:
         console = make_console()

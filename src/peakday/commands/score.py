@@ -131,34 +131,25 @@ def format_scorecard(result: Result) -> str:
 )
 def score(run_dir: Path, spec_file: Path | None, compare_to: str | None, dry_run: bool) -> None:
     """Re-score a saved run from its timeline (optionally with a changed spec)."""
-    from rich.markup import escape
-
-    from peakday.cli import exit_code_for
     from peakday.console import make_console
-    from peakday.errors import PeakdayError, SpecError
     from peakday.experiment.loader import load_experiment
+    from peakday.results.outcome import exit_code_for
     from peakday.results.reference import load_reference
     from peakday.results.store import load_result
     from peakday.scoring.evaluate import rescore, spec_differences
 
     err = make_console(stderr=True)
-    try:
-        result = load_result(run_dir)
-        spec = load_experiment(spec_file) if spec_file is not None else None
-        if spec is not None:
-            for part in spec_differences(result.experiment, spec):
-                err.print(
-                    f"[yellow]warning:[/yellow] the spec's {part} differ from the run's; "
-                    f"only its SLOs, stop conditions and scoring settings are used.",
-                    highlight=False,
-                )
-        wanted = compare_to or (spec or result.experiment).scoring.compare_to
-        reference = load_reference(wanted) if wanted is not None else None
-    except PeakdayError as error:
-        lines = [i.format() for i in error.issues] if isinstance(error, SpecError) else [str(error)]
-        for line in lines:
-            err.print(f"[red]error:[/red] {escape(line)}", highlight=False, soft_wrap=True)
-        sys.exit(error.exit_code)
+    result = load_result(run_dir)
+    spec = load_experiment(spec_file) if spec_file is not None else None
+    if spec is not None:
+        for part in spec_differences(result.experiment, spec):
+            err.print(
+                f"[yellow]warning:[/yellow] the spec's {part} differ from the run's; "
+                f"only its SLOs, stop conditions and scoring settings are used.",
+                highlight=False,
+            )
+    wanted = compare_to or (spec or result.experiment).scoring.compare_to
+    reference = load_reference(wanted) if wanted is not None else None
     if compare_to is not None:  # judged against the run given on the command line
         base = spec or result.experiment
         spec = base.model_copy(
