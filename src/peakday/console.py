@@ -14,3 +14,8 @@ def make_console(*, stderr: bool = False, no_color: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else PIPED_WIDTH
     return Console(stderr=stderr, no_color=no_color, width=width)
+
+
+# Key in click's Context.meta (shared by the group and its commands): a command that was given
+# --no-color sets it, so the error message the group prints is plain as well.
+NO_COLOR_META = "peakday.no_color"

@@ -76,3 +76,14 @@ class ImageMissing(EnvironmentProblem):
 
 class ResultError(PeakdayError):
     exit_code = 2
+
+
+def format_error(error: PeakdayError) -> list[str]:
+    """The lines that tell the user about `error`: one per issue of a SpecError, else its message.
+
+    Pure, so every entry point (the CLI, `python -m peakday.storefront`) says the same thing and
+    only decides how to print it.
+    """
+    if isinstance(error, SpecError):
+        return [issue.format() for issue in error.issues]
+    return [str(error)]

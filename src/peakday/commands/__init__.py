@@ -1,1 +1,1 @@
-"""CLI commands beyond run/validate/report, one module each; cli.py registers them."""
+"""The CLI commands, one module each; cli.py registers them and turns their errors into messages."""

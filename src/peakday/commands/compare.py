@@ -40,18 +40,11 @@ def compare(run_a: Path, run_b: Path, relative_noise_pct: float, latency_floor_m
     Example:
       peakday compare results/main-baseline results/pr-1234
     """
-    from rich.markup import escape
-
     from peakday.console import make_console
-    from peakday.errors import PeakdayError
     from peakday.reporting.compare import NoiseRules, compare_results, format_comparison
     from peakday.results.store import load_result
 
-    try:
-        before, after = load_result(run_a), load_result(run_b)
-    except PeakdayError as error:
-        make_console(stderr=True).print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
-        sys.exit(error.exit_code)
+    before, after = load_result(run_a), load_result(run_b)
     rules = NoiseRules(relative=relative_noise_pct / 100.0, latency_floor_ms=latency_floor_ms)
     comparison = compare_results(before, after, rules)
     make_console().print(format_comparison(comparison, str(run_a), str(run_b)))

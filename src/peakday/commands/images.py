@@ -38,7 +38,7 @@ def build(offline: bool, refresh: bool, pull: bool) -> None:
     from rich.markup import escape
 
     from peakday.console import make_console
-    from peakday.errors import PeakdayError, UsageError
+    from peakday.errors import UsageError
     from peakday.platforms.build_contexts import BuildPaths
     from peakday.platforms.docker_client import connect_docker
     from peakday.platforms.host_toolchain import default_toolchain
@@ -51,24 +51,20 @@ def build(offline: bool, refresh: bool, pull: bool) -> None:
 
     logging.getLogger("peakday.platforms.images").setLevel(logging.INFO)
     console = make_console(stderr=True)
-    try:
-        if pull and offline:
-            raise UsageError("--pull fetches the public base images; --offline never needs them.")
-        paths = BuildPaths.for_project(find_project_dir(Path.cwd()))
-        engine = connect_docker()
-        if pull:
-            bases = base_images(False)
-            for reference in (bases.python, bases.toxiproxy):
-                console.print(f"pulling {escape(reference)} (asked for with --pull)")
-                engine.client.images.pull(reference)
-        report = build_images(
-            offline,
-            engine=engine,
-            toolchain=default_toolchain(paths.log_dir, sys.executable),
-            paths=paths,
-            refresh=refresh,
-        )
-    except PeakdayError as error:
-        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
-        sys.exit(error.exit_code)
+    if pull and offline:
+        raise UsageError("--pull fetches the public base images; --offline never needs them.")
+    paths = BuildPaths.for_project(find_project_dir(Path.cwd()))
+    engine = connect_docker()
+    if pull:
+        bases = base_images(False)
+        for reference in (bases.python, bases.toxiproxy):
+            console.print(f"pulling {escape(reference)} (asked for with --pull)")
+            engine.client.images.pull(reference)
+    report = build_images(
+        offline,
+        engine=engine,
+        toolchain=default_toolchain(paths.log_dir, sys.executable),
+        paths=paths,
+        refresh=refresh,
+    )
     click.echo(format_build_report(report))

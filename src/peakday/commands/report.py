@@ -21,27 +21,20 @@ def report(run_dir: Path, quiet: bool) -> None:
     Example:
       peakday report results/rehearsal-1
     """
-    from rich.markup import escape
-
     from peakday.assemble import assemble_folder
-    from peakday.cli import exit_code_for
     from peakday.console import make_console
-    from peakday.errors import PeakdayError
     from peakday.reporting.terminal import format_summary
     from peakday.reporting.writer import write_reports
     from peakday.results.folder import RunFolder
+    from peakday.results.outcome import exit_code_for
     from peakday.results.store import load_result
 
     folder = RunFolder.of(run_dir)
-    try:
-        if folder.result.exists() or not folder.events.exists():
-            result = load_result(folder.path)
-        else:  # a killed run never wrote its result: assemble it from its logs first
-            result = assemble_folder(folder)
-            folder.write_result(result.model_dump_json(indent=2))
-    except PeakdayError as error:
-        make_console(stderr=True).print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
-        sys.exit(error.exit_code)
+    if folder.result.exists() or not folder.events.exists():
+        result = load_result(folder.path)
+    else:  # a killed run never wrote its result: assemble it from its logs first
+        result = assemble_folder(folder)
+        folder.write_result(result.model_dump_json(indent=2))
     written = write_reports(result, folder.path)
     if not quiet:
         console = make_console()

@@ -53,6 +53,22 @@ def format_duration_s(seconds: float) -> str:
     return f"{_trim(seconds * 1000)}ms"
 
 
+def format_measure(value: float | None, unit: str) -> str:
+    """A measured value in its canonical unit: '47.9 ms', '99.50%', '12.3 req/s', or '—' for none.
+
+    The one spelling of a measured value, in scoring's messages and in every report.
+    """
+    if value is None:
+        return "—"
+    if unit == "ratio":
+        return f"{value * 100:.2f}%"
+    if unit == "ms":
+        return f"{value:.1f} ms"
+    if unit == "req/s":
+        return f"{value:.1f} req/s"
+    return f"{value:g} {unit}".strip()
+
+
 def _trim(number: float) -> str:
     """Up to three decimals without trailing zeros: 1331.072 -> '1331.072', 90.0 -> '90'."""
     return f"{number:.3f}".rstrip("0").rstrip(".")

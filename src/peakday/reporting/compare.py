@@ -19,9 +19,14 @@ from typing import Literal
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from peakday.experiment.units import LATENCY_METRICS, SpecValueError, parse_objective
+from peakday.experiment.units import (
+    LATENCY_METRICS,
+    SpecValueError,
+    format_measure,
+    parse_objective,
+)
 from peakday.reporting import extras
-from peakday.reporting.formatting import format_measure, format_score
+from peakday.reporting.formatting import format_score
 from peakday.results.model import Result, SloResult
 from peakday.scoring.phases import rows_in, windows_for
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peakday.reporting.formatting import format_measure, format_seconds
+from peakday.experiment.units import format_measure
+from peakday.reporting.formatting import format_seconds
 from peakday.results.model import Result, SloResult
 
 # Matrix cell statuses -> the verdict colour they are shown in.

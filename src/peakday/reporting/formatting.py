@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
 
 
-def format_measure(value: float | None, unit: str) -> str:
-    """A measured SLO value in its unit: '47.9 ms', '99.50%', '12.3 req/s', or '—' for none."""
-    if value is None:
-        return "—"
-    if unit == "ratio":
-        return f"{value * 100:.2f}%"
-    if unit == "ms":
-        return f"{value:.1f} ms"
-    if unit == "req/s":
-        return f"{value:.1f} req/s"
-    return f"{value:g} {unit}".strip()
+def format_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], *, indent: str = "", rule: bool = False
+) -> str:
+    """Plain-text columns, left-aligned and two spaces apart, no trailing spaces.
+
+    `rule` puts a line of dashes under the header; `indent` starts every line.
+    """
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+
+    def line(row: Sequence[str]) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+
+    under = ["  ".join("-" * w for w in widths)] if rule else []
+    return "\n".join(indent + text for text in [line(header), *under, *map(line, rows)])
 
 
 def format_seconds(seconds: float | None) -> str:

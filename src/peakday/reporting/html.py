@@ -13,9 +13,9 @@ from functools import lru_cache
 import jinja2
 from markupsafe import Markup
 
+from peakday.experiment.units import format_measure
 from peakday.reporting import svg
 from peakday.reporting.formatting import (
-    format_measure,
     format_ms_tick,
     format_percent_tick,
     format_rps_tick,

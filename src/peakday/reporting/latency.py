@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peakday.reporting.formatting import format_measure
+from peakday.experiment.units import format_measure
 from peakday.results.model import Result
 from peakday.scoring.phases import rows_in
 from peakday.scoring.stats import latency_ms_from_rows

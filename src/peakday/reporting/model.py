@@ -9,9 +9,13 @@ from dataclasses import dataclass
 
 import yaml
 
-from peakday.experiment.units import LATENCY_METRICS, SpecValueError, parse_objective
+from peakday.experiment.units import (
+    LATENCY_METRICS,
+    SpecValueError,
+    format_measure,
+    parse_objective,
+)
 from peakday.reporting import extras
-from peakday.reporting.formatting import format_measure
 from peakday.reporting.latency import CorrectionTable, correction_table
 from peakday.results.model import PhaseWindow, Result, SloResult, TimelineRow
 from peakday.scoring.phases import fault_window, windows_for

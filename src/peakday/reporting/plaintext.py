@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from peakday.reporting.formatting import format_measure
+from peakday.experiment.units import format_measure
+from peakday.reporting.formatting import format_table
 from peakday.results.model import Result, SloResult
 
 _MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "inconclusive": "??"}
-
-
-def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
-    lines = []
-    for i, row in enumerate([header, *rows]):
-        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def slo_sentence(slo: SloResult) -> str:
@@ -44,7 +35,7 @@ def format_slo_table(slos: Sequence[SloResult]) -> str:
         for slo in slos
     ]
     header = ("", "SLO", "step", "metric", "phase", "objective", "measured")
-    return format_table(header, rows)
+    return format_table(header, rows, rule=True)
 
 
 def headline(result: Result) -> str:

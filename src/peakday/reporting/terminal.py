@@ -7,10 +7,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from peakday.experiment.units import format_measure
 from peakday.reporting import extras
-from peakday.reporting.formatting import format_measure, format_score, format_seconds
+from peakday.reporting.formatting import format_score, format_seconds
 from peakday.reporting.latency import MEANING, correction_table, format_pair
-from peakday.results.model import Result, SloResult
+from peakday.results.model import Result
 
 VERDICT_STYLE = {
     "pass": "bold green",
@@ -20,17 +21,13 @@ VERDICT_STYLE = {
 }
 
 
-def format_value(slo: SloResult) -> str:
-    return format_measure(slo.value, slo.unit)
-
-
 def slo_table(result: Result) -> Table:
     table = Table(title="SLOs", title_justify="left")
     for column in ("SLO", "step", "metric", "phase", "objective", "measured", "verdict"):
         table.add_column(column)
     for slo in result.slos:
         verdict = Text(slo.verdict, style=VERDICT_STYLE.get(slo.verdict, "bold"))
-        measured = format_value(slo) + (f" ({slo.detail})" if slo.detail else "")
+        measured = format_measure(slo.value, slo.unit) + (f" ({slo.detail})" if slo.detail else "")
         cells = (slo.name, slo.request, slo.metric, slo.phase, slo.objective, measured)
         table.add_row(*(escape(c) for c in cells), verdict)
     return table

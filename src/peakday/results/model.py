@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from peakday.experiment.models import Experiment
 from peakday.integrity.model import IntegrityReport
 from peakday.results.loadhealth import LoadHealth
+from peakday.results.outcome import Outcome, RunStatus
 from peakday.results.scorecard import (
     BudgetWindow,
     BurnAlertResult,
@@ -37,14 +38,12 @@ __all__ = [
     "Interval",
     "MatrixCell",
     "ObjectiveKind",
-    "Outcome",
     "PhaseWindow",
     "RecoveryState",
     "ReferenceInfo",
     "ResiliencyMatrix",
     "Result",
     "RunInfo",
-    "RunStatus",
     "ScoreCard",
     "SloResult",
     "SloVerdict",
@@ -56,14 +55,8 @@ __all__ = [
 
 SCHEMA_VERSION = 2
 
-# "stopped": ended early on purpose (baseline not met, or a stop condition ending the run).
-RunStatus = Literal["completed", "stopped", "interrupted", "error"]
 Verdict = Literal["pass", "warn", "fail", "inconclusive"]
 SloVerdict = Literal["pass", "warn", "fail", "inconclusive"]
-# What the run amounts to, one word; the CLI's exit code follows from it (see cli.exit_code_for).
-Outcome = Literal[
-    "pass", "warn", "fail", "inconclusive", "baseline-not-met", "aborted", "interrupted", "error"
-]
 # "integrity" = reconciliation of orders and labels (peakday/integrity/slos.py).
 ObjectiveKind = Literal["absolute", "baseline", "reference", "error_budget", "integrity"]
 

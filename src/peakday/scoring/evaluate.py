@@ -16,17 +16,16 @@ from peakday.results.loadhealth import LoadHealth
 from peakday.results.model import (
     BaselineCheck,
     FaultImpact,
-    Outcome,
     PhaseWindow,
     ResiliencyMatrix,
     Result,
-    RunStatus,
     ScoreCard,
     SloResult,
     StopRecord,
     TimelineRow,
     Verdict,
 )
+from peakday.results.outcome import Outcome, RunStatus
 from peakday.scoring.matrix import resiliency_matrix
 from peakday.scoring.score import score_card
 from peakday.scoring.slo import ReferenceRun, evaluate_slo

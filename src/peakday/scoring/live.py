@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from peakday.experiment.models import Experiment, StopCondition
-from peakday.experiment.units import format_duration_s
+from peakday.experiment.units import format_duration_s, format_measure
 from peakday.results.model import BaselineCheck, PhaseWindow, StopRecord, TimelineRow
-from peakday.scoring.slo import ReferenceRun, evaluate_slo, show, unit_of
+from peakday.scoring.slo import ReferenceRun, evaluate_slo, unit_of
 
 StopAction = Literal["none", "end_faults", "end_run"]
 
@@ -159,13 +159,11 @@ class StopConditionMonitor:
 
 def stop_message(record: StopRecord) -> str:
     """One line for the console when a stop condition fires."""
-    value = f" (last {show(record.value, _metric_of(record))})" if record.value is not None else ""
+    value = (
+        f" (last {format_measure(record.value, record.unit)})" if record.value is not None else ""
+    )
     what = "ending the run" if record.action == "end_run" else "rolling back all faults"
     return (
         f"stop condition {record.name!r} fired: {record.condition}, "
         f"from {record.breach_from_s:g}s to {record.breach_to_s:g}s{value}; {what}"
     )
-
-
-def _metric_of(record: StopRecord) -> str:
-    return {"ratio": "success_rate", "req/s": "rps"}.get(record.unit, "p95")

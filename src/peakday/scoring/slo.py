@@ -18,7 +18,7 @@ from peakday.experiment.objectives import (
     kind_of,
     upper_bound,
 )
-from peakday.experiment.units import LATENCY_METRICS
+from peakday.experiment.units import LATENCY_METRICS, format_measure
 from peakday.results.model import (
     Interval,
     PhaseWindow,
@@ -76,16 +76,6 @@ def unit_of(metric: str) -> str:
     return "ms"
 
 
-def show(value: float, metric: str) -> str:
-    """A value in the metric's unit for messages: '99.50%', '812.3 ms', '4.1 req/s'."""
-    unit = unit_of(metric)
-    if unit == "ratio":
-        return f"{value * 100:.2f}%"
-    if unit == "ms":
-        return f"{value:.1f} ms"
-    return f"{value:.2f} req/s"
-
-
 @dataclass(frozen=True)
 class _Judgement:
     holds: bool | None  # None: nothing to compare with
@@ -112,7 +102,11 @@ def _judge(objective: AnyObjective, value: float, metric: str, bases: _Bases) ->
     if base is None:
         return _Judgement(None, None, missing)
     threshold = objective.threshold(base)
-    described = f"limit {show(threshold, metric)} from {objective.against} {show(base, metric)}"
+    unit = unit_of(metric)
+    described = (
+        f"limit {format_measure(threshold, unit)} from {objective.against} "
+        f"{format_measure(base, unit)}"
+    )
     if objective.holds(value, base):
         return _Judgement(True, threshold)
     if objective.against == "reference" and bases.interval and bases.reference_interval:

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from peakday.errors import PeakdayError
+from peakday.errors import PeakdayError, format_error
 from peakday.storefront.profiles import KNOB_NAMES, PROFILE_NAMES, knob_flag, resilience_for
 from peakday.storefront.settings import SERVICE_NAMES, StorefrontSettings
 
@@ -155,7 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         app = build_app(settings)
     except PeakdayError as exc:
-        print(f"peakday.storefront {settings.service}: {exc}", file=sys.stderr)
+        for line in format_error(exc):
+            print(f"peakday.storefront {settings.service}: {line}", file=sys.stderr)
         return exc.exit_code
 
     import uvicorn

@@ -4,7 +4,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from peakday.experiment.units import SpecValueError, format_duration_s, parse_duration_s
+from peakday.experiment.units import (
+    SpecValueError,
+    format_duration_s,
+    format_measure,
+    parse_duration_s,
+)
 
 
 @pytest.mark.parametrize(
@@ -36,3 +41,18 @@ def test_format_duration(seconds: float, text: str) -> None:
 @given(st.integers(min_value=0, max_value=10**7).map(lambda ms: ms / 1000))
 def test_formatted_durations_read_back(seconds: float) -> None:
     assert parse_duration_s(format_duration_s(seconds)) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (47.935, "ms", "47.9 ms"),
+        (0.995, "ratio", "99.50%"),
+        (12.345, "req/s", "12.3 req/s"),
+        (3.0, "records", "3 records"),
+        (None, "ms", "—"),
+    ],
+    ids=["latency", "success-rate", "rps", "other-unit", "none"],
+)
+def test_format_measure(value: float | None, unit: str, text: str) -> None:
+    assert format_measure(value, unit) == text

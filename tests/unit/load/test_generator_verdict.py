@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from peakday.assemble import assemble_result
-from peakday.cli import exit_code_for
 from peakday.experiment.models import Experiment
 from peakday.load.metricsfile import GeneratorSample, generator_record, load_started_record
 from peakday.load.records import StepSecondRecorder
 from peakday.results.model import RunInfo
+from peakday.results.outcome import exit_code_for
 
 START = 1_000.0
 

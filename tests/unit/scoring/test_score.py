@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from peakday.cli import exit_code_for
 from peakday.experiment.models import Scoring
 from peakday.results.loadhealth import LoadHealth
 from peakday.results.model import BaselineCheck, SloResult, StopRecord
+from peakday.results.outcome import exit_code_for
 from peakday.scoring.evaluate import judge
 from peakday.scoring.score import score_card, weighted_score
 
