@@ -45,7 +45,8 @@ from peakday.results.events import (
     ToxicsAfterRollback,
 )
 from peakday.results.live_timeline import LiveTimeline
-from peakday.results.model import Result, RunStatus, TimelineRow
+from peakday.results.model import Result, TimelineRow
+from peakday.results.outcome import RunStatus
 from peakday.results.reference import load_reference
 from peakday.runconfig import RunConfig
 from peakday.scoring.guard import LiveGuard

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from peakday.experiment.models import Experiment
 from peakday.integrity.model import IntegrityReport
-from peakday.results.model import BaselineCheck, RunStatus, StopRecord
+from peakday.results.model import BaselineCheck, StopRecord
+from peakday.results.outcome import RunStatus
 
 
 class _Event(BaseModel):
