@@ -49,22 +49,24 @@ class LoadStarted(_Event):
     kind: Literal["load_started"] = "load_started"
 
 
-class FaultApplied(_Event):
+class _FaultEvent(_Event):
+    fault_index: int  # into the experiment's faults
+    detail: str = ""
+
+
+class FaultApplied(_FaultEvent):
     kind: Literal["fault_applied"] = "fault_applied"
-    fault_index: int
-    detail: str = ""
 
 
-class FaultRemoved(_Event):
+class FaultRemoved(_FaultEvent):
     kind: Literal["fault_removed"] = "fault_removed"
-    fault_index: int
-    detail: str = ""
+    # detail "reset": removed by resetting Toxiproxy after removing it failed
 
 
-class FaultFailed(_Event):
+class FaultFailed(_FaultEvent):
+    """Undoing the fault failed (detail: why); it is no longer tracked as active."""
+
     kind: Literal["fault_failed"] = "fault_failed"
-    fault_index: int
-    detail: str = ""
 
 
 class BaselineChecked(_Event):
