@@ -23,7 +23,7 @@ from pathlib import Path
 from peakday.experiment.loader import load_experiment
 from peakday.orchestrator import RunConfig, new_run_id
 from peakday.platforms.factory import make_platform
-from peakday.platforms.processes import ProcessGroup
+from peakday.processes.children import ProcessGroup
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / ".tools" / "bin"

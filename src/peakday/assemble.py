@@ -22,9 +22,9 @@ from peakday.integrity.model import IntegrityReport
 from peakday.load.health import load_health
 from peakday.load.timeline import timeline_from_records
 from peakday.results.model import AppliedFault, BaselineCheck, Result, RunInfo, StopRecord
+from peakday.results.reference import ReferenceRun
 from peakday.scoring.evaluate import score_timeline
 from peakday.scoring.phases import compute_phases
-from peakday.scoring.slo import ReferenceRun
 
 
 def _first_wall(events: Sequence[Mapping[str, Any]], kind: str) -> float | None:

@@ -26,15 +26,15 @@ from peakday.faults.injector import FaultEvent, FaultInjector
 from peakday.faults.plan import plan_actions
 from peakday.faults.service_level import AdminEndpoints
 from peakday.integrity.io import CONFIRMATIONS_DIR, check_run
+from peakday.load.live_timeline import LiveTimeline
 from peakday.load.loadplan import LoadPlan, plan_from_load
 from peakday.load.runner import LocustProcess, distribution_for
 from peakday.load.timeline import timeline_from_records
 from peakday.load.workers import WORKER_ENV_FILE, external_workers_message, format_worker_env
 from peakday.platforms.base import Endpoints, Platform
-from peakday.platforms.processes import ProcessGroup, default_registry_dir
 from peakday.platforms.resources import RESOURCES_FILE, ResourceSampler
+from peakday.processes.children import ProcessGroup, default_registry_dir
 from peakday.results.eventlog import EventLog, JsonlTail, read_jsonl
-from peakday.results.live_timeline import LiveTimeline
 from peakday.results.model import Result, RunInfo, TimelineRow
 from peakday.results.reference import load_reference
 from peakday.scoring.guard import LiveGuard

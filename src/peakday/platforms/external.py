@@ -15,9 +15,9 @@ from peakday.experiment.models import Experiment, External
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
 from peakday.orchestrator import RunConfig
 from peakday.platforms.base import Endpoints
-from peakday.platforms.processes import ManagedProcess, ProcessGroup, free_loopback_ports
-from peakday.platforms.tools import find_binary
-from peakday.platforms.waiting import http_ok, poll_until, tail
+from peakday.processes.children import ManagedProcess, ProcessGroup, free_loopback_ports
+from peakday.processes.tools import find_binary
+from peakday.processes.waiting import http_ok, poll_until, tail
 from peakday.topology import is_loopback_host, split_host_port
 
 HEALTH_TIMEOUT_S = 20.0

@@ -64,7 +64,7 @@ SloVerdict = Literal["pass", "warn", "fail", "inconclusive"]
 Outcome = Literal[
     "pass", "warn", "fail", "inconclusive", "baseline-not-met", "aborted", "interrupted", "error"
 ]
-# "integrity" = reconciliation of orders and labels (peakday/integrity/slos.py).
+# "integrity" = reconciliation of orders and labels (peakday/scoring/integrity_slos.py).
 ObjectiveKind = Literal["absolute", "baseline", "reference", "error_budget", "integrity"]
 
 

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 
 from peakday.experiment.models import Experiment
 from peakday.results.model import TimelineRow
+from peakday.results.reference import ReferenceRun
 from peakday.scoring.live import StopConditionMonitor, check_baseline, stop_message
-from peakday.scoring.slo import ReferenceRun
 
 RecordEvent = Callable[..., None]  # EventLog.write(kind, **fields)
 
