@@ -35,7 +35,7 @@ from peakday.experiment.models import Fault
 from peakday.faults.injector import FaultInjector
 from peakday.load.histograms import merge_histograms, percentile_ms
 from peakday.platforms.local import LocalPlatform
-from peakday.platforms.processes import ProcessGroup
+from peakday.processes.children import ProcessGroup
 from peakday.results.model import Result, TimelineRow
 from peakday.topology import storefront_topology
 

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from peakday.platforms.local import LocalPlatform
-from peakday.platforms.processes import ProcessGroup
+from peakday.processes.children import ProcessGroup
 from peakday.results.store import load_result
 from peakday.topology import storefront_topology
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from peakday.platforms.factory import make_platform
-from peakday.platforms.processes import ProcessGroup
+from peakday.processes.children import ProcessGroup
 from peakday.runconfig import RunOverrides, build_run_config
 
 REPO = Path(__file__).resolve().parent.parent

@@ -34,10 +34,9 @@ from peakday.results.events import (
 )
 from peakday.results.folder import RunFolder
 from peakday.results.model import AppliedFault, BaselineCheck, Result, RunInfo, StopRecord
-from peakday.results.reference import load_reference
+from peakday.results.reference import ReferenceRun, load_reference
 from peakday.scoring.evaluate import score_timeline
 from peakday.scoring.phases import compute_phases
-from peakday.scoring.slo import ReferenceRun
 
 log = logging.getLogger(__name__)
 

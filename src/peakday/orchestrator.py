@@ -27,13 +27,14 @@ from peakday.faults.injector import FaultInjector
 from peakday.faults.plan import plan_actions
 from peakday.faults.service_level import AdminEndpoints
 from peakday.integrity.io import check_run
+from peakday.load.live_timeline import LiveTimeline
 from peakday.load.loadplan import plan_from_load
 from peakday.load.runner import Distribution, LocustProcess, distribution_for
 from peakday.load.timeline import timeline_from_records
 from peakday.load.workers import LoadWorkers, external_workers_message, format_worker_env
 from peakday.platforms.base import Endpoints, Platform
-from peakday.platforms.processes import ProcessGroup, default_registry_dir
 from peakday.platforms.resources import ResourceSampler
+from peakday.processes.children import ProcessGroup, default_registry_dir
 from peakday.results.eventlog import EventLog, JsonlTail
 from peakday.results.events import (
     Event,
@@ -44,13 +45,11 @@ from peakday.results.events import (
     RunStarted,
     ToxicsAfterRollback,
 )
-from peakday.results.live_timeline import LiveTimeline
 from peakday.results.model import Result, TimelineRow
 from peakday.results.outcome import RunStatus
-from peakday.results.reference import load_reference
+from peakday.results.reference import ReferenceRun, load_reference
 from peakday.runconfig import RunConfig
 from peakday.scoring.guard import LiveGuard
-from peakday.scoring.slo import ReferenceRun
 from peakday.teardown import Teardown
 
 log = logging.getLogger(__name__)

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from peakday.errors import EnvironmentProblem
-from peakday.platforms.docker_client import DockerContainerEngine, DockerImageEngine
+from peakday.images.engine import DockerImageEngine
+from peakday.platforms.docker_client import DockerContainerEngine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _connect() -> DockerImageEngine:
-    from peakday.platforms.docker_client import connect_docker
+    from peakday.images.engine import connect_docker
 
     try:
         return connect_docker()
@@ -29,9 +30,9 @@ def _connect() -> DockerImageEngine:
 def docker_images() -> DockerImageEngine:
     """An engine holding the current runtime images (built offline, cached, when missing or
     stale: a build with nothing changed takes about a second)."""
-    from peakday.platforms.build_contexts import BuildPaths
-    from peakday.platforms.host_toolchain import default_toolchain
-    from peakday.platforms.images import build_images
+    from peakday.images.build import build_images
+    from peakday.images.build_contexts import BuildPaths
+    from peakday.images.host_toolchain import default_toolchain
 
     engine = _connect()
     paths = BuildPaths.for_project(REPO_ROOT)

@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from peakday.images.build import MANAGED_LABEL, toxiproxy_image
 from peakday.platforms.docker_client import ContainerSpec, DockerContainerEngine
-from peakday.platforms.images import MANAGED_LABEL, toxiproxy_image
-from peakday.platforms.processes import free_loopback_ports
-from peakday.platforms.waiting import http_ok, poll_until
+from peakday.processes.children import free_loopback_ports
+from peakday.processes.waiting import http_ok, poll_until
 
 pytestmark = pytest.mark.docker
 

@@ -17,10 +17,10 @@ from integration.test_process_faults import (
     assert_login_fails_while_auth_is_down_then_recovers,
     run_kill_auth,
 )
+from peakday.images.build import MANAGED_LABEL
 from peakday.platforms.clean import pid_alive
-from peakday.platforms.docker import RUN_LABEL
 from peakday.platforms.docker_client import DockerContainerEngine
-from peakday.platforms.images import MANAGED_LABEL
+from peakday.platforms.docker_names import RUN_LABEL
 from peakday.results.model import Result
 from peakday.scoring.phases import windows_for
 from peakday.scoring.slo import measure

@@ -17,9 +17,10 @@ import pytest
 
 from integration.peakday_process import WatchedRun, start_run
 from integration.test_measurement import locust_request_count
-from peakday.platforms.docker import RUN_LABEL, SERVICE_LABEL
-from peakday.platforms.docker_client import DockerContainerEngine, DockerImageEngine
-from peakday.platforms.images import MANAGED_LABEL
+from peakday.images.build import MANAGED_LABEL
+from peakday.images.engine import DockerImageEngine
+from peakday.platforms.docker_client import DockerContainerEngine
+from peakday.platforms.docker_names import RUN_LABEL, SERVICE_LABEL
 from peakday.results.model import Result
 from peakday.scoring.phases import windows_for
 from peakday.scoring.slo import measure

@@ -17,17 +17,17 @@ import httpx
 import pytest
 
 from peakday.errors import EnvironmentProblem
-from peakday.platforms.build_contexts import BuildPaths
-from peakday.platforms.docker_client import DockerImageEngine, connect_docker
-from peakday.platforms.host_toolchain import default_toolchain
-from peakday.platforms.images import (
+from peakday.images.build import (
     BuildReport,
     build_images,
     format_build_report,
     storefront_image,
     toxiproxy_image,
 )
-from peakday.platforms.waiting import http_ok, poll_until
+from peakday.images.build_contexts import BuildPaths
+from peakday.images.engine import DockerImageEngine, connect_docker
+from peakday.images.host_toolchain import default_toolchain
+from peakday.processes.waiting import http_ok, poll_until
 
 pytestmark = pytest.mark.docker
 

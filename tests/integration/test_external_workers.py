@@ -17,7 +17,7 @@ import pytest
 from integration.peakday_process import REPO, cli_env, start_run
 from integration.test_measurement import locust_request_count
 from peakday.load.workers import WORKER_ENV_FILE
-from peakday.platforms.processes import free_loopback_ports
+from peakday.processes.children import free_loopback_ports
 from peakday.results.model import Result
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

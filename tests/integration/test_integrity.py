@@ -23,7 +23,7 @@ from peakday.integrity.model import Confirmation, IntegrityReport
 from peakday.integrity.reconcile import reconcile
 from peakday.platforms.base import Endpoints
 from peakday.platforms.local import LocalPlatform
-from peakday.platforms.processes import ProcessGroup
+from peakday.processes.children import ProcessGroup
 from peakday.topology import storefront_topology
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

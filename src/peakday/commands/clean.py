@@ -31,14 +31,15 @@ def clean(folders: tuple[Path, ...], include_live: bool, no_docker: bool) -> Non
         format_clean_report,
         pid_alive,
     )
-    from peakday.platforms.processes import default_registry_dir
+    from peakday.processes.children import default_registry_dir
 
     removed = []
     kept = []
     problems: list[str] = []
     run_dirs: set[str] = set()
     if not no_docker:
-        from peakday.platforms.docker_client import DockerContainerEngine, connect_docker
+        from peakday.images.engine import connect_docker
+        from peakday.platforms.docker_client import DockerContainerEngine
 
         try:
             engine = DockerContainerEngine(connect_docker().client)

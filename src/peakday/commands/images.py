@@ -39,17 +39,17 @@ def build(offline: bool, refresh: bool, pull: bool) -> None:
 
     from peakday.console import make_console
     from peakday.errors import UsageError
-    from peakday.platforms.build_contexts import BuildPaths
-    from peakday.platforms.docker_client import connect_docker
-    from peakday.platforms.host_toolchain import default_toolchain
-    from peakday.platforms.images import (
+    from peakday.images.build import (
         base_images,
         build_images,
         find_project_dir,
         format_build_report,
     )
+    from peakday.images.build_contexts import BuildPaths
+    from peakday.images.engine import connect_docker
+    from peakday.images.host_toolchain import default_toolchain
 
-    logging.getLogger("peakday.platforms.images").setLevel(logging.INFO)
+    logging.getLogger("peakday.images.build").setLevel(logging.INFO)
     console = make_console(stderr=True)
     if pull and offline:
         raise UsageError("--pull fetches the public base images; --offline never needs them.")

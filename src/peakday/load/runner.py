@@ -24,8 +24,8 @@ from peakday.load.workers import (
     plugin_path,
     process_env,
 )
-from peakday.platforms.processes import ManagedProcess, ProcessGroup, wait_exit
-from peakday.platforms.waiting import tail
+from peakday.processes.children import ManagedProcess, ProcessGroup, wait_exit
+from peakday.processes.waiting import tail
 from peakday.results.eventlog import read_jsonl
 
 # plugin_path stays importable from here: docs and users' scripts have used this module.

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Protocol
 
 from peakday.errors import EnvironmentProblem
-from peakday.platforms.processes import ManagedProcess, ProcessGroup, free_ports
-from peakday.platforms.waiting import tail
+from peakday.processes.children import ManagedProcess, ProcessGroup, free_ports
+from peakday.processes.waiting import tail
 
 # In the run folder while a run waits for workers from elsewhere: their PEAKDAY_* settings.
 WORKER_ENV_FILE = "worker.env"

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from peakday.platforms.docker import HOST_LABEL, PID_LABEL, RUN_DIR_LABEL, RUN_LABEL
+from peakday.images.build import MANAGED_LABEL
 from peakday.platforms.docker_client import ContainerEngine
-from peakday.platforms.images import MANAGED_LABEL
+from peakday.platforms.docker_names import HOST_LABEL, PID_LABEL, RUN_DIR_LABEL, RUN_LABEL
 
 Kind = Literal["container", "network", "process"]
 
@@ -124,7 +124,7 @@ def clean_processes(
 ) -> tuple[list[Cleaned], list[Cleaned]]:
     """SIGKILL the process group of every recorded child still alive, when its orchestrator is
     gone; then empty the pid file and drop its registry pointer."""
-    from peakday.platforms.processes import registry_entry_name
+    from peakday.processes.children import registry_entry_name
 
     kill = kill_group or _kill_group
     removed: list[Cleaned] = []

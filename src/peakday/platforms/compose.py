@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from peakday import __version__
-from peakday.platforms.images import MANAGED_LABEL, storefront_image, toxiproxy_image
+from peakday.images.build import MANAGED_LABEL, storefront_image, toxiproxy_image
 from peakday.topology import (
     CONTAINER_DATA_ROOT,
     CONTAINER_TOXIPROXY_NAME,

@@ -14,26 +14,26 @@ import contextlib
 import dataclasses
 import logging
 import os
-import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from peakday.errors import ServiceStartError
 from peakday.faults.services import ServiceController
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
+from peakday.images.build import runtime_images
 from peakday.platforms.base import Endpoints
 from peakday.platforms.docker_client import ContainerEngine, ContainerSpec
+from peakday.platforms.docker_names import SERVICE_LABEL, container_name, network_name, run_labels
 from peakday.platforms.docker_services import (
     SERVICE_STOP_GRACE_S,
     DockerResourceProbe,
     DockerServices,
 )
-from peakday.platforms.images import LABEL_PREFIX, MANAGED_LABEL, runtime_images
-from peakday.platforms.processes import free_loopback_ports
+from peakday.platforms.docker_workers import DockerWorkers
 from peakday.platforms.resources import ResourceProbe
-from peakday.platforms.waiting import http_ok, poll_until
+from peakday.processes.children import free_loopback_ports
+from peakday.processes.waiting import http_ok, poll_until
 from peakday.topology import (
     CONTAINER_DATA_ROOT,
     CONTAINER_TOXIPROXY_NAME,
@@ -43,41 +43,11 @@ from peakday.topology import (
     storefront_args,
 )
 
-if TYPE_CHECKING:
-    from peakday.platforms.docker_workers import DockerWorkers
-
 log = logging.getLogger(__name__)
 
 HEALTH_TIMEOUT_S = 30.0
 # The storefront image runs as this user; bind-mounted data folders must be writable by it.
 STOREFRONT_UID = 10001
-
-RUN_LABEL = f"{LABEL_PREFIX}.run"
-EXPERIMENT_LABEL = f"{LABEL_PREFIX}.experiment"
-SERVICE_LABEL = f"{LABEL_PREFIX}.service"
-PID_LABEL = f"{LABEL_PREFIX}.orchestrator-pid"
-HOST_LABEL = f"{LABEL_PREFIX}.host"
-RUN_DIR_LABEL = f"{LABEL_PREFIX}.run-dir"
-
-
-def run_labels(run_id: str, experiment: str, run_dir: Path) -> dict[str, str]:
-    """Labels on the network and every container of one run."""
-    return {
-        MANAGED_LABEL: "true",
-        RUN_LABEL: run_id,
-        EXPERIMENT_LABEL: experiment,
-        PID_LABEL: str(os.getpid()),
-        HOST_LABEL: socket.gethostname(),
-        RUN_DIR_LABEL: str(run_dir),
-    }
-
-
-def network_name(run_id: str) -> str:
-    return f"peakday-{run_id.lower()}"
-
-
-def container_name(run_id: str, component: str) -> str:
-    return f"peakday-{run_id.lower()}-{component}"
 
 
 @dataclass(frozen=True)
@@ -253,8 +223,6 @@ class DockerPlatform:
 
     def load_workers(self) -> DockerWorkers:
         """Locust workers as containers on this run's network (docker_workers.py)."""
-        from peakday.platforms.docker_workers import DockerWorkers
-
         if self._workers is None:
             labels = run_labels(self._run_id, self._experiment, self._run_dir)
             image = (self._images or runtime_images())[0]

@@ -19,8 +19,8 @@ from pathlib import Path
 from peakday.errors import UsageError
 from peakday.load.workers import WILDCARD_HOSTS, WorkerLaunch, locustfiles_arg, plugin_path
 from peakday.platforms.base import Endpoints
-from peakday.platforms.docker import SERVICE_LABEL, container_name, network_name
 from peakday.platforms.docker_client import ContainerEngine, ContainerSpec
+from peakday.platforms.docker_names import SERVICE_LABEL, container_name, network_name
 from peakday.topology import CONTAINER_TOXIPROXY_NAME, Topology, is_loopback_host
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,9 @@ from peakday.errors import ServiceStartError, UsageError
 from peakday.experiment.models import External
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
 from peakday.platforms.base import Endpoints
-from peakday.platforms.processes import ManagedProcess, ProcessGroup, free_loopback_ports
-from peakday.platforms.tools import find_binary
-from peakday.platforms.waiting import http_ok, poll_until, tail
+from peakday.processes.children import ManagedProcess, ProcessGroup, free_loopback_ports
+from peakday.processes.tools import find_binary
+from peakday.processes.waiting import http_ok, poll_until, tail
 from peakday.runconfig import RunConfig
 
 HEALTH_TIMEOUT_S = 20.0

@@ -6,7 +6,7 @@ from peakday.errors import UsageError
 from peakday.experiment.models import Experiment
 from peakday.platforms.base import Platform
 from peakday.platforms.local import LocalPlatform
-from peakday.platforms.processes import ProcessGroup
+from peakday.processes.children import ProcessGroup
 from peakday.runconfig import RunConfig
 from peakday.storefront.profiles import profile_argv, resilience_for
 from peakday.topology import storefront_topology
@@ -40,9 +40,10 @@ def make_platform(config: RunConfig, processes: ProcessGroup) -> Platform:
 def make_docker_platform(config: RunConfig) -> Platform:
     """Connects to the engine and checks both images are present before anything starts:
     a missing image is ImageMissing (exit 3) naming it and the command that builds it."""
+    from peakday.images.build import require_images, runtime_images
+    from peakday.images.engine import connect_docker
     from peakday.platforms.docker import DockerPlatform
-    from peakday.platforms.docker_client import DockerContainerEngine, connect_docker
-    from peakday.platforms.images import require_images, runtime_images
+    from peakday.platforms.docker_client import DockerContainerEngine
 
     images = connect_docker()
     require_images(images, runtime_images())

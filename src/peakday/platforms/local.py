@@ -12,15 +12,15 @@ from peakday.errors import ServiceStartError
 from peakday.faults.services import ServiceController
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
 from peakday.platforms.base import Endpoints
-from peakday.platforms.processes import (
+from peakday.platforms.resources import ResourceProbe, ResourceReading, process_reading
+from peakday.processes.children import (
     ManagedProcess,
     ProcessGroup,
     free_loopback_ports,
     wait_exit,
 )
-from peakday.platforms.resources import ResourceProbe, ResourceReading, process_reading
-from peakday.platforms.tools import find_binary
-from peakday.platforms.waiting import http_ok, poll_until, tail
+from peakday.processes.tools import find_binary
+from peakday.processes.waiting import http_ok, poll_until, tail
 from peakday.topology import Topology, storefront_args
 
 HEALTH_TIMEOUT_S = 20.0

@@ -57,7 +57,7 @@ SCHEMA_VERSION = 2
 
 Verdict = Literal["pass", "warn", "fail", "inconclusive"]
 SloVerdict = Literal["pass", "warn", "fail", "inconclusive"]
-# "integrity" = reconciliation of orders and labels (peakday/integrity/slos.py).
+# "integrity" = reconciliation of orders and labels (peakday/scoring/integrity_slos.py).
 ObjectiveKind = Literal["absolute", "baseline", "reference", "error_budget", "integrity"]
 
 

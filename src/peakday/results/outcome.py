@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:  # only for the annotation; results.model imports this module
-    from peakday.results.model import Result
+from typing import Literal, Protocol
 
 # "stopped": ended early on purpose (baseline not met, or a stop condition ending the run).
 RunStatus = Literal["completed", "stopped", "interrupted", "error"]
@@ -30,7 +27,23 @@ EXIT_CODES: dict[Outcome, int] = {
 INTERRUPTED_EXIT_CODE = EXIT_CODES["interrupted"]
 
 
-def exit_code_for(result: Result) -> int:
+class _RunStatus(Protocol):
+    @property
+    def status(self) -> RunStatus: ...
+
+
+class Judged(Protocol):
+    """What the exit code depends on: a Result (results.model imports this module, so the
+    type is described here rather than imported)."""
+
+    @property
+    def run(self) -> _RunStatus: ...
+
+    @property
+    def outcome(self) -> Outcome: ...
+
+
+def exit_code_for(result: Judged) -> int:
     """The process exit code for a finished run."""
     if result.run.status == "interrupted":
         return INTERRUPTED_EXIT_CODE

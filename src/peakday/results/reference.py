@@ -1,4 +1,5 @@
-"""Finding and reading the reference run that `compare_to` names (I/O).
+"""The reference run: the earlier run that reference objectives are judged against, and finding
+and reading the one that `compare_to` names (I/O).
 
 `compare_to` is a run folder (relative to the current directory), or the name of one under
 results/; a "last good" run is pinned by name with a symlink:
@@ -7,14 +8,23 @@ results/; a "last good" run is pinned by name with a symlink:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from peakday.errors import ResultError
-from peakday.results.model import ReferenceInfo
+from peakday.results.model import PhaseWindow, ReferenceInfo, TimelineRow
 from peakday.results.store import load_result
-from peakday.scoring.slo import ReferenceRun
 
 RESULTS_DIR = Path("results")
+
+
+@dataclass(frozen=True)
+class ReferenceRun:
+    """The earlier run that reference objectives ('<= +10%') are judged against."""
+
+    info: ReferenceInfo
+    timeline: tuple[TimelineRow, ...]
+    phases: tuple[PhaseWindow, ...]
 
 
 def resolve_compare_to(value: str, cwd: Path | None = None) -> Path:

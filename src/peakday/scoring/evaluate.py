@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from peakday.experiment.models import Experiment
 from peakday.integrity.model import IntegrityReport
-from peakday.integrity.slos import integrity_slos
 from peakday.results.loadhealth import LoadHealth
 from peakday.results.model import (
     BaselineCheck,
@@ -26,9 +25,11 @@ from peakday.results.model import (
     Verdict,
 )
 from peakday.results.outcome import Outcome, RunStatus
+from peakday.results.reference import ReferenceRun
+from peakday.scoring.integrity_slos import integrity_slos
 from peakday.scoring.matrix import resiliency_matrix
 from peakday.scoring.score import score_card
-from peakday.scoring.slo import ReferenceRun, evaluate_slo
+from peakday.scoring.slo import evaluate_slo
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from peakday.results.events import (
     StopConditionFired,
 )
 from peakday.results.model import TimelineRow
+from peakday.results.reference import ReferenceRun
 from peakday.scoring.live import StopConditionMonitor, check_baseline, stop_message
-from peakday.scoring.slo import ReferenceRun
 
 RecordEvent = Callable[[Event], None]  # EventLog.write
 

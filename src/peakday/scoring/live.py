@@ -13,7 +13,8 @@ from typing import Literal
 from peakday.experiment.models import Experiment, StopCondition
 from peakday.experiment.units import format_duration_s, format_measure
 from peakday.results.model import BaselineCheck, PhaseWindow, StopRecord, TimelineRow
-from peakday.scoring.slo import ReferenceRun, evaluate_slo, unit_of
+from peakday.results.reference import ReferenceRun
+from peakday.scoring.slo import evaluate_slo, unit_of
 
 StopAction = Literal["none", "end_faults", "end_run"]
 

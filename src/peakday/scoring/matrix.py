@@ -27,8 +27,9 @@ from peakday.results.model import (
     StepFigures,
     TimelineRow,
 )
+from peakday.results.reference import ReferenceRun
 from peakday.scoring.phases import rows_in, seconds_covered, seconds_of, windows_for
-from peakday.scoring.slo import ReferenceRun, judge_over
+from peakday.scoring.slo import judge_over
 from peakday.topology import ALL_STEPS, JOURNEY_STEPS
 
 # A step the baseline saw at this rate or more that sends nothing for a whole second is in

@@ -22,25 +22,16 @@ from peakday.experiment.units import LATENCY_METRICS, format_measure
 from peakday.results.model import (
     Interval,
     PhaseWindow,
-    ReferenceInfo,
     SloResult,
     SloVerdict,
     TimelineRow,
     Verdict,
 )
+from peakday.results.reference import ReferenceRun
 from peakday.scoring.budget import evaluate_budget
 from peakday.scoring.noise import interval_of
 from peakday.scoring.phases import rows_in, seconds_covered, windows_for
 from peakday.scoring.stats import latency_ms_from_rows
-
-
-@dataclass(frozen=True)
-class ReferenceRun:
-    """The earlier run that reference objectives ('<= +10%') are judged against."""
-
-    info: ReferenceInfo
-    timeline: tuple[TimelineRow, ...]
-    phases: tuple[PhaseWindow, ...]
 
 
 def measure(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from peakday.integrity.model import Confirmation, StoredRecord
 from peakday.integrity.reconcile import reconcile
-from peakday.integrity.slos import integrity_slos
+from peakday.scoring.integrity_slos import integrity_slos
 
 
 def order(id_: str, key: str = "k", user: str = "u") -> StoredRecord:

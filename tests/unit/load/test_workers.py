@@ -16,7 +16,7 @@ from peakday.experiment.loader import load_experiment
 from peakday.experiment.overrides import apply_worker_options
 from peakday.load.runner import Distribution, LocustProcess, distribution_for
 from peakday.load.workers import LocalWorkers, WorkerLaunch, format_worker_env
-from peakday.platforms.processes import ManagedProcess, ProcessGroup
+from peakday.processes.children import ManagedProcess, ProcessGroup
 
 REPO = Path(__file__).resolve().parents[3]
 SMOKE = REPO / "experiments" / "smoke.yaml"

@@ -17,7 +17,7 @@ from peakday.faults.toxiproxy import ToxicSpec
 from peakday.load import StepSecond
 from peakday.orchestrator import LoadRequest, Run, RunSeams
 from peakday.platforms.base import Endpoints
-from peakday.platforms.processes import ProcessGroup
+from peakday.processes.children import ProcessGroup
 from peakday.results.eventlog import read_events, read_jsonl
 from peakday.results.model import Result, TimelineRow
 from peakday.runconfig import RunConfig

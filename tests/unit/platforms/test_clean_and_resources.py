@@ -4,6 +4,7 @@ import json
 import socket
 from pathlib import Path
 
+from peakday.images.build import MANAGED_LABEL
 from peakday.platforms.clean import (
     Cleaned,
     CleanReport,
@@ -12,11 +13,10 @@ from peakday.platforms.clean import (
     find_pid_files,
     format_clean_report,
 )
-from peakday.platforms.docker import HOST_LABEL, PID_LABEL, RUN_DIR_LABEL, RUN_LABEL
 from peakday.platforms.docker_client import ContainerSpec
-from peakday.platforms.images import MANAGED_LABEL
-from peakday.platforms.processes import ProcessGroup, registry_entry_name
+from peakday.platforms.docker_names import HOST_LABEL, PID_LABEL, RUN_DIR_LABEL, RUN_LABEL
 from peakday.platforms.resources import ResourceReading, cpu_percent, sample_records
+from peakday.processes.children import ProcessGroup, registry_entry_name
 from unit.platforms.fakes import FakeEngine
 
 

@@ -13,7 +13,8 @@ from peakday.platforms.compose import (
     render_toxiproxy_config,
     toxiproxy_config_text,
 )
-from peakday.platforms.docker import plan_layout, run_labels
+from peakday.platforms.docker import plan_layout
+from peakday.platforms.docker_names import run_labels
 from peakday.topology import storefront_topology
 
 COMPOSE_DIR = Path(__file__).resolve().parents[3] / "compose"

@@ -6,16 +6,10 @@ from pathlib import Path
 import pytest
 
 from peakday.errors import ServiceStartError
+from peakday.images.build import MANAGED_LABEL
 from peakday.platforms import docker as docker_platform
-from peakday.platforms.docker import (
-    EXPERIMENT_LABEL,
-    PID_LABEL,
-    RUN_LABEL,
-    DockerPlatform,
-    plan_layout,
-    run_labels,
-)
-from peakday.platforms.images import MANAGED_LABEL
+from peakday.platforms.docker import DockerPlatform, plan_layout
+from peakday.platforms.docker_names import EXPERIMENT_LABEL, PID_LABEL, RUN_LABEL, run_labels
 from peakday.topology import storefront_topology
 from unit.platforms.fakes import FakeEngine, FakeToxiproxy
 

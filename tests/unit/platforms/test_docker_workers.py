@@ -5,16 +5,17 @@ from pathlib import Path
 import pytest
 
 from peakday.errors import UsageError
+from peakday.images.build import MANAGED_LABEL
 from peakday.load.workers import WorkerLaunch, plugin_path
 from peakday.platforms import docker as docker_platform
-from peakday.platforms.docker import RUN_LABEL, SERVICE_LABEL, DockerPlatform, run_labels
+from peakday.platforms.docker import DockerPlatform
+from peakday.platforms.docker_names import RUN_LABEL, SERVICE_LABEL, run_labels
 from peakday.platforms.docker_workers import (
     DockerWorkers,
     gather_confirmations,
     in_network_env,
     plan_worker_containers,
 )
-from peakday.platforms.images import MANAGED_LABEL
 from peakday.topology import storefront_topology
 from unit.platforms.fakes import FakeEngine, FakeToxiproxy
 

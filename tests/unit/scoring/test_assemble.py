@@ -9,8 +9,8 @@ from typing import Any
 
 from peakday.assemble import assemble_result
 from peakday.load import StepSecond
+from peakday.load.live_timeline import LiveTimeline
 from peakday.results.events import events_from_records
-from peakday.results.live_timeline import LiveTimeline
 from peakday.results.model import BaselineCheck, RunInfo, StopRecord, TimelineRow
 from unit.scoring.synthetic import LOGIN_FAULT, experiment, row, slo
 

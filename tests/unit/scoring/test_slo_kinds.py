@@ -12,8 +12,9 @@ import pytest
 
 from peakday.experiment.models import Slo
 from peakday.results.model import ReferenceInfo, TimelineRow
+from peakday.results.reference import ReferenceRun
 from peakday.scoring.budget import default_alerts
-from peakday.scoring.slo import ReferenceRun, evaluate_slo
+from peakday.scoring.slo import evaluate_slo
 from unit.scoring.synthetic import fault, phases, row, rows
 
 PHASES = phases(10, 100, fault(40, 60))

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Protocol
 
 from peakday.errors import EnvironmentProblem
-from peakday.platforms.waiting import tail
+from peakday.processes.waiting import tail
 
-logger = logging.getLogger("peakday.platforms.images")
+logger = logging.getLogger("peakday.images.build")
 
 # python3-venv brings ensurepip's bundled pip, so no python3-pip; passwd provides useradd.
 PYTHON_BASE_PACKAGES = ("python3", "python3-venv", "passwd")

@@ -23,14 +23,14 @@ from typing import Literal
 
 from peakday import __version__
 from peakday.errors import EnvironmentProblem, ImageMissing
-from peakday.platforms.build_contexts import (
+from peakday.images.build_contexts import (
     BuildPaths,
     prepare_storefront_context,
     prepare_toxiproxy_context,
 )
-from peakday.platforms.docker_client import BuildRequest, ImageEngine, ImportRequest
-from peakday.platforms.host_toolchain import HostToolchain
-from peakday.platforms.tools import TOXIPROXY_VERSION
+from peakday.images.engine import BuildRequest, ImageEngine, ImportRequest
+from peakday.images.host_toolchain import HostToolchain
+from peakday.processes.tools import TOXIPROXY_VERSION
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from peakday.errors import EnvironmentProblem
-from peakday.platforms.host_toolchain import HostToolchain
+from peakday.images.host_toolchain import HostToolchain
 
 # Wheels are built on the host for the image's interpreter: bookworm's python3 is CPython 3.11.
 IMAGE_PYTHON_TAG = "cp311"

@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 
 from peakday.errors import EnvironmentProblem, ImageMissing
-from peakday.platforms.build_contexts import BuildPaths, wheel_cache_key
-from peakday.platforms.docker_client import BuildRequest, ImportRequest
-from peakday.platforms.images import (
+from peakday.images.build import (
     OFFLINE_PYTHON_BASE,
     OFFLINE_TOXIPROXY_BASE,
     PUBLIC_PYTHON_BASE,
@@ -30,6 +28,8 @@ from peakday.platforms.images import (
     storefront_build_request,
     toxiproxy_build_request,
 )
+from peakday.images.build_contexts import BuildPaths, wheel_cache_key
+from peakday.images.engine import BuildRequest, ImportRequest
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 

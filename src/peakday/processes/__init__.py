@@ -1,0 +1,1 @@
+"""Child processes, generically: start and always stop them, poll until ready, find binaries."""
