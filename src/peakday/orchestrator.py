@@ -394,7 +394,7 @@ class Run:
             return
         if not endpoints.data_dirs:
             return
-        report = check_run(self.folder.path, endpoints.data_dirs)
+        report = check_run(self.folder.confirmations, endpoints.data_dirs)
         self._record(IntegrityChecked(wall=self._seams.clock(), report=report))
 
 

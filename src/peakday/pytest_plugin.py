@@ -49,8 +49,10 @@ class PeakdayRun:
     def summary(self) -> str:
         """The verdict and SLO table as plain text, plus where the reports are."""
         from peakday.reporting.plaintext import format_result_text
+        from peakday.results.folder import REPORT_HTML, RunFolder
 
-        return f"{format_result_text(self.result)}\nReport: {self.run_dir / 'report.html'}"
+        report = RunFolder(self.run_dir).report(REPORT_HTML)
+        return f"{format_result_text(self.result)}\nReport: {report}"
 
     def assert_slos(self) -> None:
         """Fail the calling test, with the SLO table as message, unless the run held.

@@ -16,8 +16,8 @@ import pytest
 
 from integration.peakday_process import REPO, cli_env, start_run
 from integration.test_measurement import locust_request_count
-from peakday.load.workers import WORKER_ENV_FILE
 from peakday.processes.children import free_loopback_ports
+from peakday.results.folder import RunFolder
 from peakday.results.model import Result
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -81,7 +81,7 @@ def test_workers_attached_as_the_docs_say_are_measured_and_merged_exactly(
         run_dir,
     )  # fmt: skip
     try:
-        wait_for(run_dir / WORKER_ENV_FILE, run.popen, timeout_s=60)
+        wait_for(RunFolder(run_dir).worker_env, run.popen, timeout_s=60)
         for index in range(2):
             with open(tmp_path / f"worker-{index}.log", "wb") as log:
                 workers.append(

@@ -35,6 +35,7 @@ def score(run_dir: Path, spec_file: Path | None, compare_to: str | None, dry_run
     """Re-score a saved run from its timeline (optionally with a changed spec)."""
     from peakday.console import make_console
     from peakday.experiment.loader import load_experiment
+    from peakday.results.folder import RunFolder, write_text_atomic
     from peakday.results.outcome import exit_code_for
     from peakday.results.reference import load_reference
     from peakday.results.store import load_result
@@ -59,8 +60,8 @@ def score(run_dir: Path, spec_file: Path | None, compare_to: str | None, dry_run
         )
     rescored = rescore(result, spec, reference)
     if not dry_run:
-        path = run_dir / "result.json" if run_dir.is_dir() else run_dir
-        path.write_text(rescored.model_dump_json(indent=2), encoding="utf-8")
+        path = RunFolder(run_dir).result if run_dir.is_dir() else run_dir
+        write_text_atomic(path, rescored.model_dump_json(indent=2))
         # The rendered reports must not go stale next to a re-scored result.json.
         write_reports_or_warn(rescored, path.parent, lambda text: err.print(f"warning: {text}"))
     click.echo(format_scorecard(rescored))

@@ -17,7 +17,6 @@ from peakday.integrity.reconcile import reconcile
 
 log = logging.getLogger(__name__)
 
-CONFIRMATIONS_DIR = "confirmations"
 # Where each kind of record lives: service (its data dir), SQLite file, table.
 STORES: Mapping[RecordKind, tuple[str, str, str]] = {
     "order": ("checkout", "checkout.sqlite3", "orders"),
@@ -52,9 +51,9 @@ def read_store(database: Path, table: str, kind: RecordKind) -> list[StoredRecor
     return [StoredRecord(kind=kind, id=row[0], subject=row[1], key=row[2]) for row in rows]
 
 
-def check_run(run_dir: Path, data_dirs: Mapping[str, str]) -> IntegrityReport:
+def check_run(confirmations_dir: Path, data_dirs: Mapping[str, str]) -> IntegrityReport:
     """Reconcile a finished run; a report with checked=False says why it could not be done."""
-    confirmations, files = read_confirmations(run_dir / CONFIRMATIONS_DIR)
+    confirmations, files = read_confirmations(confirmations_dir)
     stored: list[StoredRecord] = []
     for kind, (service, filename, table) in STORES.items():
         if service not in data_dirs:

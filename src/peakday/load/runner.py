@@ -27,6 +27,7 @@ from peakday.load.workers import (
 from peakday.processes.children import ManagedProcess, ProcessGroup, wait_exit
 from peakday.processes.waiting import tail
 from peakday.results.eventlog import read_jsonl
+from peakday.results.folder import RunFolder
 
 # plugin_path stays importable from here: docs and users' scripts have used this module.
 __all__ = ["Distribution", "LocustProcess", "locust_argv", "plugin_path"]
@@ -135,7 +136,7 @@ class LocustProcess:
                 "Hint: run peakday from the project folder or set load.locustfile."
             )
         env = process_env({**self._env, "PEAKDAY_LOAD_PLAN": str(self._plan_path.resolve())})
-        logs = self._run_dir / "logs"
+        folder = RunFolder(self._run_dir)
         dist = self._distribution
         master = None
         dial_host = ""
@@ -147,10 +148,10 @@ class LocustProcess:
             master = (bind_host, port, dist.expected_workers)
             self._master_address = f"{bind_host}:{port}"
         argv = locust_argv(
-            self._locustfile, self._request_timeout_s, self._host, self._run_dir / "locust", master
+            self._locustfile, self._request_timeout_s, self._host, folder.locust_csv_prefix, master
         )
         self._child = self._processes.start(
-            "locust-master" if master else "locust", argv, logs / "locust.log", env, self._run_dir
+            "locust-master" if master else "locust", argv, folder.log("locust"), env, self._run_dir
         )
         if master is not None and dist.local_workers:
             self._workers.start(
@@ -160,7 +161,7 @@ class LocustProcess:
                     master_port=master[1],
                     locustfile=self._locustfile,
                     env=dict(self._env),
-                    log_dir=logs,
+                    log_dir=folder.logs,
                     run_dir=self._run_dir,
                 )
             )

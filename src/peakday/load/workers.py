@@ -20,7 +20,6 @@ from peakday.processes.children import ManagedProcess, ProcessGroup, free_ports
 from peakday.processes.waiting import tail
 
 # In the run folder while a run waits for workers from elsewhere: their PEAKDAY_* settings.
-WORKER_ENV_FILE = "worker.env"
 # Bind addresses that mean "every interface" to Locust (ZeroMQ) and to a plain socket.
 WILDCARD_HOSTS = ("*", "0.0.0.0", "")
 

@@ -20,6 +20,7 @@ from typing import Literal
 from peakday.images.build import MANAGED_LABEL
 from peakday.platforms.docker_client import ContainerEngine
 from peakday.platforms.docker_names import HOST_LABEL, PID_LABEL, RUN_DIR_LABEL, RUN_LABEL
+from peakday.results.folder import PIDS_FILE, RunFolder
 
 Kind = Literal["container", "network", "process"]
 
@@ -92,11 +93,11 @@ def find_pid_files(
             with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
                 found[Path(json.loads(entry.read_text())["pid_file"])] = None
     for folder in folders:
-        for pattern in ("pids.json", "*/pids.json", "*/*/pids.json"):
+        for pattern in (PIDS_FILE, f"*/{PIDS_FILE}", f"*/*/{PIDS_FILE}"):
             for path in folder.glob(pattern):
                 found[path.resolve()] = None
     for run_dir in run_dirs:
-        candidate = Path(run_dir) / "pids.json"
+        candidate = RunFolder(Path(run_dir)).pids
         if candidate.is_file():
             found[candidate.resolve()] = None
     return list(found)

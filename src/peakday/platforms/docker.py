@@ -34,6 +34,7 @@ from peakday.platforms.docker_workers import DockerWorkers
 from peakday.platforms.resources import ResourceProbe
 from peakday.processes.children import free_loopback_ports
 from peakday.processes.waiting import http_ok, poll_until
+from peakday.results.folder import RunFolder
 from peakday.topology import (
     CONTAINER_DATA_ROOT,
     CONTAINER_TOXIPROXY_NAME,
@@ -107,7 +108,7 @@ def plan_layout(
     services = []
     data_dirs: dict[str, str] = {}
     for service in topology.services:
-        host_dir = (run_dir / "data" / service.name).resolve()
+        host_dir = RunFolder(run_dir).data(service.name).resolve()
         inside = f"{CONTAINER_DATA_ROOT}/{service.name}"
         published = {service.default_port: service_ports[service.name]}
         admin_args: list[str] = []

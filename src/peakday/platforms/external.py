@@ -16,6 +16,7 @@ from peakday.platforms.base import Endpoints
 from peakday.processes.children import ManagedProcess, ProcessGroup, free_loopback_ports
 from peakday.processes.tools import find_binary
 from peakday.processes.waiting import http_ok, poll_until, tail
+from peakday.results.folder import RunFolder
 from peakday.runconfig import RunConfig
 
 HEALTH_TIMEOUT_S = 20.0
@@ -63,7 +64,7 @@ class ExternalPlatform:
         child = self._processes.start(
             "toxiproxy",
             [server, "-host", "127.0.0.1", "-port", str(api_port)],
-            self._run_dir / "logs" / "toxiproxy.log",
+            RunFolder(self._run_dir).log("toxiproxy"),
         )
         self._wait_healthy(child, f"http://127.0.0.1:{api_port}/version")
         api = ToxiproxyPythonClient("127.0.0.1", api_port)

@@ -21,6 +21,7 @@ from peakday.processes.children import (
 )
 from peakday.processes.tools import find_binary
 from peakday.processes.waiting import http_ok, poll_until, tail
+from peakday.results.folder import RunFolder
 from peakday.topology import Topology, storefront_args
 
 HEALTH_TIMEOUT_S = 20.0
@@ -68,12 +69,12 @@ class LocalPlatform:
         )
         service_ports = service_ports[: len(services)]
         ports = {s.name: p for s, p in zip(services, service_ports, strict=True)}
-        logs = self._run_dir / "logs"
+        folder = RunFolder(self._run_dir)
 
         toxiproxy = self._processes.start(
             "toxiproxy",
             [server, "-host", "127.0.0.1", "-port", str(api_port)],
-            logs / "toxiproxy.log",
+            folder.log("toxiproxy"),
         )
         self._by_name["toxiproxy"] = toxiproxy
         self._wait_healthy(toxiproxy, f"http://127.0.0.1:{api_port}/version")
@@ -91,7 +92,7 @@ class LocalPlatform:
         data_dirs: dict[str, str] = {}
         started = []
         for service in self._topology.start_order():
-            data_dir = self._run_dir / "data" / service.name
+            data_dir = folder.data(service.name)
             data_dir.mkdir(parents=True, exist_ok=True)
             data_dirs[service.name] = str(data_dir)
             auth_url = None
@@ -112,7 +113,7 @@ class LocalPlatform:
                 ),
             ]
             self._argv[service.name] = argv
-            child = self._processes.start(service.name, argv, logs / f"{service.name}.log")
+            child = self._processes.start(service.name, argv, folder.log(service.name))
             self._by_name[service.name] = child
             started.append(child)
         for child in started:

@@ -19,7 +19,6 @@ from typing import Any, Protocol
 log = logging.getLogger(__name__)
 
 SAMPLE_INTERVAL_S = 1.0
-RESOURCES_FILE = "resources.jsonl"
 
 
 @dataclass(frozen=True)

@@ -7,48 +7,43 @@ sees half a report, and a re-render replaces the old one whole.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from peakday.platforms.resources import RESOURCES_FILE
 from peakday.reporting.html import render_html
 from peakday.reporting.junit import render_junit
 from peakday.reporting.markdown import render_markdown, render_summary_svg
 from peakday.reporting.resources import ResourceSeries, resource_series
 from peakday.results.eventlog import read_jsonl
+from peakday.results.folder import (
+    JUNIT_XML,
+    REPORT_HTML,
+    SUMMARY_MD,
+    SUMMARY_SVG,
+    RunFolder,
+    write_text_atomic,
+)
 from peakday.results.model import Result
 from peakday.results.store import load_result
 
 log = logging.getLogger(__name__)
 
-REPORT_FILES = ("report.html", "summary.md", "summary.svg", "junit.xml")
-
 
 def render_reports(result: Result, resources: Sequence[ResourceSeries] = ()) -> dict[str, str]:
     """File name -> content of every report (pure)."""
     return {
-        "report.html": render_html(result, resources),
-        "summary.md": render_markdown(result),
-        "summary.svg": render_summary_svg(result),
-        "junit.xml": render_junit(result),
+        REPORT_HTML: render_html(result, resources),
+        SUMMARY_MD: render_markdown(result),
+        SUMMARY_SVG: render_summary_svg(result),
+        JUNIT_XML: render_junit(result),
     }
 
 
 def read_resources(result: Result, run_dir: Path) -> tuple[ResourceSeries, ...]:
     """The services' CPU/memory samples the platform wrote beside the result, if any."""
     end_s = result.run.load_ended_s or result.experiment.load.duration
-    records = read_jsonl(run_dir / RESOURCES_FILE)
+    records = read_jsonl(RunFolder(run_dir).resources)
     return resource_series(records, result.run.load_started_wall, end_s)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def write_reports(result: Result, run_dir: Path) -> list[Path]:

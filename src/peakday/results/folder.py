@@ -25,6 +25,13 @@ from peakday.errors import UsageError
 RESULT_FILE = "result.json"
 EVENTS_FILE = "events.jsonl"
 METRICS_FILE = "metrics.jsonl"
+PIDS_FILE = "pids.json"
+# The rendered reports, in the order they are written.
+REPORT_HTML = "report.html"
+SUMMARY_MD = "summary.md"
+SUMMARY_SVG = "summary.svg"
+JUNIT_XML = "junit.xml"
+REPORT_FILES = (REPORT_HTML, SUMMARY_MD, SUMMARY_SVG, JUNIT_XML)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -73,7 +80,7 @@ class RunFolder:
 
     @property
     def pids(self) -> Path:
-        return self.path / "pids.json"
+        return self.path / PIDS_FILE
 
     @property
     def worker_env(self) -> Path:
@@ -92,6 +99,11 @@ class RunFolder:
     @property
     def confirmations(self) -> Path:
         return self.path / "confirmations"
+
+    @property
+    def locust_csv_prefix(self) -> Path:
+        """Locust's own CSV statistics (locust_stats.csv, ...), kept for comparison."""
+        return self.path / "locust"
 
     def report(self, name: str) -> Path:
         """One of the rendered reports (report.html, summary.md, summary.svg, junit.xml)."""

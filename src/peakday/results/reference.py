@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from peakday.errors import ResultError
+from peakday.results.folder import RunFolder
 from peakday.results.model import PhaseWindow, ReferenceInfo, TimelineRow
 from peakday.results.store import load_result
 
@@ -32,7 +33,7 @@ def resolve_compare_to(value: str, cwd: Path | None = None) -> Path:
     base = cwd or Path.cwd()
     candidates = [base / value, base / RESULTS_DIR / value]
     for candidate in candidates:
-        if (candidate / "result.json").is_file() or (
+        if RunFolder(candidate).result.is_file() or (
             candidate.is_file() and candidate.name.endswith(".json")
         ):
             return candidate

@@ -7,11 +7,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from peakday.errors import ResultError
+from peakday.results.folder import RunFolder
 from peakday.results.model import Result
 
 
 def load_result(run_dir: Path) -> Result:
-    path = run_dir / "result.json" if run_dir.is_dir() else run_dir
+    path = RunFolder(run_dir).result if run_dir.is_dir() else run_dir
     try:
         return Result.model_validate_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from peakday.reporting.resources import ResourceSeries, resource_series
-from peakday.reporting.writer import REPORT_FILES, render_reports
+from peakday.reporting.writer import render_reports
+from peakday.results.folder import REPORT_FILES
 from peakday.results.model import Result
 from unit.reporting.sample_results import load_smoke, open_model, resource_records, scored
 

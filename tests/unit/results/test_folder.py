@@ -52,3 +52,39 @@ def test_an_atomic_write_replaces_the_file_whole(tmp_path: Path) -> None:
 def test_the_folder_named_by_its_result_file_is_the_folder(tmp_path: Path) -> None:
     assert RunFolder.of(tmp_path / "result.json") == RunFolder(tmp_path)
     assert RunFolder.of(tmp_path) == RunFolder(tmp_path)
+
+
+RUN_FOLDER_NAMES = {
+    "result.json",
+    "events.jsonl",
+    "metrics.jsonl",
+    "resources.jsonl",
+    "load-plan.json",
+    "pids.json",
+    "worker.env",
+    "report.html",
+    "summary.md",
+    "summary.svg",
+    "junit.xml",
+    "confirmations",
+    "logs",
+}
+
+
+def test_only_the_run_folder_spells_the_names_of_its_files() -> None:
+    import ast
+
+    package = Path(__file__).resolve().parents[3] / "src" / "peakday"
+    spelled = []
+    for path in sorted(package.rglob("*.py")):
+        if path.relative_to(package).as_posix() in (
+            "results/folder.py",
+            "images/build_contexts.py",
+        ):
+            continue  # the run folder itself; image builds keep logs of their own elsewhere
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and node.value in RUN_FOLDER_NAMES:
+                spelled.append(f"{path.relative_to(package)}:{node.lineno} {node.value!r}")
+    assert spelled == [], "use results.folder.RunFolder instead of spelling these: " + ", ".join(
+        spelled
+    )
