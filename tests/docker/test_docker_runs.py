@@ -8,8 +8,10 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from integration.peakday_process import REPO, cli_env, start_run
@@ -19,11 +21,13 @@ from integration.test_process_faults import (
 )
 from peakday.images.build import MANAGED_LABEL
 from peakday.platforms.clean import pid_alive
+from peakday.platforms.docker import DockerPlatform
 from peakday.platforms.docker_client import DockerContainerEngine
 from peakday.platforms.docker_names import RUN_LABEL
 from peakday.results.model import Result
 from peakday.scoring.phases import windows_for
 from peakday.scoring.slo import measure
+from peakday.topology import storefront_topology
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -117,6 +121,33 @@ def test_killing_the_auth_container_fails_logins_until_it_is_started_again(
     result = run_kill_auth("docker", tmp_path)
     assert_login_fails_while_auth_is_down_then_recovers(result)
     assert leftovers(containers, result.run.id) == []
+
+
+def test_a_killed_container_keeps_its_name_so_toxiproxy_is_refused_at_once(
+    containers: DockerContainerEngine, tmp_path: Path
+) -> None:
+    """Independent of the host's DNS: Toxiproxy still resolves the killed service's name, and
+    the login it proxies fails as soon as auth's port refuses the connection."""
+    run_id = f"test-{uuid.uuid4().hex[:8]}"
+    platform = DockerPlatform(
+        storefront_topology(), tmp_path, containers, run_id=run_id, experiment="kill-probe"
+    )
+    try:
+        endpoints = platform.start()
+        platform.services().kill("auth")
+        started = time.monotonic()
+        with pytest.raises(httpx.RemoteProtocolError):  # closed without an answer
+            httpx.post(
+                f"http://{endpoints.proxies['auth_login']}/login",
+                json={"username": "shopper-001", "password": "pw-shopper-001"},
+                timeout=10,
+            )
+        assert time.monotonic() - started < 1.0
+        toxiproxy_log = containers.logs_tail(platform.container_names["toxiproxy"], 5)
+        assert "connect: connection refused" in toxiproxy_log, toxiproxy_log
+    finally:
+        platform.stop()
+    assert leftovers(containers, run_id) == []
 
 
 def test_clean_removes_what_a_sigkilled_docker_run_left(

@@ -6,6 +6,14 @@ on 127.0.0.1 only, at host ports chosen up front so they survive container resta
 network, services reach auth through the Toxiproxy container by DNS name, on the topology's
 fixed proxy ports: the wiring compose/docker-compose.yml uses too. With load.workers, Locust
 workers run as containers on the same network (docker_workers.py).
+
+Each service runs in the network namespace of a small holder container, which owns the service's
+name on the network and its published ports, as a pod's sandbox does. Killing or stopping the
+service therefore leaves its name resolving and its port refusing connections at once, as a
+killed process does on the local platform. A service with its own endpoint would take its name
+with it: Toxiproxy's lookups of the name would go on to the host's DNS servers, and where those
+do not answer each one hangs for Go's whole lookup timeout (2 tries of 5 s): a killed service
+would look like a slow one, and how it looked would depend on the machine's DNS.
 """
 
 from __future__ import annotations
@@ -64,11 +72,21 @@ class DockerLayout:
     data_dirs: Mapping[str, str]
     # service -> host port its admin endpoint is published on (127.0.0.1 only).
     admin_host_ports: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    # one per service, in the same order: holds its network namespace (name, address, ports).
+    network_holders: tuple[ContainerSpec, ...] = ()
 
 
 # a service's admin endpoint inside its container: on the run's network only, and
 # published on the host's loopback like every other port.
 ADMIN_PORT_OFFSET = 1000
+
+# What a network holder runs: nothing, until told to stop (pid 1 ignores an untrapped SIGTERM,
+# which would make every stop wait out the grace period).
+NETWORK_HOLDER_COMMAND = ("sh", "-c", "trap 'exit 0' TERM INT; sleep infinity & wait")
+
+
+def network_holder_name(run_id: str, service: str) -> str:
+    return container_name(run_id, f"{service}-net")
 
 
 def plan_layout(
@@ -106,6 +124,7 @@ def plan_layout(
         },
     )
     services = []
+    holders = []
     data_dirs: dict[str, str] = {}
     for service in topology.services:
         host_dir = RunFolder(run_dir).data(service.name).resolve()
@@ -131,6 +150,16 @@ def plan_layout(
                 extra=[*storefront_extra, *admin_args],
             ),
         )
+        holder = ContainerSpec(
+            name=network_holder_name(run_id, service.name),
+            image=storefront_image,
+            network=network,
+            labels={**labels, SERVICE_LABEL: f"{service.name}-net"},
+            command=NETWORK_HOLDER_COMMAND,
+            aliases=(service.name,),
+            ports=published,
+        )
+        holders.append(holder)
         services.append(
             ContainerSpec(
                 name=container_name(run_id, service.name),
@@ -138,9 +167,8 @@ def plan_layout(
                 network=network,
                 labels={**labels, SERVICE_LABEL: service.name},
                 command=command,
-                aliases=(service.name,),
-                ports=published,
                 binds={str(host_dir): inside},
+                network_of=holder.name,
             )
         )
     return DockerLayout(
@@ -152,6 +180,7 @@ def plan_layout(
         service_host_ports=service_ports,
         data_dirs=data_dirs,
         admin_host_ports=dict(admin_host_ports or {}),
+        network_holders=tuple(holders),
     )
 
 
@@ -266,7 +295,8 @@ class DockerPlatform:
                 f"0.0.0.0:{route.default_listen_port}",
                 container_upstream(self._topology, route),
             )
-        for spec in layout.services:
+        for holder, spec in zip(layout.network_holders, layout.services, strict=True):
+            self._run_container(holder)
             self._run_container(spec)
         urls = {
             name: f"http://127.0.0.1:{port}" for name, port in layout.service_host_ports.items()

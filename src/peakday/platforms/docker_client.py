@@ -30,6 +30,9 @@ class ContainerSpec:
     environment: Mapping[str, str] = field(default_factory=dict)
     user: str | None = None  # "uid:gid"; None: the image's user
     hostname: str | None = None
+    # Join this container's network namespace (its address, names and published ports) instead
+    # of getting an endpoint on `network`; aliases, ports and hostname must then be empty.
+    network_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,18 @@ class DockerContainerEngine:
         import docker
 
         api = self._client.api
-        networking = {spec.network: api.create_endpoint_config(aliases=list(spec.aliases))}
+        networking: dict[str, Any]
+        if spec.network_of is not None:  # names, ports and hostname are the owner's
+            networking = {"network_mode": f"container:{spec.network_of}"}
+        else:
+            networking = {
+                "network": spec.network,
+                "networking_config": {
+                    spec.network: api.create_endpoint_config(aliases=list(spec.aliases))
+                },
+                "ports": {f"{port}/tcp": ("127.0.0.1", host) for port, host in spec.ports.items()},
+                "hostname": spec.hostname,
+            }
         try:
             # create + start, not containers.run(): run() pulls an image it cannot find.
             container = self._client.containers.create(
@@ -144,9 +158,7 @@ class DockerContainerEngine:
                 command=list(spec.command) if spec.command is not None else None,
                 name=spec.name,
                 labels=dict(spec.labels),
-                network=spec.network,
-                networking_config=networking,
-                ports={f"{port}/tcp": ("127.0.0.1", host) for port, host in spec.ports.items()},
+                **networking,
                 volumes={
                     **{host: {"bind": inside, "mode": "rw"} for host, inside in spec.binds.items()},
                     **{
@@ -156,7 +168,6 @@ class DockerContainerEngine:
                 },
                 environment=dict(spec.environment),
                 user=spec.user,
-                hostname=spec.hostname,
                 detach=True,
             )
         except docker.errors.ImageNotFound as error:

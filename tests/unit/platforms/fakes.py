@@ -39,6 +39,8 @@ class FakeEngine:
 
     def run(self, spec: ContainerSpec) -> None:
         self.calls.append(("run", spec.name))
+        if spec.network_of is not None and self.state.get(spec.network_of) != "running":
+            raise RuntimeError(f"cannot join the network of {spec.network_of}: not running")
         self.containers[spec.name] = spec
         self.state[spec.name] = "exited" if spec.name in self.never_healthy else "running"
 

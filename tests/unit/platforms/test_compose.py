@@ -46,13 +46,13 @@ def test_compose_and_the_docker_platform_run_the_same_commands_and_proxies(
         host_ports=list(range(41000, 41006)),
         auth_timeout_s=2.0,
     )
-    planned = sorted(spec.aliases[0] for spec in layout.services)
+    planned = sorted(holder.aliases[0] for holder in layout.network_holders)
     assert planned == sorted(set(compose) - {"toxiproxy"}) == ["auth", "checkout", "labels"]
-    for spec in layout.services:
-        service = spec.aliases[0]
+    for holder, spec in zip(layout.network_holders, layout.services, strict=True):
+        service = holder.aliases[0]  # the holder keeps the service's name and ports
         assert list(spec.command or ()) == compose[service]["command"], service
         assert compose[service]["image"] == spec.image
-        assert [f"127.0.0.1:{port}:{port}" for port in spec.ports] == compose[service]["ports"]
+        assert [f"127.0.0.1:{port}:{port}" for port in holder.ports] == compose[service]["ports"]
     assert compose["toxiproxy"]["image"] == layout.toxiproxy.image
     assert [f"127.0.0.1:{p}:{p}" for p in layout.toxiproxy.ports] == compose["toxiproxy"]["ports"]
     config = json.loads((COMPOSE_DIR / "toxiproxy.json").read_text())

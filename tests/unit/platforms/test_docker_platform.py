@@ -9,7 +9,13 @@ from peakday.errors import ServiceStartError
 from peakday.images.build import MANAGED_LABEL
 from peakday.platforms import docker as docker_platform
 from peakday.platforms.docker import DockerPlatform, plan_layout
-from peakday.platforms.docker_names import EXPERIMENT_LABEL, PID_LABEL, RUN_LABEL, run_labels
+from peakday.platforms.docker_names import (
+    EXPERIMENT_LABEL,
+    PID_LABEL,
+    RUN_LABEL,
+    SERVICE_LABEL,
+    run_labels,
+)
 from peakday.topology import storefront_topology
 from unit.platforms.fakes import FakeEngine, FakeToxiproxy
 
@@ -31,7 +37,7 @@ def layout(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_every_container_is_labelled_with_run_experiment_and_owner(tmp_path: Path) -> None:
     planned = layout(tmp_path)
-    for spec in (planned.toxiproxy, *planned.services):
+    for spec in (planned.toxiproxy, *planned.network_holders, *planned.services):
         assert spec.labels[MANAGED_LABEL] == "true"
         assert spec.labels[RUN_LABEL] == RUN_ID
         assert spec.labels[EXPERIMENT_LABEL] == "smoke"
@@ -48,15 +54,29 @@ def test_toxiproxy_publishes_its_api_and_every_proxy_port(tmp_path: Path) -> Non
 
 
 def test_services_reach_auth_through_the_toxiproxy_container_by_name(tmp_path: Path) -> None:
-    by_name = {s.aliases[0]: s for s in layout(tmp_path).services}
+    by_name = {s.labels[SERVICE_LABEL]: s for s in layout(tmp_path).services}
     checkout = by_name["checkout"].command
     assert checkout is not None
     assert checkout[checkout.index("--auth-url") + 1] == "http://toxiproxy:18102"
     assert "--auth-url" not in (by_name["auth"].command or ())
-    assert dict(by_name["auth"].ports) == {8101: 40003}
     assert dict(by_name["auth"].binds) == {
         str((tmp_path / "data" / "auth").resolve()): "/var/lib/peakday/auth"
     }
+
+
+def test_each_service_runs_in_a_holder_that_keeps_its_name_and_ports(tmp_path: Path) -> None:
+    """The name and ports outlive the service's container, so a killed service refuses
+    connections at once instead of vanishing from the network's DNS."""
+    planned = layout(tmp_path)
+    pairs = zip(planned.network_holders, planned.services, strict=True)
+    by_name = {service.labels[SERVICE_LABEL]: (holder, service) for holder, service in pairs}
+    assert set(by_name) == {"auth", "checkout", "labels"}
+    holder, auth = by_name["auth"]
+    assert auth.network_of == holder.name == f"peakday-{RUN_ID.lower()}-auth-net"
+    assert (auth.aliases, dict(auth.ports)) == ((), {})
+    assert holder.aliases == ("auth",) and dict(holder.ports) == {8101: 40003}
+    assert holder.network == planned.network and holder.labels[RUN_LABEL] == RUN_ID
+    assert holder.binds == {} and holder.command is not None and "peakday" not in holder.command
 
 
 def make_platform(
@@ -149,6 +169,25 @@ def test_paused_services_are_unpaused_then_stopped_gracefully(
         ("stop", auth),
         ("remove", auth),
     ]
+
+
+def test_a_killed_service_leaves_its_holder_running_and_starts_in_it_again(
+    tmp_path: Path, always_healthy: None
+) -> None:
+    engine = FakeEngine()
+    platform = make_platform(tmp_path, engine, [])
+    platform.start()
+    auth, holder = f"peakday-{RUN_ID.lower()}-auth", f"peakday-{RUN_ID.lower()}-auth-net"
+    runs = [name for call, name in engine.calls if call == "run"]
+    assert runs.index(holder) + 1 == runs.index(auth)
+    platform.services().kill("auth")
+    assert (engine.status(auth), engine.status(holder)) == ("exited", "running")
+    platform.services().start("auth")
+    assert engine.status(auth) == "running"
+    platform.stop()
+    removed = [name for call, name in engine.calls if call == "remove"]
+    assert removed.index(auth) < removed.index(holder)
+    assert engine.containers == {}
 
 
 @pytest.mark.parametrize("action", ["kill", "stop", "start", "pause", "unpause", "restart"])
