@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import logging
 import platform as host_platform
-import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 
 from peakday import __version__
 from peakday.assemble import assemble_run
@@ -29,12 +25,12 @@ from peakday.faults.service_level import AdminEndpoints
 from peakday.integrity.io import check_run
 from peakday.load.live_timeline import LiveTimeline
 from peakday.load.loadplan import plan_from_load
-from peakday.load.runner import Distribution, LocustProcess, distribution_for
+from peakday.load.runner import distribution_for
 from peakday.load.timeline import timeline_from_records
-from peakday.load.workers import LoadWorkers, external_workers_message, format_worker_env
+from peakday.load.workers import external_workers_message, format_worker_env
 from peakday.platforms.base import Endpoints, Platform
 from peakday.platforms.resources import ResourceSampler
-from peakday.processes.children import ProcessGroup, default_registry_dir
+from peakday.processes.children import ProcessGroup
 from peakday.results.eventlog import EventLog, JsonlTail
 from peakday.results.events import (
     Event,
@@ -45,11 +41,12 @@ from peakday.results.events import (
     RunStarted,
     ToxicsAfterRollback,
 )
-from peakday.results.model import Result, TimelineRow
+from peakday.results.model import Result
 from peakday.results.outcome import RunStatus
 from peakday.results.reference import ReferenceRun, load_reference
 from peakday.runconfig import RunConfig
 from peakday.scoring.guard import LiveGuard
+from peakday.seams import LoadProcess, LoadRequest, PlatformFactory, Progress, RunSeams
 from peakday.teardown import Teardown
 
 log = logging.getLogger(__name__)
@@ -57,81 +54,6 @@ log = logging.getLogger(__name__)
 # How long past the planned end (plus the request timeout in-flight requests may take)
 # Locust may take to stop by itself before it is stopped.
 LOAD_END_GRACE_S = 5.0
-
-
-class Progress(Protocol):
-    def tick(self, elapsed_s: float, duration_s: float, active_faults: list[str]) -> None: ...
-
-    def message(self, text: str) -> None: ...
-
-    # Per-second rows as the Locust plugin settles them (a second may arrive in parts).
-    def rows(self, latest: Sequence[TimelineRow]) -> None: ...
-
-
-class LoadProcess(Protocol):
-    """The load generator as the run sees it (LocustProcess; a fake in unit tests)."""
-
-    @property
-    def master_address(self) -> str: ...
-
-    @property
-    def log_path(self) -> Path: ...
-
-    def start(self) -> None: ...
-
-    def wait_started(self) -> float:
-        """Wall time at which the load started (t = 0)."""
-        ...
-
-    def alive(self) -> bool: ...
-
-    def wait_finished(self, timeout_s: float) -> bool: ...
-
-    def stop(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class LoadRequest:
-    """Everything the load generator is started with."""
-
-    processes: ProcessGroup
-    config: RunConfig
-    plan_path: Path
-    env: dict[str, str]
-    host: str
-    distribution: Distribution
-    workers: LoadWorkers | None
-
-
-def start_locust(request: LoadRequest) -> LoadProcess:
-    folder = request.config.folder
-    return LocustProcess(
-        request.processes,
-        folder.path,
-        request.config.locustfile,
-        request.plan_path,
-        folder.metrics,
-        request.config.experiment.load.request_timeout,
-        request.env,
-        host=request.host,
-        distribution=request.distribution,
-        workers=request.workers,  # None: worker processes here
-    )
-
-
-PlatformFactory = Callable[[RunConfig, ProcessGroup], Platform]
-
-
-@dataclass(frozen=True)
-class RunSeams:
-    """Where a run meets the world; unit tests pass fakes for each."""
-
-    make_platform: PlatformFactory
-    make_load: Callable[[LoadRequest], LoadProcess] = start_locust
-    registry_dir: Callable[[], Path | None] = default_registry_dir
-    clock: Callable[[], float] = time.time
-    sleep: Callable[[float], None] = time.sleep
-    say_every_s: float = 1.0
 
 
 def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: Progress) -> Result:

@@ -41,6 +41,8 @@ LAYERS: Mapping[str, int] = {
     "platforms": 6,
     "assemble": 6,
     "reporting": 7,
+    # where a run meets the world (platform, load generator, clock): the orchestrator's seams
+    "seams": 7,
     "orchestrator": 8,
     "commands": 9,
     # cli registers the commands and __main__ runs cli: each is above what it imports.

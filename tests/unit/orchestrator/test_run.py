@@ -15,12 +15,13 @@ import pytest
 from peakday.errors import EnvironmentProblem, ToxiproxyError
 from peakday.faults.toxiproxy import ToxicSpec
 from peakday.load import StepSecond
-from peakday.orchestrator import LoadRequest, Run, RunSeams
+from peakday.orchestrator import Run
 from peakday.platforms.base import Endpoints
 from peakday.processes.children import ProcessGroup
 from peakday.results.eventlog import read_events, read_jsonl
 from peakday.results.model import Result, TimelineRow
 from peakday.runconfig import RunConfig
+from peakday.seams import LoadRequest, RunSeams
 from unit.scoring.synthetic import LOGIN_FAULT, experiment, row, slo
 
 T0 = 1_000.0
