@@ -89,9 +89,12 @@ def test_the_toxic_reaches_logins_within_one_second_of_being_added(smoke_run) ->
     row = logins.get(first_whole_second) or logins.get(first_whole_second + 1)
     assert row is not None, sorted(logins)
     assert row.p50_ms is not None and row.p50_ms >= INJECTED_LATENCY_MS, row
+    # The second before: the toxic was not there yet, so the typical login was fast. (Its p99 is
+    # the slowest of a handful of logins, which one scheduler stall on a busy machine can push
+    # past the injected latency; with the toxic on, every login takes at least that long.)
     before = logins.get(math.floor(fault.applied_at_s) - 1)
-    assert before is not None and before.p99_ms is not None
-    assert before.p99_ms < INJECTED_LATENCY_MS, before
+    assert before is not None and before.p50_ms is not None
+    assert before.p50_ms < INJECTED_LATENCY_MS / 2, before
 
 
 def test_no_toxic_remains_and_no_child_process_survives(smoke_run) -> None:  # type: ignore[no-untyped-def]
