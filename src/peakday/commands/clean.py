@@ -18,7 +18,9 @@ def clean(folders: tuple[Path, ...], include_live: bool, no_docker: bool) -> Non
     \b
     Containers and networks are found by the org.peakday.run label, processes by each run's
     pids.json (found through ~/.local/state/peakday, container labels, and FOLDERS; default
-    ./results). Runs whose peakday process is still alive are left alone unless --all.
+    ./results). On a Toxiproxy server you run yourself, the toxics a run added and the proxies
+    it created are removed by its toxiproxy-ledger.jsonl, and nothing else on that server.
+    Runs whose peakday process is still alive are left alone unless --all.
     Example:
       peakday clean
     """
@@ -26,7 +28,9 @@ def clean(folders: tuple[Path, ...], include_live: bool, no_docker: bool) -> Non
     from peakday.platforms.clean import (
         CleanReport,
         clean_docker,
+        clean_ledgers,
         clean_processes,
+        find_ledgers,
         find_pid_files,
         format_clean_report,
         pid_alive,
@@ -53,6 +57,15 @@ def clean(folders: tuple[Path, ...], include_live: bool, no_docker: bool) -> Non
             kept += left
     registry = default_registry_dir()
     pid_files = find_pid_files(registry, folders or (Path("results"),), run_dirs)
+    # Ledgers first: their proxies forward to the user's services, while processes only
+    # serve this run (and a ledger's pid file is emptied below).
+    ledgers = find_ledgers(registry, folders or (Path("results"),), pid_files)
+    gone, left, trouble = clean_ledgers(
+        ledgers, registry, include_live=include_live, pid_alive=pid_alive
+    )
+    removed += gone
+    kept += left
+    problems += trouble
     gone, left = clean_processes(
         pid_files, registry, include_live=include_live, pid_alive=pid_alive
     )

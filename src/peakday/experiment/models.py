@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AllowInfNan,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     Strict,
+    Tag,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from peakday.experiment.load_spec import Load
@@ -20,6 +24,7 @@ from peakday.experiment.objectives import AnyObjective, parse_slo_objective, par
 from peakday.experiment.units import (
     Metric,
     Objective,
+    SpecValueError,
     parse_duration_s,
     parse_objective,
 )
@@ -105,14 +110,99 @@ class Fault(_Model):
         return f"{self.toxic}@{self.proxy}"
 
 
+class ProxyEntry(_Model):
+    """One proxy on the external platform: `name: upstream`, or the long form
+    `name: {upstream: NAME, listen: "127.0.0.1:16379"}`, or `name: {existing: true}` to adopt a
+    proxy that already exists on the user's own Toxiproxy server."""
+
+    upstream: str | None = Field(default=None, min_length=1)  # a name under external.upstreams
+    listen: str | None = None  # host:port the proxy listens on; None: a free loopback port
+    existing: Flag = False  # adopt a proxy of that name on the user's server; never delete it
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: object) -> object:
+        if isinstance(value, str):
+            return {"upstream": value}
+        if not isinstance(value, dict):
+            raise SpecValueError(
+                f"A proxy is an upstream name or a mapping, got {value!r}.",
+                "Write shop_front: shop, or shop_front: {upstream: shop, listen: "
+                "'127.0.0.1:16379'}.",
+            )
+        return value
+
+
+class ToxiproxyServer(_Model):
+    """A toxiproxy-server the user already runs; peakday drives it through its HTTP API."""
+
+    api: str = Field(min_length=1)  # such as http://127.0.0.1:8474
+
+    @field_validator("api")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parsed = urlsplit(value)
+        try:
+            port = parsed.port
+        except ValueError:
+            port = None
+        if (
+            parsed.scheme != "http"
+            or not parsed.hostname
+            or port is None
+            or (parsed.path not in ("", "/") or parsed.query or parsed.fragment)
+        ):
+            raise SpecValueError(
+                f"The Toxiproxy API must be an http://host:port URL, got {value!r}.",
+                "Write toxiproxy: {api: 'http://127.0.0.1:8474'} (Toxiproxy's API speaks plain "
+                "HTTP; its default port is 8474).",
+            )
+        return value
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.api).hostname or ""
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.api).port or 0
+
+
+def _toxiproxy_choice(value: object) -> object:
+    if isinstance(value, str) and value not in ("local", "docker"):
+        raise SpecValueError(
+            f"Unknown Toxiproxy {value!r}: give 'local' (peakday starts toxiproxy-server) or "
+            "the API of a server you run.",
+            f"Write toxiproxy: local, or toxiproxy: {{api: 'http://{value}'}} for your own server."
+            if ":" in value and "://" not in value
+            else "Write toxiproxy: local, or toxiproxy: {api: 'http://127.0.0.1:8474'} for your "
+            "own server.",
+        )
+    return value
+
+
+def _toxiproxy_kind(value: object) -> str:
+    return "server" if isinstance(value, dict | ToxiproxyServer) else "name"
+
+
+# Tagged, so a bad mapping is reported against ToxiproxyServer's keys only, not as a union.
+ToxiproxyChoice = Annotated[
+    Annotated[Literal["local", "docker"], Tag("name")] | Annotated[ToxiproxyServer, Tag("server")],
+    Discriminator(_toxiproxy_kind),
+    BeforeValidator(_toxiproxy_choice),
+]
+
+
 class External(_Model):
     """The user's own system (`platform: external`): peakday puts Toxiproxy in front of it."""
 
     upstreams: dict[str, str] = Field(min_length=1)  # name -> host:port the user runs
-    proxies: dict[str, str] = Field(min_length=1)  # proxy name -> upstream name
+    proxies: dict[str, ProxyEntry] = Field(min_length=1)  # proxy name -> upstream (and listen)
     locustfile: str = Field(min_length=1)  # relative to the experiment file
     host: str = Field(min_length=1)  # a proxy name (its address) or a URL, Locust's --host
-    toxiproxy: Literal["local", "docker"] = "local"
+    # local: peakday starts toxiproxy-server; {api: URL}: the user's own server.
+    # docker is refused by validation (platform_checks) until it is implemented.
+    toxiproxy: ToxiproxyChoice = "local"
     allow_non_local_targets: Flag = False
     # Locust user class name -> weight; empty runs every class with the locustfile's own weights.
     user_classes: dict[str, Number] = Field(default_factory=dict)

@@ -9,7 +9,7 @@ import re
 from urllib.parse import urlsplit
 
 from peakday.errors import UsageError
-from peakday.experiment.models import Experiment, External
+from peakday.experiment.models import Experiment, External, ToxiproxyServer
 from peakday.topology import is_loopback_host, split_host_port
 
 _HOST_PORT = re.compile(r"^([^\s:,]+):(\d{1,5})$")
@@ -73,12 +73,20 @@ def apply_worker_options(
 
 
 def non_local_targets(external: External) -> list[str]:
-    """The upstream addresses that leave this machine, as 'name (host:port)'."""
+    """The addresses that leave this machine, as 'name (host:port)': upstreams, proxies that
+    listen where other machines can reach them, and the user's own Toxiproxy server."""
     found = []
     for name, address in external.upstreams.items():
         with contextlib.suppress(ValueError):
             if not is_loopback_host(split_host_port(address)[0]):
                 found.append(f"{name} ({address})")
+    for name, entry in external.proxies.items():
+        with contextlib.suppress(ValueError):
+            if entry.listen is not None and not is_loopback_host(split_host_port(entry.listen)[0]):
+                found.append(f"proxy {name} listening on {entry.listen}")
+    server = external.toxiproxy
+    if isinstance(server, ToxiproxyServer) and not is_loopback_host(server.host):
+        found.append(f"toxiproxy ({server.api})")
     if "://" in external.host:
         host = urlsplit(external.host).hostname or ""
         if not is_loopback_host(host):

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 from peakday.errors import SpecIssue
 from peakday.experiment.hints import all_of, did_you_mean
-from peakday.experiment.models import Experiment, Fault
-from peakday.experiment.yaml_lines import Locator
+from peakday.experiment.models import Experiment, External, Fault, ToxiproxyServer
+from peakday.experiment.yaml_lines import KeyPath, Locator
 from peakday.topology import Topology, is_loopback_host, split_host_port
 
 SERVICE_FAULT_EXAMPLE = "service: auth and action: kill (or stop, pause, restart)"
@@ -129,15 +129,8 @@ def platform_issues(experiment: Experiment, locator: Locator) -> Iterator[SpecIs
                 "external.allow_non_local_targets: true and pass --allow-non-local to "
                 "'peakday run'.",
             )
-    upstream_names = tuple(external.upstreams)
-    for proxy, upstream in external.proxies.items():
-        if upstream not in external.upstreams:
-            yield locator.issue(
-                ("external", "proxies", proxy),
-                f"The proxy {proxy!r} points at unknown upstream {upstream!r}.",
-                f"{did_you_mean(upstream, upstream_names)}"
-                f"Known upstreams: {all_of(upstream_names)}.",
-            )
+    yield from _proxy_issues(external, locator)
+    yield from _toxiproxy_issues(external, locator)
     yield from _user_class_issues(experiment, locator)
     if "://" not in external.host and external.host not in external.proxies:
         yield locator.issue(
@@ -145,6 +138,113 @@ def platform_issues(experiment: Experiment, locator: Locator) -> Iterator[SpecIs
             f"Locust's host {external.host!r} is neither a URL nor one of the proxies.",
             f"{did_you_mean(external.host, tuple(external.proxies))}Name a proxy "
             f"({all_of(tuple(external.proxies))}) so load goes through Toxiproxy.",
+        )
+
+
+def _proxy_path(locator: Locator, proxy: str, key: str) -> KeyPath:
+    """`external.proxies.NAME.KEY` where the long form spells KEY, else the proxy's own path."""
+    long = ("external", "proxies", proxy, key)
+    return long if long in locator.lines else long[:-1]
+
+
+def _proxy_issues(external: External, locator: Locator) -> Iterator[SpecIssue]:
+    """Each proxy names a known upstream (or adopts an existing proxy) and a usable listen."""
+    upstream_names = tuple(external.upstreams)
+    own_server = isinstance(external.toxiproxy, ToxiproxyServer)
+    listens: dict[tuple[str, int], str] = {}
+    for proxy, entry in external.proxies.items():
+        upstream = entry.upstream
+        if upstream is None and not entry.existing:
+            yield locator.issue(
+                ("external", "proxies", proxy),
+                f"The proxy {proxy!r} names no upstream.",
+                f"Write {proxy}: {{upstream: {upstream_names[0]}}} (an upstream name), or "
+                "existing: true to adopt a proxy your own Toxiproxy server already has.",
+            )
+        elif upstream is not None and upstream not in external.upstreams:
+            yield locator.issue(
+                _proxy_path(locator, proxy, "upstream"),
+                f"The proxy {proxy!r} points at unknown upstream {upstream!r}.",
+                f"{did_you_mean(upstream, upstream_names)}"
+                f"Known upstreams: {all_of(upstream_names)}.",
+            )
+        if entry.existing and not own_server:
+            yield locator.issue(
+                _proxy_path(locator, proxy, "existing"),
+                f"The proxy {proxy!r} is to be adopted (existing: true), but the Toxiproxy "
+                "peakday starts for the run holds no proxy before the run.",
+                "Give the server that has it, such as toxiproxy: {api: "
+                "'http://127.0.0.1:8474'}, or remove existing: true so peakday creates it.",
+            )
+        if entry.listen is None:
+            continue
+        where = _proxy_path(locator, proxy, "listen")
+        if entry.existing:
+            yield locator.issue(
+                where,
+                f"The proxy {proxy!r} already exists (existing: true), so it listens where it "
+                "already does; peakday does not move it.",
+                "Remove listen, or remove existing: true so peakday creates the proxy there.",
+            )
+            continue
+        try:
+            host, port = split_host_port(entry.listen)
+        except ValueError:
+            yield locator.issue(
+                where,
+                f"The proxy {proxy!r} must listen on host:port with a port from 1 to 65535, "
+                f"got {entry.listen!r}.",
+                "Write it such as listen: '127.0.0.1:16379'.",
+            )
+            continue
+        if not is_loopback_host(host) and not external.allow_non_local_targets:
+            yield locator.issue(
+                where,
+                f"The proxy {proxy!r} would listen on {entry.listen!r}, which other machines "
+                "can reach; peakday listens on loopback addresses only unless told otherwise.",
+                "Listen on 127.0.0.1, or, if you mean it, set "
+                "external.allow_non_local_targets: true and pass --allow-non-local to "
+                "'peakday run'.",
+            )
+        if (host, port) in listens:
+            yield locator.issue(
+                where,
+                f"The proxies {listens[(host, port)]!r} and {proxy!r} would both listen on "
+                f"{entry.listen!r}.",
+                "Give each proxy its own port.",
+            )
+        listens.setdefault((host, port), proxy)
+        if upstream is not None and external.upstreams.get(upstream) == entry.listen:
+            yield locator.issue(
+                where,
+                f"The proxy {proxy!r} would listen on its own upstream's address "
+                f"{entry.listen!r}, so it would forward to itself.",
+                "Listen on another port, and point your app at that port.",
+            )
+
+
+def _toxiproxy_issues(external: External, locator: Locator) -> Iterator[SpecIssue]:
+    """`toxiproxy: local` or `{api: URL}`; docker is refused here rather than later in a run."""
+    server = external.toxiproxy
+    if server == "docker":
+        yield locator.issue(
+            ("external", "toxiproxy"),
+            "external.toxiproxy: docker is not supported: on the external platform peakday "
+            "starts toxiproxy-server as a process, or drives a Toxiproxy server you run.",
+            "Use toxiproxy: local, or run Toxiproxy in a container yourself (such as in your "
+            "compose stack) and give toxiproxy: {api: 'http://127.0.0.1:8474'}.",
+        )
+    elif (
+        isinstance(server, ToxiproxyServer)
+        and not is_loopback_host(server.host)
+        and not external.allow_non_local_targets
+    ):
+        yield locator.issue(
+            ("external", "toxiproxy", "api"),
+            f"The Toxiproxy server at {server.api!r} is not on this machine; peakday sends "
+            "faults only to loopback addresses unless told otherwise.",
+            "If you own that server, set external.allow_non_local_targets: true and pass "
+            "--allow-non-local to 'peakday run'.",
         )
 
 

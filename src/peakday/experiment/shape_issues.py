@@ -308,7 +308,7 @@ def _slot_at(path: KeyPath) -> _Slot | None:
 
 
 def _step(slot: _Slot, part: str | int) -> _Slot | None:
-    annotation = _unwrap(slot.annotation)
+    annotation = _model_member(_unwrap(slot.annotation))
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         field = annotation.model_fields.get(part) if isinstance(part, str) else None
         return _Slot(field.annotation, field, annotation) if field is not None else None
@@ -316,6 +316,8 @@ def _step(slot: _Slot, part: str | int) -> _Slot | None:
     args = typing.get_args(annotation)
     if origin in (tuple, list) and args:
         return _Slot(args[0])
+    if origin is dict and len(args) == 2 and _is_model(_model_member(_unwrap(args[1]))):
+        return _Slot(args[1])  # entries that are mappings of their own (external.proxies)
     if origin is dict and len(args) == 2:
         # Entries of a dict stay on the dict's slot: the only literal in a dict is the key type
         # (journey names), which is what a key error needs.
@@ -337,8 +339,21 @@ def _unwrap(annotation: object) -> object:
             return annotation
 
 
+def _is_model(annotation: object) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _model_member(annotation: object) -> object:
+    """The one model of a union such as `Literal['local'] | ToxiproxyServer`, else as given."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        models = [m for m in map(_unwrap, typing.get_args(annotation)) if _is_model(m)]
+        if len(models) == 1:
+            return models[0]
+    return annotation
+
+
 def _field_names(slot: _Slot | None) -> list[str]:
-    annotation = _unwrap(slot.annotation) if slot is not None else None
+    annotation = _model_member(_unwrap(slot.annotation)) if slot is not None else None
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return list(annotation.model_fields)
     return []

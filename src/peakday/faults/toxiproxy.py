@@ -51,6 +51,27 @@ class ToxiproxyApi(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ProxyState:
+    """One proxy as a Toxiproxy server reports it."""
+
+    name: str
+    listen: str
+    upstream: str
+    enabled: bool
+    toxics: tuple[str, ...]
+
+
+class ToxiproxyServerApi(ToxiproxyApi, Protocol):
+    """The whole of a server, for code that must see what else is on it (scoped.py, clean)."""
+
+    def proxies(self) -> dict[str, ProxyState]:
+        """Every proxy on the server, with its toxics' names."""
+        ...
+
+    def delete_proxy(self, name: str) -> None: ...
+
+
 class _TimeoutRequests:
     """Stands in for the `requests` module inside toxiproxy-python, adding a timeout."""
 
@@ -107,10 +128,38 @@ class ToxiproxyPythonClient:
             existing = self._server.get_proxy(name)
             if existing is not None:
                 existing.destroy()
-            proxy = self._server.create(upstream=upstream, name=name, listen=listen)
-            return str(proxy.listen)
+            body = {"name": name, "listen": listen, "upstream": upstream}
+            response = self._api.post("/proxies", json=body)
+            if response.status_code != 201:
+                # such as 500 {"error": "listen tcp 127.0.0.1:16379: bind: address already in use"}
+                raise ToxiproxyError(
+                    f"Toxiproxy at {self._address} could not create proxy {name!r} listening on "
+                    f"{listen!r}: {response.text.strip()}. Hint: another process may hold that "
+                    "port; free it or pick another listen address."
+                )
+            return str(response.json()["listen"])
 
         return str(self._call(f"create proxy {name!r}", create))
+
+    def delete_proxy(self, name: str) -> None:
+        self._call(f"delete proxy {name!r}", lambda: self._proxy(name).destroy())
+
+    def proxies(self) -> dict[str, ProxyState]:
+        def collect() -> dict[str, ProxyState]:
+            listed = self._api.get("/proxies").json()
+            return {
+                str(name): ProxyState(
+                    name=str(name),
+                    listen=str(values["listen"]),
+                    upstream=str(values["upstream"]),
+                    enabled=bool(values["enabled"]),
+                    toxics=tuple(sorted(str(t["name"]) for t in values.get("toxics") or [])),
+                )
+                for name, values in listed.items()
+            }
+
+        result: dict[str, ProxyState] = self._call("list proxies", collect)
+        return result
 
     def _proxy(self, name: str) -> Any:
         proxy = self._server.get_proxy(name)

@@ -1,5 +1,6 @@
 """Finds and removes what crashed runs left: containers and networks by label, processes by pid
-file (each run's pids.json, found through the registry, the given folders and container labels).
+file (each run's pids.json, found through the registry, the given folders and container labels),
+and the proxies and toxics a run made on the user's own Toxiproxy server, by its ledger.
 
 A run whose orchestrating process is still alive on this host is left alone unless asked.
 Removing a Toxiproxy server (process or container) removes every toxic it held.
@@ -16,13 +17,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
+from peakday.faults.ledger import ToxiproxyLedger, ledgers_in_registry, undo_outstanding
+from peakday.faults.toxiproxy import ToxiproxyPythonClient, ToxiproxyServerApi
 from peakday.images.build import MANAGED_LABEL
 from peakday.platforms.docker_client import ContainerEngine
 from peakday.platforms.docker_names import HOST_LABEL, PID_LABEL, RUN_DIR_LABEL, RUN_LABEL
-from peakday.results.folder import PIDS_FILE, RunFolder
+from peakday.results.folder import PIDS_FILE, TOXIPROXY_LEDGER_FILE, RunFolder
 
-Kind = Literal["container", "network", "process"]
+Kind = Literal["container", "network", "process", "proxy", "toxic"]
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,69 @@ def clean_processes(
     return removed, kept
 
 
+def find_ledgers(
+    registry_dir: Path, folders: Iterable[Path], pid_files: Iterable[Path]
+) -> list[Path]:
+    """Toxiproxy ledgers: from registry pointers, under `folders` (3 levels deep), and beside
+    every pid file found."""
+    found: dict[Path, None] = {path: None for path in ledgers_in_registry(registry_dir)}
+    for folder in folders:
+        for pattern in (TOXIPROXY_LEDGER_FILE, f"*/{TOXIPROXY_LEDGER_FILE}"):
+            for path in folder.glob(pattern):
+                found[path.resolve()] = None
+        for path in folder.glob(f"*/*/{TOXIPROXY_LEDGER_FILE}"):
+            found[path.resolve()] = None
+    for pid_file in pid_files:
+        candidate = RunFolder(pid_file.parent).toxiproxy_ledger
+        if candidate.is_file():
+            found[candidate.resolve()] = None
+    return list(found)
+
+
+def _connect(api: str) -> ToxiproxyServerApi:
+    parsed = urlsplit(api)
+    return ToxiproxyPythonClient(parsed.hostname or "127.0.0.1", parsed.port or 8474)
+
+
+def clean_ledgers(
+    ledgers: Iterable[Path],
+    registry_dir: Path | None,
+    *,
+    include_live: bool,
+    pid_alive: Callable[[int], bool],
+    connect: Callable[[str], ToxiproxyServerApi] = _connect,
+) -> tuple[list[Cleaned], list[Cleaned], list[str]]:
+    """Remove what each ledger says a dead run left on the user's Toxiproxy server (its toxics,
+    the proxies it created) and nothing else. Returns removed, kept and problems."""
+    removed: list[Cleaned] = []
+    kept: list[Cleaned] = []
+    problems: list[str] = []
+    for path in ledgers:
+        ledger = ToxiproxyLedger(path, registry_dir)
+        pending = ledger.outstanding()
+        if pending.empty:
+            ledger.close_if_done()
+            continue
+        owner = pending.orchestrator_pid
+        if not include_live and owner and owner != os.getpid() and pid_alive(owner):
+            kept.extend(
+                Cleaned("proxy", f"{name} on {pending.api}", "its run is going")
+                for name in pending.created
+            )
+            continue
+        try:
+            done = undo_outstanding(connect(pending.api), ledger, delete_created=True)
+        except Exception as exc:
+            problems.append(
+                f"the Toxiproxy server at {pending.api} (ledger {path}) could not be cleaned: "
+                f"{exc} Run 'peakday clean' again once it answers."
+            )
+            continue
+        removed.extend(Cleaned(kind, name, f"on {pending.api}, {path}") for kind, name in done)
+        ledger.close_if_done()
+    return removed, kept, problems
+
+
 def _kill_group(pid: int) -> None:
     for sig in (signal.SIGKILL, signal.SIGCONT):
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -177,7 +244,10 @@ def format_clean_report(report: CleanReport) -> str:
         lines.append(f"Removed {len(report.removed)}:")
         lines += [f"  {c.kind:<9} {c.name}  ({c.detail})" for c in report.removed]
     else:
-        lines.append("Nothing to clean: no container, network or process of a finished run.")
+        lines.append(
+            "Nothing to clean: no container, network, process, or proxy or toxic on your own "
+            "Toxiproxy, of a finished run."
+        )
     if report.kept:
         lines.append(f"Left {len(report.kept)} of runs still in progress (use --all to remove):")
         lines += [f"  {c.kind:<9} {c.name}  ({c.detail})" for c in report.kept]

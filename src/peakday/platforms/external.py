@@ -1,19 +1,30 @@
 """The user's own system: peakday starts only Toxiproxy, in front of services the user runs.
 
-Targets off this machine need two yeses (experiment.overrides.choose_platform checks them).
+Or it drives a toxiproxy-server the user runs (`toxiproxy: {api: URL}`) through a
+ScopedToxiproxy, which touches only this run's proxies and toxics and records them in the
+run's ledger for `peakday clean`. Targets off this machine need two yeses
+(experiment.overrides.choose_platform checks them).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from peakday.errors import ServiceStartError, UsageError
-from peakday.experiment.models import External
-from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
+from peakday.experiment.models import External, ToxiproxyServer
+from peakday.faults.ledger import ToxiproxyLedger
+from peakday.faults.scoped import ScopedToxiproxy
+from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient, ToxiproxyServerApi
 from peakday.platforms.base import Endpoints
-from peakday.processes.children import ManagedProcess, ProcessGroup, free_loopback_ports
+from peakday.processes.children import (
+    ManagedProcess,
+    ProcessGroup,
+    default_registry_dir,
+    free_loopback_ports,
+)
+from peakday.processes.ports import require_free_listens
 from peakday.processes.tools import find_binary
 from peakday.processes.waiting import http_ok, poll_until, tail
 from peakday.results.folder import RunFolder
@@ -32,12 +43,18 @@ class ExternalPlatform:
         run_dir: Path,
         tools_dirs: Sequence[Path],
         processes: ProcessGroup,
+        *,
+        registry_dir: Path | None = None,
+        connect: Callable[[str, int], ToxiproxyServerApi] = ToxiproxyPythonClient,
     ) -> None:
         self._external = external
         self._run_dir = run_dir
         self._tools_dirs = tools_dirs
         self._processes = processes
+        self._registry_dir = registry_dir
+        self._connect = connect
         self._toxiproxy: ToxiproxyApi | None = None
+        self._scoped: ScopedToxiproxy | None = None
 
     def toxiproxy(self) -> ToxiproxyApi:
         if self._toxiproxy is None:
@@ -54,36 +71,71 @@ class ExternalPlatform:
         return None  # worker processes on this machine
 
     def start(self) -> Endpoints:
-        if self._external.toxiproxy == "docker":
-            raise UsageError(
-                "external.toxiproxy: docker is not available yet. Hint: use toxiproxy: local "
-                "(toxiproxy-server from 'make tools')."
+        external = self._external
+        server = external.toxiproxy
+        if isinstance(server, ToxiproxyServer):
+            api_address = f"{server.host}:{server.port}"
+            api: ToxiproxyApi = self._own_server(server)
+        elif server == "local":
+            # A fixed port that is taken fails here, before any process starts.
+            require_free_listens(
+                {name: e.listen for name, e in external.proxies.items() if e.listen is not None}
             )
+            api_address, api = self._start_local_server()
+        else:  # validation refuses it (platform_checks); kept for a spec built in code
+            raise UsageError(
+                f"external.toxiproxy: {server} is not supported. Hint: use toxiproxy: local, or "
+                "toxiproxy: {api: 'http://127.0.0.1:8474'} for a server you run."
+            )
+        self._toxiproxy = api
+        proxies = self._make_proxies(api)
+        host = external.host
+        locust_host = host if "://" in host else f"http://{proxies[host]}"
+        return Endpoints(
+            toxiproxy_api=api_address,
+            services={name: f"http://{address}" for name, address in proxies.items()},
+            proxies=proxies,
+            locust_host=locust_host,
+        )
+
+    def _start_local_server(self) -> tuple[str, ToxiproxyApi]:
         server = find_binary("toxiproxy-server", self._tools_dirs)
-        api_port, *listen_ports = free_loopback_ports(1 + len(self._external.proxies))
+        (api_port,) = free_loopback_ports(1)
         child = self._processes.start(
             "toxiproxy",
             [server, "-host", "127.0.0.1", "-port", str(api_port)],
             RunFolder(self._run_dir).log("toxiproxy"),
         )
         self._wait_healthy(child, f"http://127.0.0.1:{api_port}/version")
-        api = ToxiproxyPythonClient("127.0.0.1", api_port)
-        self._toxiproxy = api
+        return f"127.0.0.1:{api_port}", ToxiproxyPythonClient("127.0.0.1", api_port)
+
+    def _own_server(self, server: ToxiproxyServer) -> ScopedToxiproxy:
+        """The user's server, reached through a client that only touches this run's proxies and
+        toxics and writes each change to the run's ledger first."""
+        client = self._connect(server.host, server.port)
+        client.version()  # a ToxiproxyError (exit 3) naming the address if nobody answers
+        ledger = ToxiproxyLedger(RunFolder(self._run_dir).toxiproxy_ledger, self._registry_dir)
+        self._scoped = ScopedToxiproxy(client, ledger, server.api)
+        return self._scoped
+
+    def _make_proxies(self, api: ToxiproxyApi) -> dict[str, str]:
+        """Create (or, with existing: true, adopt) each proxy; returns name -> listen address."""
+        entries = self._external.proxies
+        free = iter(free_loopback_ports(sum(1 for e in entries.values() if e.listen is None)))
         proxies: dict[str, str] = {}
-        for (name, upstream), port in zip(
-            self._external.proxies.items(), listen_ports, strict=True
-        ):
-            proxies[name] = api.create_proxy(
-                name, f"127.0.0.1:{port}", self._external.upstreams[upstream]
-            )
-        host = self._external.host
-        locust_host = host if "://" in host else f"http://{proxies[host]}"
-        return Endpoints(
-            toxiproxy_api=f"127.0.0.1:{api_port}",
-            services={name: f"http://{address}" for name, address in proxies.items()},
-            proxies=proxies,
-            locust_host=locust_host,
-        )
+        for name, entry in entries.items():
+            if entry.existing:
+                if self._scoped is None:
+                    raise UsageError(
+                        f"The proxy {name!r} says existing: true, but peakday started this "
+                        "Toxiproxy itself. Hint: give toxiproxy: {api: ...} for your server."
+                    )
+                proxies[name] = self._scoped.adopt_proxy(name)
+                continue
+            assert entry.upstream is not None  # validation: an upstream unless existing
+            listen = entry.listen or f"127.0.0.1:{next(free)}"
+            proxies[name] = api.create_proxy(name, listen, self._external.upstreams[entry.upstream])
+        return proxies
 
     def _wait_healthy(self, child: ManagedProcess, url: str) -> None:
         if not poll_until(
@@ -97,7 +149,14 @@ class ExternalPlatform:
             )
 
     def stop(self) -> None:
-        if self._toxiproxy is not None:
+        scoped, self._scoped = self._scoped, None
+        if scoped is not None:  # the user's server: undo exactly this run's changes
+            try:
+                scoped.release()
+            finally:
+                self._processes.stop_all()
+            return
+        if self._toxiproxy is not None:  # peakday's own server: everything on it is the run's
             with contextlib.suppress(Exception):
                 self._toxiproxy.reset()
         self._processes.stop_all()
@@ -107,4 +166,10 @@ def make_external_platform(config: RunConfig, processes: ProcessGroup) -> Extern
     external = config.experiment.external
     if external is None:
         raise UsageError("The external platform needs an 'external' section in the experiment.")
-    return ExternalPlatform(external, config.run_dir, config.tools_dirs, processes)
+    return ExternalPlatform(
+        external,
+        config.run_dir,
+        config.tools_dirs,
+        processes,
+        registry_dir=default_registry_dir(),
+    )

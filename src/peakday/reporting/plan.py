@@ -78,8 +78,8 @@ def describe_fault(fault: Fault, topology: Topology) -> str:
 
 def where(fault: Fault, topology: Topology, external: External | None = None) -> str:
     if external is not None and fault.proxy in external.proxies:
-        upstream = external.proxies[fault.proxy]
-        address = external.upstreams.get(upstream, "?")
+        upstream = external.proxies[fault.proxy].upstream or "(existing proxy)"
+        address = external.upstreams.get(upstream, "your own Toxiproxy")
         return f"proxy {fault.proxy} -> {upstream} ({address}, your own system)"
     if fault.is_service_fault or fault.is_behaviour_fault:
         known = "" if fault.service in topology.service_names else " (unknown)"

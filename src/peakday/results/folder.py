@@ -6,6 +6,7 @@ metrics.jsonl     per-second records from the Locust side, as they settle
 resources.jsonl   CPU and memory per service each second
 load-plan.json    what the Locust plugin is told to do
 pids.json         every child process, for `peakday clean` after a SIGKILL
+toxiproxy-ledger.jsonl  proxies and toxics made on the user's own Toxiproxy, for `peakday clean`
 worker.env        settings for Locust workers started elsewhere
 logs/NAME.log     one log per child process
 data/SERVICE/     the storefront services' stores (integrity check)
@@ -26,6 +27,7 @@ RESULT_FILE = "result.json"
 EVENTS_FILE = "events.jsonl"
 METRICS_FILE = "metrics.jsonl"
 PIDS_FILE = "pids.json"
+TOXIPROXY_LEDGER_FILE = "toxiproxy-ledger.jsonl"
 # The rendered reports, in the order they are written.
 REPORT_HTML = "report.html"
 SUMMARY_MD = "summary.md"
@@ -81,6 +83,11 @@ class RunFolder:
     @property
     def pids(self) -> Path:
         return self.path / PIDS_FILE
+
+    @property
+    def toxiproxy_ledger(self) -> Path:
+        """What the run created and added on a Toxiproxy server the user runs (faults/ledger.py)."""
+        return self.path / TOXIPROXY_LEDGER_FILE
 
     @property
     def worker_env(self) -> Path:

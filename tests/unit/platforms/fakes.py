@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
-from peakday.faults.toxiproxy import ToxicSpec
+from peakday.faults.toxiproxy import ProxyState, ToxicSpec
 from peakday.platforms.docker_client import (
     ContainerSpec,
     ContainerStats,
@@ -108,3 +109,49 @@ class FakeToxiproxy:
 
     def active_toxics(self) -> dict[str, list[str]]:
         return {}
+
+
+class FakeToxiproxyServer:
+    """A whole Toxiproxy server in memory (ToxiproxyServerApi): proxies with toxics, holding the
+    user's own things beside a run's. `calls` records every change asked of it, in order."""
+
+    def __init__(self) -> None:
+        self.state: dict[str, ProxyState] = {}
+        self.calls: list[tuple[str, str]] = []
+
+    def version(self) -> str:
+        return "2.12.0"
+
+    def proxies(self) -> dict[str, ProxyState]:
+        return dict(self.state)
+
+    def create_proxy(self, name: str, listen: str, upstream: str) -> str:
+        self.calls.append(("create", name))
+        self.state[name] = ProxyState(name, listen, upstream, True, ())
+        return listen
+
+    def delete_proxy(self, name: str) -> None:
+        self.calls.append(("delete", name))
+        del self.state[name]
+
+    def add_toxic(self, proxy: str, toxic: ToxicSpec) -> None:
+        self.calls.append(("add_toxic", f"{proxy}/{toxic.name}"))
+        old = self.state[proxy]
+        self.state[proxy] = replace(old, toxics=tuple(sorted((*old.toxics, toxic.name))))
+
+    def remove_toxic(self, proxy: str, toxic_name: str) -> None:
+        self.calls.append(("remove_toxic", f"{proxy}/{toxic_name}"))
+        old = self.state[proxy]
+        self.state[proxy] = replace(old, toxics=tuple(t for t in old.toxics if t != toxic_name))
+
+    def set_enabled(self, proxy: str, enabled: bool) -> None:
+        self.calls.append(("enable" if enabled else "disable", proxy))
+        self.state[proxy] = replace(self.state[proxy], enabled=enabled)
+
+    def reset(self) -> None:
+        """What a real reset does: every toxic gone, every proxy enabled, whoever made them."""
+        self.calls.append(("reset", "*"))
+        self.state = {n: replace(p, enabled=True, toxics=()) for n, p in self.state.items()}
+
+    def active_toxics(self) -> dict[str, list[str]]:
+        return {n: [*p.toxics, *([] if p.enabled else ["disabled"])] for n, p in self.state.items()}

@@ -155,3 +155,128 @@ def test_nonsense_user_classes_are_reported_at_their_line(
         ("mine.yaml", line, key_path)
     ], checked.issues
     assert message in checked.issues[0].message
+
+
+# --- fixed listen addresses and the user's own Toxiproxy --------------------------------------
+
+OWN_SPEC = """\
+name: mine
+platform: external
+external:
+  upstreams: {shop: "127.0.0.1:8080", sessions: "127.0.0.1:6379"}
+  proxies:
+PROXIES
+  locustfile: shop_locust.py
+  host: shop_front
+TOXIPROXY
+load:
+  users: 2
+  duration: 10s
+"""
+
+
+def own_spec(proxies: str, toxiproxy: str = "", allow: bool = False) -> str:
+    extra = toxiproxy + ("  allow_non_local_targets: true\n" if allow else "")
+    return OWN_SPEC.replace("PROXIES\n", proxies).replace("TOXIPROXY\n", extra)
+
+
+def test_short_long_and_existing_proxy_forms_and_a_toxiproxy_api_validate() -> None:
+    from peakday.experiment.models import ProxyEntry, ToxiproxyServer
+    from peakday.experiment.validate import validate_text
+
+    checked = validate_text(
+        own_spec(
+            "    shop_front: shop\n"
+            "    redis_sessions: {upstream: sessions, listen: '127.0.0.1:16379'}\n"
+            "    edge: {existing: true}\n",
+            "  toxiproxy: {api: 'http://127.0.0.1:8474'}\n",
+        ),
+        "mine.yaml",
+    )
+    assert checked.experiment is not None, checked.issues
+    external = checked.experiment.external
+    assert external is not None
+    assert external.proxies == {
+        "shop_front": ProxyEntry(upstream="shop"),
+        "redis_sessions": ProxyEntry(upstream="sessions", listen="127.0.0.1:16379"),
+        "edge": ProxyEntry(existing=True),
+    }
+    assert external.toxiproxy == ToxiproxyServer(api="http://127.0.0.1:8474")
+    assert (external.toxiproxy.host, external.toxiproxy.port) == ("127.0.0.1", 8474)
+
+
+@pytest.mark.parametrize(
+    ("proxies", "toxiproxy", "line", "key_path", "message", "hint"),
+    [
+        ("    shop_front: {upstream: shop, listen: '127.0.0.1:99999'}\n", "", 6,
+         "external.proxies.shop_front.listen", "port from 1 to 65535", "listen: '127.0.0.1:"),
+        ("    shop_front: {upstream: shop, listen: '0.0.0.0:16379'}\n", "", 6,
+         "external.proxies.shop_front.listen", "other machines can reach",
+         "--allow-non-local"),
+        ("    shop_front: {upstream: shop, listen: '127.0.0.1:16379'}\n"
+         "    other: {upstream: shop, listen: '127.0.0.1:16379'}\n", "", 7,
+         "external.proxies.other.listen", "would both listen", "its own port"),
+        ("    shop_front: {upstream: shop, listen: '127.0.0.1:8080'}\n", "", 6,
+         "external.proxies.shop_front.listen", "forward to itself", "another port"),
+        ("    shop_front: {upstream: shp}\n", "", 6, "external.proxies.shop_front.upstream",
+         "unknown upstream 'shp'", "Did you mean 'shop'"),
+        ("    shop_front: {listen: '127.0.0.1:16379'}\n", "", 6, "external.proxies.shop_front",
+         "names no upstream", "existing: true"),
+        ("    shop_front: {upstream: shop, lisen: '127.0.0.1:1'}\n", "", 6,
+         "external.proxies.shop_front.lisen", "Unknown key 'lisen'", "Did you mean 'listen'"),
+        ("    shop_front: 5\n", "", 6, "external.proxies.shop_front",
+         "an upstream name or a mapping", "{upstream: shop, listen:"),
+        ("    shop_front: shop\n    edge: {existing: true}\n", "", 7,
+         "external.proxies.edge.existing", "holds no proxy before the run",
+         "toxiproxy: {api:"),
+        ("    shop_front: shop\n    edge: {existing: true, listen: '127.0.0.1:1'}\n",
+         "  toxiproxy: {api: 'http://127.0.0.1:8474'}\n", 7, "external.proxies.edge.listen",
+         "listens where it already does", "Remove listen"),
+        ("    shop_front: shop\n", "  toxiproxy: docker\n", 9, "external.toxiproxy",
+         "docker is not supported", "toxiproxy: {api: 'http://127.0.0.1:8474'}"),
+        ("    shop_front: shop\n", "  toxiproxy: '127.0.0.1:18474'\n", 9, "external.toxiproxy",
+         "Unknown Toxiproxy '127.0.0.1:18474'", "{api: 'http://127.0.0.1:18474'}"),
+        ("    shop_front: shop\n", "  toxiproxy: {api: 'https://127.0.0.1:8474'}\n", 9,
+         "external.toxiproxy.api", "http://host:port URL", "default port is 8474"),
+        ("    shop_front: shop\n", "  toxiproxy: {apl: 'http://127.0.0.1:8474'}\n", 9,
+         "external.toxiproxy.apl", "Unknown key 'apl'", "Did you mean 'api'?"),
+        ("    shop_front: shop\n", "  toxiproxy: {api: 'http://10.0.0.5:8474'}\n", 9,
+         "external.toxiproxy.api", "not on this machine", "--allow-non-local"),
+    ],
+    ids=["bad-port", "non-local-listen", "same-listen", "listen-on-upstream", "unknown-upstream",
+         "no-upstream", "misspelt-key", "not-a-mapping", "existing-needs-own-server",
+         "existing-with-listen", "docker", "bare-address", "https", "misspelt-api",
+         "non-local-api"],
+)  # fmt: skip
+def test_bad_proxy_and_toxiproxy_settings_are_reported_at_their_line(
+    proxies: str, toxiproxy: str, line: int, key_path: str, message: str, hint: str
+) -> None:
+    from peakday.experiment.validate import validate_text
+
+    checked = validate_text(own_spec(proxies, toxiproxy), "mine.yaml")
+    assert [(i.file, i.line, i.key_path) for i in checked.issues] == [
+        ("mine.yaml", line, key_path)
+    ], checked.issues
+    assert message in checked.issues[0].message
+    assert hint in checked.issues[0].hint
+
+
+@pytest.mark.parametrize(
+    ("proxies", "toxiproxy", "named"),
+    [
+        ("    shop_front: {upstream: shop, listen: '0.0.0.0:16379'}\n", "",
+         "proxy shop_front listening on 0.0.0.0:16379"),
+        ("    shop_front: shop\n", "  toxiproxy: {api: 'http://10.0.0.5:8474'}\n",
+         "toxiproxy (http://10.0.0.5:8474)"),
+    ],
+    ids=["listen", "api"],
+)  # fmt: skip
+def test_non_local_listen_and_api_need_both_yeses(proxies: str, toxiproxy: str, named: str) -> None:
+    from peakday.experiment.validate import validate_text
+
+    checked = validate_text(own_spec(proxies, toxiproxy, allow=True), "mine.yaml")
+    assert checked.experiment is not None, checked.issues
+    with pytest.raises(UsageError, match="--allow-non-local on the command line") as refused:
+        choose_platform(checked.experiment, None, allow_non_local=False)
+    assert named in str(refused.value)
+    assert choose_platform(checked.experiment, None, allow_non_local=True).external is not None

@@ -61,6 +61,7 @@ RUN_FOLDER_NAMES = {
     "resources.jsonl",
     "load-plan.json",
     "pids.json",
+    "toxiproxy-ledger.jsonl",
     "worker.env",
     "report.html",
     "summary.md",
