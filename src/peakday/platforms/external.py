@@ -83,6 +83,7 @@ class ExternalPlatform:
             services={name: f"http://{address}" for name, address in proxies.items()},
             proxies=proxies,
             locust_host=locust_host,
+            routes=dict(self._external.routes),
         )
 
     def _wait_healthy(self, child: ManagedProcess, url: str) -> None:
