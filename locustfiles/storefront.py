@@ -1,15 +1,20 @@
 """Peak-day storefront journeys: shoppers, merchants and point-of-sale terminals.
 
-Plain Locust, no peakday import, so it runs on its own:
+Plain Locust, runs on its own, with or without peakday installed:
 
     locust -f locustfiles/storefront.py --headless -u 20 -r 5 -t 1m
 
 Every journey logs in through auth (by default via the `auth_login` Toxiproxy proxy) and keeps
 logging in during the run, so an auth outage shows up on the `login` step and downstream.
-Request names are the step names: login, checkout, label, pos_checkout.
+Request names are the step names: login, checkout, label, pos_checkout. Where peakday is
+installed the users are RoutedHttpUsers: a run routes the `login` request to the auth_login
+proxy by name (PEAKDAY_ROUTES, PEAKDAY_PROXY_AUTH_LOGIN; see docs/external.md), the way a user's
+own locustfile sends one route through its own proxy. Without peakday they are plain HttpUsers
+and logins go to PEAKDAY_AUTH_URL, which a run points at the same proxy.
 
 Settings, read from the environment when each user starts:
-    PEAKDAY_AUTH_URL           default http://127.0.0.1:18101 (Toxiproxy in front of auth)
+    PEAKDAY_AUTH_URL           default http://127.0.0.1:18101 (Toxiproxy in front of auth);
+                               where logins go when no route sends them elsewhere
     PEAKDAY_CHECKOUT_URL       default http://127.0.0.1:8102
     PEAKDAY_LABELS_URL         default http://127.0.0.1:8103
     PEAKDAY_REQUEST_TIMEOUT_S  default 10 (seconds, applied to every request)
@@ -35,8 +40,15 @@ import uuid
 from collections.abc import Callable
 from typing import IO, Any, TypeVar
 
-from locust import HttpUser, task
+from locust import task
 from locust.clients import ResponseContextManager
+
+try:
+    from peakday.load.locust_routes import RoutedHttpUser as JourneyUser
+except ImportError:
+    if os.environ.get("PEAKDAY_ROUTES"):
+        raise  # a peakday run routes requests: its helper must load, not be skipped
+    from locust import HttpUser as JourneyUser
 
 
 def _setting(name: str, default: str) -> str:
@@ -125,7 +137,7 @@ def _record_confirmation(
     _confirmations.write(json.dumps(line) + "\n")
 
 
-class StorefrontUser(HttpUser):
+class StorefrontUser(JourneyUser):
     """Shared by every journey: settings, logging in, and backing off while login fails."""
 
     abstract = True

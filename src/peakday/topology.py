@@ -5,8 +5,9 @@ Every platform (local processes, Docker containers, compose/) derives its wiring
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,10 @@ def storefront_topology() -> Topology:
         toxiproxy_api_port=8474,
     )
 
+
+# The journeys' route table (request name -> proxy, see peakday.routes): every login goes
+# through auth_login, so a fault there reaches the logins and nothing else the clients send.
+STOREFRONT_CLIENT_ROUTES: Mapping[str, str] = MappingProxyType({"login": "auth_login"})
 
 # Where each storefront container keeps its SQLite store (the image's peakday user owns it).
 CONTAINER_DATA_ROOT = "/var/lib/peakday"

@@ -524,3 +524,27 @@ def test_storefront_backs_off_while_login_fails(
     # plain think time (0.2-0.8 s) it would be about 8.
     assert users <= by_step["login"] <= 4 * users
     assert sum(storefront.counts.values()) == 0
+
+
+def test_storefront_logins_follow_the_route_table_over_the_auth_url(
+    tmp_path: Path, serve: Serve
+) -> None:
+    # A run hands the journeys PEAKDAY_ROUTES: logins go to the auth_login proxy by name, even
+    # where PEAKDAY_AUTH_URL says otherwise (here a port nothing listens on).
+    server = serve(_StorefrontHandler)
+    closed = serve(_StorefrontHandler)
+    dead_url = closed.url
+    closed.shutdown()
+    closed.server_close()
+    plan_path, metrics = write_plan(tmp_path, users=6)
+    env = {
+        **storefront_env(plan_path, dead_url, server.url),
+        "PEAKDAY_ROUTES": '{"login": "auth_login"}',
+        "PEAKDAY_PROXY_AUTH_LOGIN": server.url.removeprefix("http://"),
+    }
+
+    run = run_locust(locust_argv(STOREFRONT), env, metrics, tmp_path)
+
+    assert run.returncode == 0, run.output
+    assert run.failures_by_step() == {step: Counter() for step in run.requests_by_step()}
+    assert run.requests_by_step()["login"] == server.counts["login"] > 0

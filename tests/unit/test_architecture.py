@@ -24,6 +24,8 @@ LAYERS: Mapping[str, int] = {
     "errors": 0,
     "topology": 0,
     "console": 0,
+    # request routing by name or path (pure): validation, platforms and locustfiles share it
+    "routes": 0,
     "experiment": 1,
     "processes": 2,
     "integrity": 2,

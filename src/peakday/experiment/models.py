@@ -206,6 +206,8 @@ class External(_Model):
     allow_non_local_targets: Flag = False
     # Locust user class name -> weight; empty runs every class with the locustfile's own weights.
     user_classes: dict[str, Number] = Field(default_factory=dict)
+    # request name or path (/login) -> proxy name, for locustfiles using peakday.routes.
+    routes: dict[str, str] = Field(default_factory=dict)
 
 
 SloMetric = Literal[

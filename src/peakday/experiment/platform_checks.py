@@ -12,6 +12,7 @@ from peakday.errors import SpecIssue
 from peakday.experiment.hints import all_of, did_you_mean
 from peakday.experiment.models import Experiment, External, Fault, ToxiproxyServer
 from peakday.experiment.yaml_lines import KeyPath, Locator
+from peakday.routes import route_key_problem
 from peakday.topology import Topology, is_loopback_host, split_host_port
 
 SERVICE_FAULT_EXAMPLE = "service: auth and action: kill (or stop, pause, restart)"
@@ -132,6 +133,7 @@ def platform_issues(experiment: Experiment, locator: Locator) -> Iterator[SpecIs
     yield from _proxy_issues(external, locator)
     yield from _toxiproxy_issues(external, locator)
     yield from _user_class_issues(experiment, locator)
+    yield from _route_issues(experiment, locator)
     if "://" not in external.host and external.host not in external.proxies:
         yield locator.issue(
             ("external", "host"),
@@ -285,3 +287,25 @@ def _user_class_issues(experiment: Experiment, locator: Locator) -> Iterator[Spe
             "Give at least one class a weight above 0, or remove user_classes to use the "
             "locustfile's own weights.",
         )
+
+
+def _route_issues(experiment: Experiment, locator: Locator) -> Iterator[SpecIssue]:
+    """`external.routes` maps request names or paths to proxies; the Locust side checks the
+    same keys (peakday.routes.route_key_problem), so what validates also routes."""
+    external = experiment.external
+    if external is None:
+        return
+    proxies = tuple(external.proxies)
+    for key, proxy in external.routes.items():
+        here = ("external", "routes", key)
+        problem = route_key_problem(key)
+        if problem is not None:
+            message, hint = problem
+            yield locator.issue(here, message, hint)
+        if proxy not in external.proxies:
+            yield locator.issue(
+                here,
+                f"The route {key!r} goes through unknown proxy {proxy!r}.",
+                f"{did_you_mean(proxy, proxies)}Routes name proxies under external.proxies: "
+                f"{all_of(proxies)}.",
+            )

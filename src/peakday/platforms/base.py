@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Protocol
 from peakday.faults.services import ServiceController
 from peakday.faults.toxiproxy import ToxiproxyApi
 from peakday.platforms.resources import ResourceProbe
+from peakday.routes import proxy_env_var, routes_env
+from peakday.topology import STOREFRONT_CLIENT_ROUTES
 
 if TYPE_CHECKING:
     from peakday.load.workers import LoadWorkers
@@ -26,15 +28,21 @@ class Endpoints:
     locust_host: str | None = None
     # service name -> base URL of its admin endpoint (service-level faults), if enabled.
     admin: Mapping[str, str] = field(default_factory=dict)
+    # request name or path -> proxy name (external.routes), for peakday.routes.Router.
+    routes: Mapping[str, str] = field(default_factory=dict)
 
     def locust_env(self) -> dict[str, str]:
-        """The URLs the journeys use: logins go through the auth_login proxy; every proxy's
-        address is also in PEAKDAY_PROXY_<NAME> for a user's own locustfile."""
-        env = {f"PEAKDAY_PROXY_{name.upper()}": address for name, address in self.proxies.items()}
+        """The URLs the journeys use: every proxy's address in PEAKDAY_PROXY_<NAME> and the
+        route table in PEAKDAY_ROUTES; the storefront's logins are routed to auth_login (and
+        PEAKDAY_AUTH_URL points there too, for the journeys run without a route table)."""
+        env = {proxy_env_var(name): address for name, address in self.proxies.items()}
+        routes = dict(self.routes)
         if "auth_login" in self.proxies and {"checkout", "labels"} <= set(self.services):
+            routes = {**STOREFRONT_CLIENT_ROUTES, **routes}
             env["PEAKDAY_AUTH_URL"] = f"http://{self.proxies['auth_login']}"
             env["PEAKDAY_CHECKOUT_URL"] = self.services["checkout"]
             env["PEAKDAY_LABELS_URL"] = self.services["labels"]
+        env.update(routes_env(routes))
         return env
 
     @property

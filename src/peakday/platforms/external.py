@@ -96,6 +96,7 @@ class ExternalPlatform:
             services={name: f"http://{address}" for name, address in proxies.items()},
             proxies=proxies,
             locust_host=locust_host,
+            routes=dict(self._external.routes),
         )
 
     def _start_local_server(self) -> tuple[str, ToxiproxyApi]:

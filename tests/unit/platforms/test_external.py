@@ -257,6 +257,56 @@ def test_bad_proxy_and_toxiproxy_settings_are_reported_at_their_line(
     assert [(i.file, i.line, i.key_path) for i in checked.issues] == [
         ("mine.yaml", line, key_path)
     ], checked.issues
+
+
+def test_routes_reach_locust_as_the_route_table_beside_every_proxy() -> None:
+    endpoints = Endpoints(
+        toxiproxy_api="127.0.0.1:1",
+        services={},
+        proxies={"edge": "127.0.0.1:2", "edge_login": "127.0.0.1:3"},
+        locust_host="http://127.0.0.1:2",
+        routes={"/login": "edge_login"},
+    )
+    assert endpoints.locust_env() == {
+        "PEAKDAY_PROXY_EDGE": "127.0.0.1:2",
+        "PEAKDAY_PROXY_EDGE_LOGIN": "127.0.0.1:3",
+        "PEAKDAY_ROUTES": '{"/login": "edge_login"}',
+    }
+
+
+def test_the_storefronts_logins_are_routed_to_auth_login() -> None:
+    endpoints = Endpoints(
+        toxiproxy_api="127.0.0.1:1",
+        services={name: f"http://127.0.0.1:{port}" for name, port in
+                  (("auth", 8101), ("checkout", 8102), ("labels", 8103))},
+        proxies={"auth_login": "127.0.0.1:4", "auth_introspect": "127.0.0.1:5"},
+    )  # fmt: skip
+    env = endpoints.locust_env()
+    assert env["PEAKDAY_ROUTES"] == '{"login": "auth_login"}'
+    assert env["PEAKDAY_AUTH_URL"] == "http://127.0.0.1:4"  # for journeys run without routes
+
+
+@pytest.mark.parametrize(
+    ("routes", "key_path", "message", "hint"),
+    [
+        ("{/login: shop_frnt}", "external.routes['/login']", "unknown proxy 'shop_frnt'",
+         "Did you mean 'shop_front'?"),
+        ("{'http://shop/login': shop_front}", "external.routes['http://shop/login']",
+         "is a URL", "Write the path only, such as '/login'"),
+        ("{'/login?next=1': shop_front}", "external.routes['/login?next=1']",
+         "query or fragment", "Write '/login'"),
+    ],
+    ids=["unknown-proxy", "url-key", "query-key"],
+)  # fmt: skip
+def test_bad_routes_are_reported_at_their_line_with_a_hint(
+    routes: str, key_path: str, message: str, hint: str
+) -> None:
+    from peakday.experiment.validate import validate_text
+
+    checked = validate_text(external_spec(f"  routes: {routes}\n"), "mine.yaml")
+    assert [(i.file, i.line, i.key_path) for i in checked.issues] == [("mine.yaml", 8, key_path)], (
+        checked.issues
+    )
     assert message in checked.issues[0].message
     assert hint in checked.issues[0].hint
 
@@ -280,3 +330,17 @@ def test_non_local_listen_and_api_need_both_yeses(proxies: str, toxiproxy: str, 
         choose_platform(checked.experiment, None, allow_non_local=False)
     assert named in str(refused.value)
     assert choose_platform(checked.experiment, None, allow_non_local=True).external is not None
+
+
+def test_routes_that_validate_are_the_ones_the_locust_side_accepts() -> None:
+    from peakday.experiment.validate import validate_text
+    from peakday.routes import Router, proxy_env_var, routes_env
+
+    checked = validate_text(
+        external_spec("  routes: {/login: shop_front, login: shop_front}\n"), "mine.yaml"
+    )
+    assert checked.ok and checked.experiment is not None, checked.issues
+    external = checked.experiment.external
+    assert external is not None
+    environ = {**routes_env(external.routes), proxy_env_var("shop_front"): "127.0.0.1:9"}
+    assert Router.from_env(environ).proxy_for("/login/x") == "shop_front"
