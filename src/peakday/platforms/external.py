@@ -12,6 +12,7 @@ from pathlib import Path
 from peakday.errors import ServiceStartError, UsageError
 from peakday.experiment.models import External
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
+from peakday.faults.traffic import TOXIPROXY_METRICS_ARGS
 from peakday.platforms.base import Endpoints
 from peakday.processes.children import ManagedProcess, ProcessGroup, free_loopback_ports
 from peakday.processes.tools import find_binary
@@ -63,7 +64,7 @@ class ExternalPlatform:
         api_port, *listen_ports = free_loopback_ports(1 + len(self._external.proxies))
         child = self._processes.start(
             "toxiproxy",
-            [server, "-host", "127.0.0.1", "-port", str(api_port)],
+            [server, "-host", "127.0.0.1", "-port", str(api_port), *TOXIPROXY_METRICS_ARGS],
             RunFolder(self._run_dir).log("toxiproxy"),
         )
         self._wait_healthy(child, f"http://127.0.0.1:{api_port}/version")

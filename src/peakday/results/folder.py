@@ -4,6 +4,7 @@ result.json       the scored result (written atomically, after the run or by `as
 events.jsonl      typed events, one a line, as they happen
 metrics.jsonl     per-second records from the Locust side, as they settle
 resources.jsonl   CPU and memory per service each second
+traffic.jsonl     Toxiproxy's byte counters per proxy each second (or why they were not measured)
 load-plan.json    what the Locust plugin is told to do
 pids.json         every child process, for `peakday clean` after a SIGKILL
 worker.env        settings for Locust workers started elsewhere
@@ -26,6 +27,7 @@ RESULT_FILE = "result.json"
 EVENTS_FILE = "events.jsonl"
 METRICS_FILE = "metrics.jsonl"
 PIDS_FILE = "pids.json"
+TRAFFIC_FILE = "traffic.jsonl"
 # The rendered reports, in the order they are written.
 REPORT_HTML = "report.html"
 SUMMARY_MD = "summary.md"
@@ -73,6 +75,10 @@ class RunFolder:
     @property
     def resources(self) -> Path:
         return self.path / "resources.jsonl"
+
+    @property
+    def traffic(self) -> Path:
+        return self.path / TRAFFIC_FILE
 
     @property
     def load_plan(self) -> Path:
