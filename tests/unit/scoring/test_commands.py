@@ -125,8 +125,9 @@ def test_plan_prints_phases_faults_stop_conditions_and_slos(repo: Path) -> None:
         "Steady-state check at 40s: login-fast-at-baseline",
         "checkout-collapse  checkout success_rate < 90%  10s",
         "checkout-holds",
-        "Checked: proxies auth_login; services auth; steps checkout, label, login, pos_checkout: "
-        "all exist.",
+        "Checked now: proxies auth_login; services auth; steps checkout, label, login, "
+        "pos_checkout (the storefront journeys' request names): all exist.",
+        "After the run: every applied fault must have reached traffic",
     ):
         assert expected in text, expected
 
