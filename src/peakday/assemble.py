@@ -1,4 +1,5 @@
-"""Builds a Result from what a run wrote as it went: events.jsonl and metrics.jsonl.
+"""Builds a Result from what a run wrote as it went: events.jsonl, metrics.jsonl (and the
+per-proxy traffic counters in traffic.jsonl).
 
 `assemble_result` is pure (typed events and metrics records in, a scored Result out);
 `assemble_run` reads a run folder and is what both a finishing run and `peakday assemble` call,
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 
 from peakday.errors import ResultError
 from peakday.experiment.models import Experiment
+from peakday.faults.traffic import traffic_from_records
 from peakday.integrity.model import IntegrityReport
 from peakday.load.health import load_health
 from peakday.load.timeline import timeline_from_records
@@ -35,6 +37,7 @@ from peakday.results.events import (
 from peakday.results.folder import RunFolder
 from peakday.results.model import AppliedFault, BaselineCheck, Result, RunInfo, StopRecord
 from peakday.results.reference import ReferenceRun, load_reference
+from peakday.results.traffic import Traffic
 from peakday.scoring.evaluate import score_timeline
 from peakday.scoring.phases import compute_phases
 
@@ -174,6 +177,7 @@ def assemble_result(
     metrics: Sequence[Mapping[str, Any]],
     environment: Mapping[str, str],
     reference: ReferenceRun | None = None,
+    traffic_records: Sequence[Mapping[str, Any]] = (),
 ) -> Result:
     load_started = _first_of(events, LoadStarted)
     t0 = load_started.wall if load_started is not None else None
@@ -200,6 +204,7 @@ def assemble_result(
     stops = stops_of(events)
     integrity = integrity_of(events)
     health = load_health(experiment.load.model, metrics, t0)
+    traffic = traffic_of(events, traffic_records, t0, load_end_s)
     scored = score_timeline(
         experiment,
         run.status,
@@ -211,6 +216,8 @@ def assemble_result(
         reference,
         integrity,
         health,
+        faults,
+        traffic,
     )
     return Result(
         experiment=experiment,
@@ -230,7 +237,21 @@ def assemble_result(
         reference=reference.info if reference is not None else None,
         load_health=health,
         integrity=integrity,
+        traffic=traffic,
+        fault_reach=scored.fault_reach,
     )
+
+
+def traffic_of(
+    events: Sequence[Event],
+    records: Sequence[Mapping[str, Any]],
+    t0: float | None,
+    load_end_s: float,
+) -> Traffic:
+    """Bytes per proxy per second, for the proxies the platform reported ready."""
+    ready = _first_of(events, PlatformReady)
+    proxies = sorted(ready.proxies) if ready is not None else []
+    return traffic_from_records(records, proxies, t0, load_end_s)
 
 
 def experiment_of(folder: RunFolder) -> tuple[Experiment, tuple[Event, ...]]:
@@ -255,6 +276,7 @@ def assemble_run(folder: RunFolder, reference: ReferenceRun | None = None) -> Re
         list(read_jsonl(folder.metrics)),
         environment_of(events),
         reference,
+        list(read_jsonl(folder.traffic)),
     )
 
 

@@ -22,6 +22,7 @@ from peakday.experiment.models import Experiment
 from peakday.faults.injector import FaultInjector
 from peakday.faults.plan import plan_actions
 from peakday.faults.service_level import AdminEndpoints
+from peakday.faults.traffic import TrafficSampler
 from peakday.integrity.io import check_run
 from peakday.load.live_timeline import LiveTimeline
 from peakday.load.loadplan import plan_from_load
@@ -168,6 +169,7 @@ class Run:
         """The steps, in start order; the teardown undoes them in reverse."""
         endpoints = self._start_platform(teardown, platform)
         self._sample_resources(teardown, platform)
+        self._sample_traffic(teardown, endpoints)
         load = self._start_load(teardown, platform, processes, endpoints)
         t0 = load.wait_started()
         self._record(LoadStarted(wall=t0))
@@ -226,6 +228,19 @@ class Run:
             return
         sampler = ResourceSampler(probe, self.folder.resources)
         teardown.undo("stop sampling resources", sampler.stop)
+        sampler.start()
+
+    def _sample_traffic(self, teardown: Teardown, endpoints: Endpoints) -> None:
+        """Bytes and open connections per proxy each second, so a fault on a proxy nothing used
+        is never scored (scoring.reach); a server without metrics is recorded as not measured."""
+        sampler = TrafficSampler(
+            self._seams.make_traffic_probe(endpoints.toxiproxy_api, endpoints.proxies),
+            self.folder.traffic,
+            sorted(endpoints.proxies),
+            clock=self._seams.clock,
+        )
+        # stopped after Locust (its last bytes counted), before the platform takes Toxiproxy
+        teardown.undo("stop sampling traffic", sampler.stop)
         sampler.start()
 
     def _start_load(

@@ -1,4 +1,5 @@
-"""Where a run meets the world: the platform, the load generator, the clock, and progress.
+"""Where a run meets the world: the platform, the load generator, Toxiproxy's traffic
+counters, the clock, and progress.
 
 `orchestrator.Run` reaches everything outside itself through these; the real ones start
 processes and containers, and `tests/unit/orchestrator/test_run.py` passes fakes.
@@ -7,11 +8,12 @@ processes and containers, and `tests/unit/orchestrator/test_run.py` passes fakes
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from peakday.faults.traffic import TrafficProbe, toxiproxy_traffic_probe
 from peakday.load.runner import Distribution, LocustProcess
 from peakday.load.workers import LoadWorkers
 from peakday.platforms.base import Platform
@@ -89,6 +91,9 @@ class RunSeams:
 
     make_platform: PlatformFactory
     make_load: Callable[[LoadRequest], LoadProcess] = start_locust
+    # Traffic per proxy: Toxiproxy's byte counters from its API address (host:port) and the
+    # connections open to each proxy's listen address (proxy name -> host:port).
+    make_traffic_probe: Callable[[str, Mapping[str, str]], TrafficProbe] = toxiproxy_traffic_probe
     registry_dir: Callable[[], Path | None] = default_registry_dir
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep

@@ -16,6 +16,9 @@ class Service:
     default_port: int
     # Name of the proxy this service uses to reach auth, or None when it calls nobody.
     calls_auth_via: str | None
+    # The journeys' steps (request names) whose requests this service answers directly; with
+    # the proxies in front of it, how a run tells whether a fault on it reached any traffic.
+    steps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,9 +66,14 @@ def storefront_topology() -> Topology:
     """The mock storefront: auth behind two proxies, checkout and labels calling auth."""
     return Topology(
         services=(
-            Service("auth", 8101, calls_auth_via=None),
-            Service("checkout", 8102, calls_auth_via="auth_introspect"),
-            Service("labels", 8103, calls_auth_via="auth_introspect"),
+            Service("auth", 8101, calls_auth_via=None, steps=("login",)),
+            Service(
+                "checkout",
+                8102,
+                calls_auth_via="auth_introspect",
+                steps=("checkout", "pos_checkout"),
+            ),
+            Service("labels", 8103, calls_auth_via="auth_introspect", steps=("label",)),
         ),
         proxies=(
             ProxyRoute(

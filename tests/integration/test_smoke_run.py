@@ -67,6 +67,16 @@ def test_checkout_with_existing_sessions_is_untouched_by_login_latency(smoke_run
     assert during is not None and during < INJECTED_LATENCY_MS
 
 
+def test_the_login_proxy_carried_traffic_so_the_fault_is_scored(smoke_run) -> None:  # type: ignore[no-untyped-def]
+    _, _, _, run_dir, _ = smoke_run
+    result = load_result(run_dir)
+    assert result.traffic is not None and result.traffic.measured, result.traffic
+    login = result.traffic.proxy("auth_login")
+    assert login is not None and login.upstream_bytes > 0 and login.downstream_bytes > 0
+    [reach] = result.fault_reach
+    assert reach.reach == "yes" and (reach.before or 0) > 0 and (reach.during or 0) > 0, reach
+
+
 def test_fault_was_applied_and_removed_on_schedule(smoke_run) -> None:  # type: ignore[no-untyped-def]
     _, _, _, run_dir, _ = smoke_run
     (fault,) = load_result(run_dir).faults

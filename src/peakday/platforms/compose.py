@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from peakday import __version__
+from peakday.faults.traffic import TOXIPROXY_METRICS_ARGS
 from peakday.images.build import MANAGED_LABEL, storefront_image, toxiproxy_image
 from peakday.topology import (
     CONTAINER_DATA_ROOT,
@@ -96,7 +97,7 @@ def render_compose(topology: Topology, version: str = __version__) -> dict[str, 
             "image": toxiproxy_image(version),
             "pull_policy": "never",
             # Appended to the image's entrypoint (toxiproxy-server -host 0.0.0.0 -port 8474).
-            "command": ["-config", TOXIPROXY_CONFIG_IN_CONTAINER],
+            "command": ["-config", TOXIPROXY_CONFIG_IN_CONTAINER, *TOXIPROXY_METRICS_ARGS],
             "volumes": [f"./toxiproxy.json:{TOXIPROXY_CONFIG_IN_CONTAINER}:ro"],
             "ports": [
                 _published(TOXIPROXY_API_PORT_NAME, topology.toxiproxy_api_port),

@@ -29,6 +29,7 @@ from pathlib import Path
 from peakday.errors import ServiceStartError
 from peakday.faults.services import ServiceController
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
+from peakday.faults.traffic import TOXIPROXY_METRICS_ARGS
 from peakday.images.build import runtime_images
 from peakday.platforms.base import Endpoints
 from peakday.platforms.docker_client import ContainerEngine, ContainerSpec
@@ -115,6 +116,8 @@ def plan_layout(
         image=toxiproxy_image,
         network=network,
         labels={**labels, SERVICE_LABEL: "toxiproxy"},
+        # after the image's entrypoint (the server, listening on 0.0.0.0): per-proxy byte counters
+        command=("-host=0.0.0.0", *TOXIPROXY_METRICS_ARGS),
         aliases=(CONTAINER_TOXIPROXY_NAME,),
         ports={
             topology.toxiproxy_api_port: api_port,

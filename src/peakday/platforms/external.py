@@ -17,6 +17,7 @@ from peakday.experiment.models import External, ToxiproxyServer
 from peakday.faults.ledger import ToxiproxyLedger
 from peakday.faults.scoped import ScopedToxiproxy
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient, ToxiproxyServerApi
+from peakday.faults.traffic import TOXIPROXY_METRICS_ARGS
 from peakday.platforms.base import Endpoints
 from peakday.processes.children import (
     ManagedProcess,
@@ -104,7 +105,7 @@ class ExternalPlatform:
         (api_port,) = free_loopback_ports(1)
         child = self._processes.start(
             "toxiproxy",
-            [server, "-host", "127.0.0.1", "-port", str(api_port)],
+            [server, "-host", "127.0.0.1", "-port", str(api_port), *TOXIPROXY_METRICS_ARGS],
             RunFolder(self._run_dir).log("toxiproxy"),
         )
         self._wait_healthy(child, f"http://127.0.0.1:{api_port}/version")

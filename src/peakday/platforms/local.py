@@ -11,6 +11,7 @@ from pathlib import Path
 from peakday.errors import ServiceStartError
 from peakday.faults.services import ServiceController
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
+from peakday.faults.traffic import TOXIPROXY_METRICS_ARGS
 from peakday.platforms.base import Endpoints
 from peakday.platforms.resources import ResourceProbe, ResourceReading, process_reading
 from peakday.processes.children import (
@@ -73,7 +74,7 @@ class LocalPlatform:
 
         toxiproxy = self._processes.start(
             "toxiproxy",
-            [server, "-host", "127.0.0.1", "-port", str(api_port)],
+            [server, "-host", "127.0.0.1", "-port", str(api_port), *TOXIPROXY_METRICS_ARGS],
             folder.log("toxiproxy"),
         )
         self._by_name["toxiproxy"] = toxiproxy

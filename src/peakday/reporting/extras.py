@@ -209,6 +209,11 @@ def stop_notes(result: Result) -> tuple[str, ...]:
     for fault in result.faults:
         if fault.skipped:
             notes.append(f"Fault {fault.label!r} was not applied: {fault.skipped}.")
+    for reach in result.fault_reach:
+        if reach.reach in ("no", "not-measured"):
+            notes.append(f"No verdict: {reach.detail}")
+    if result.traffic is not None and not result.traffic.measured and not result.fault_reach:
+        notes.append(f"Traffic through the proxies was not measured: {result.traffic.detail}")
     health = result.load_health
     if health is not None and not health.trusted:
         reasons = " ".join(health.reasons) or "the load generator was saturated."

@@ -25,6 +25,7 @@ from peakday.reporting.formatting import (
 from peakday.reporting.latency import CORRECTED, UNCORRECTED, format_pair
 from peakday.reporting.model import ReportView, StepView, build_view, is_latency
 from peakday.reporting.resources import METRICS, ResourceSeries
+from peakday.reporting.traffic import format_bytes_tick
 from peakday.results.model import Result
 
 # Colour-blind-friendly (Okabe-Ito) palette for lines.
@@ -184,6 +185,29 @@ def resource_charts(view: ReportView, resources: Sequence[ResourceSeries]) -> li
     return charts
 
 
+def traffic_chart(view: ReportView) -> Markup | None:
+    """Bytes per second through each proxy (received, both directions), fault windows shaded:
+    a fault on a proxy whose line is flat at 0 reached nothing."""
+    traffic = view.traffic
+    if traffic is None or not traffic.proxies:
+        return None
+    chart = svg.Chart(
+        title="traffic through each proxy (bytes/s received, both directions)",
+        series=tuple(
+            svg.Series(proxy.proxy, proxy.points, STEP_COLORS[i % len(STEP_COLORS)])
+            for i, proxy in enumerate(traffic.proxies)
+        ),
+        x_max=view.duration_s,
+        y_format=format_bytes_tick,
+        bands=_bands(view),
+        y_min=0.0,
+        width=1300,
+        height=260,
+        css_class="chart traffic",
+    )
+    return svg.render_chart(chart)
+
+
 def load_charts(view: ReportView) -> list[Markup]:
     """The load generator's CPU and event-loop lag, and open-model arrivals when planned."""
     health = view.load_health
@@ -237,6 +261,7 @@ def render_html(result: Result, resources: Sequence[ResourceSeries] = ()) -> str
         step_charts=[step_charts(view, step) for step in view.steps],
         throughput=throughput_chart(view),
         resource_charts=resource_charts(view, resources),
+        traffic_chart=traffic_chart(view),
         load_charts=load_charts(view),
         schema_version=result.schema_version,
     )

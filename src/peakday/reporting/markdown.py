@@ -21,6 +21,7 @@ from peakday.reporting.formatting import (
 from peakday.reporting.html import STEP_COLORS
 from peakday.reporting.latency import MEANING, format_pair
 from peakday.reporting.model import ReportView, build_view
+from peakday.reporting.traffic import format_bytes
 from peakday.results.model import Result
 
 _ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "inconclusive": "❔"}
@@ -132,6 +133,43 @@ def _correction_table(view: ReportView) -> list[str]:
     ]
 
 
+def _traffic_table(view: ReportView) -> list[str]:
+    """Bytes per proxy over time, and whether each fault reached traffic."""
+    traffic = view.traffic
+    if traffic is None:
+        return []
+    if not traffic.measured:
+        lines = [f"**Traffic through the proxies:** not measured ({md(traffic.detail)})"]
+    else:
+        lines = [
+            "**Traffic through the proxies** (bytes received, both directions)",
+            "",
+            "| proxy | bytes | bytes/s over time | peak | most open connections | faults on it |",
+            "|---|--:|---|--:|--:|---|",
+        ]
+        for proxy in traffic.proxies:
+            spark = sparkline(downsample([v for _, v in proxy.points], SPARK_WIDTH))
+            lines.append(
+                f"| {md(proxy.proxy)} | {md(format_bytes(proxy.total_bytes))} | {_code(spark)} "
+                f"| {md(format_bytes(proxy.peak_bytes_per_s))}/s "
+                f"| {'-' if proxy.max_connections is None else proxy.max_connections} "
+                f"| {md(', '.join(proxy.faults)) or '-'} |"
+            )
+    if traffic.reach:
+        lines += [
+            "",
+            "| fault | on | reached? | before it | during it |",
+            "|---|---|---|--:|--:|",
+        ]
+        icons = {"yes": "✅", "no": "❌", "not-measured": "❔", "not-judged": "-"}
+        for row in traffic.reach:
+            lines.append(
+                f"| {md(row.fault)} | {md(row.target)} | {icons.get(row.reach, '')} "
+                f"{md(row.text)} | {md(row.before)} | {md(row.during)} |"
+            )
+    return [*lines, ""]
+
+
 def render_markdown(result: Result) -> str:
     view = build_view(result)
     out = [_headline(view), ""]
@@ -159,6 +197,7 @@ def render_markdown(result: Result) -> str:
         )
         out += [f"**Faults:** {faults}", ""]
     out += _matrix_table(view)
+    out += _traffic_table(view)
     if view.recovery:
         recovery = "; ".join(
             f"{md(r.fault)}: detected after {format_seconds(r.time_to_detect_s)}, "

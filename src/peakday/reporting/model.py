@@ -17,6 +17,7 @@ from peakday.experiment.units import (
 )
 from peakday.reporting import extras
 from peakday.reporting.latency import CorrectionTable, correction_table
+from peakday.reporting.traffic import TrafficView, traffic_view
 from peakday.results.model import PhaseWindow, Result, SloResult, TimelineRow
 from peakday.scoring.phases import fault_window, windows_for
 
@@ -110,6 +111,8 @@ class ReportView:
     notes: tuple[str, ...]
     # Open model: p99 per phase from intended start and from actual send; None otherwise.
     correction: CorrectionTable | None = None
+    # Bytes per proxy and whether each fault reached traffic; None for older results.
+    traffic: TrafficView | None = None
 
     @property
     def slos_passed(self) -> int:
@@ -300,6 +303,7 @@ def build_view(result: Result) -> ReportView:
         load_health=extras.load_health(result),
         notes=tuple(notes),
         correction=correction_table(result),
+        traffic=traffic_view(result),
     )
 
 

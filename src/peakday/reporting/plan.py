@@ -122,7 +122,13 @@ def _objective_text(slo: Slo) -> str:
 def named_things_issues(experiment: Experiment, topology: Topology) -> list[str]:
     """What the experiment names that the topology lacks (validation catches most of it)."""
     if experiment.platform == "external":
-        return []  # the user's own proxies and requests, checked by validation
+        # the user's own proxies; their request names are known only at run time
+        defined = experiment.external.proxies if experiment.external is not None else {}
+        return [
+            f"fault {f.label!r}: no proxy {f.proxy!r} in external.proxies"
+            for f in experiment.faults
+            if f.proxy is not None and f.proxy not in defined
+        ]
     problems = []
     for fault in experiment.faults:
         if fault.is_service_fault or fault.is_behaviour_fault:
@@ -202,21 +208,52 @@ def format_plan(experiment: Experiment, file: str, topology: Topology | None = N
         f"recovered = within limits for {fmt(scoring.recovery_hold)} in a row; "
         f"compare_to: {scoring.compare_to or 'none'}.",
     ]
+    out += ["", "Names", *name_check_lines(experiment, topology)]
+    return "\n".join(out)
+
+
+AFTER_THE_RUN = (
+    "  After the run: every applied fault must have reached traffic (bytes through its proxy "
+    "before it or during it, as Toxiproxy counts them; requests to its service), or the run is "
+    "inconclusive (exit 4); so is a fault whose traffic could not be measured."
+)
+
+
+def name_check_lines(experiment: Experiment, topology: Topology) -> list[str]:
+    """Which names `plan` checked, which it cannot check before the run, and what the run
+    checks instead."""
+    requests = sorted(
+        {s.request for s in experiment.slos} | {c.request for c in experiment.stop_conditions}
+    )
+    external = experiment.external if experiment.platform == "external" else None
+    if external is not None:
+        proxies = sorted({f.proxy for f in experiment.faults if f.proxy is not None})
+        problems = named_things_issues(experiment, topology)
+        checked = (
+            f"  Checked now: fault proxies {', '.join(proxies) or '-'} against external.proxies: "
+            + ("all defined." if not problems else "PROBLEMS: " + "; ".join(problems))
+        )
+        return [
+            checked,
+            f"  Not checkable now: request names {', '.join(requests) or '-'}. Your locustfile "
+            f"({external.locustfile}) names its requests only when it sends them, so a misspelt "
+            "name shows only after the run: its SLO is then inconclusive, and its detail lists "
+            "the request names that did run, with the nearest one.",
+            AFTER_THE_RUN,
+        ]
     problems = named_things_issues(experiment, topology)
     proxies = sorted({f.proxy for f in experiment.faults if f.proxy is not None})
     services = sorted(
         {topology.proxy(p).upstream for p in proxies if p in topology.proxy_names}
         | {f.service for f in experiment.faults if f.service is not None}
     )
-    named_steps = sorted(
-        {s.request for s in experiment.slos} | {c.request for c in experiment.stop_conditions}
-    )
-    out.append(
-        f"Checked: proxies {', '.join(proxies) or '-'}; services {', '.join(services) or '-'}; "
-        f"steps {', '.join(named_steps) or '-'}: "
-        + ("all exist." if not problems else "PROBLEMS: " + "; ".join(problems))
-    )
-    return "\n".join(out)
+    return [
+        f"  Checked now: proxies {', '.join(proxies) or '-'}; "
+        + f"services {', '.join(services) or '-'}; "
+        + f"steps {', '.join(requests) or '-'} (the storefront journeys' request names): "
+        + ("all exist." if not problems else "PROBLEMS: " + "; ".join(problems)),
+        AFTER_THE_RUN,
+    ]
 
 
 def _steady_state_lines(experiment: Experiment) -> list[str]:

@@ -4,6 +4,7 @@ result.json       the scored result (written atomically, after the run or by `as
 events.jsonl      typed events, one a line, as they happen
 metrics.jsonl     per-second records from the Locust side, as they settle
 resources.jsonl   CPU and memory per service each second
+traffic.jsonl     Toxiproxy's byte counters per proxy each second (or why they were not measured)
 load-plan.json    what the Locust plugin is told to do
 pids.json         every child process, for `peakday clean` after a SIGKILL
 toxiproxy-ledger.jsonl  proxies and toxics made on the user's own Toxiproxy, for `peakday clean`
@@ -28,6 +29,7 @@ EVENTS_FILE = "events.jsonl"
 METRICS_FILE = "metrics.jsonl"
 PIDS_FILE = "pids.json"
 TOXIPROXY_LEDGER_FILE = "toxiproxy-ledger.jsonl"
+TRAFFIC_FILE = "traffic.jsonl"
 # The rendered reports, in the order they are written.
 REPORT_HTML = "report.html"
 SUMMARY_MD = "summary.md"
@@ -75,6 +77,10 @@ class RunFolder:
     @property
     def resources(self) -> Path:
         return self.path / "resources.jsonl"
+
+    @property
+    def traffic(self) -> Path:
+        return self.path / TRAFFIC_FILE
 
     @property
     def load_plan(self) -> Path:

@@ -25,6 +25,7 @@ from peakday.results.scorecard import (
     StepFigures,
     StopRecord,
 )
+from peakday.results.traffic import FaultReach, ProxyTraffic, Traffic, TrafficSecond
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -35,10 +36,12 @@ __all__ = [
     "CellStatus",
     "ErrorBudget",
     "FaultImpact",
+    "FaultReach",
     "Interval",
     "MatrixCell",
     "ObjectiveKind",
     "PhaseWindow",
+    "ProxyTraffic",
     "RecoveryState",
     "ReferenceInfo",
     "ResiliencyMatrix",
@@ -50,10 +53,15 @@ __all__ = [
     "StepFigures",
     "StopRecord",
     "TimelineRow",
+    "Traffic",
+    "TrafficSecond",
     "Verdict",
 ]
 
-SCHEMA_VERSION = 2
+# 3: per-proxy `traffic` and each fault's `fault_reach` (a fault that reached nothing makes the
+# run inconclusive); results of schema 1 and 2 load with `traffic: null`, so they keep their
+# verdict when re-scored (see _older_results below and docs/result-schema.md).
+SCHEMA_VERSION = 3
 
 Verdict = Literal["pass", "warn", "fail", "inconclusive"]
 SloVerdict = Literal["pass", "warn", "fail", "inconclusive"]
@@ -182,12 +190,22 @@ class Result(_Model):
     reference: ReferenceInfo | None = None
     load_health: LoadHealth | None = None  # arrivals and the load generator's health
     integrity: IntegrityReport | None = None  # orders/labels reconciled after the load
+    # bytes per proxy per second (schema 3); null: not recorded (older results)
+    traffic: Traffic | None = None
+    fault_reach: tuple[FaultReach, ...] = ()  # did each fault reach traffic (scoring/reach.py)
 
     @model_validator(mode="before")
     @classmethod
-    def _outcome_of_older_results(cls, data: Any) -> Any:
-        """Results written before `outcome` existed: derive it from the status and verdict."""
-        if isinstance(data, dict) and "outcome" not in data:
+    def _older_results(cls, data: Any) -> Any:
+        """Results of older schemas: derive `outcome` (schema 1) from the status and verdict;
+        before schema 3 no traffic was recorded, so `traffic` stays null and no fault's reach
+        is judged (a re-score keeps the verdict the run had)."""
+        if not isinstance(data, dict):
+            return data
+        version = data.get("schema_version", SCHEMA_VERSION)
+        if isinstance(version, int) and version < 3:
+            data = {**data, "traffic": None, "fault_reach": ()}
+        if "outcome" not in data:
             run = data.get("run")
             status = run.get("status") if isinstance(run, dict) else None
             verdict = data.get("verdict")

@@ -18,6 +18,7 @@ from peakday.results.model import (
     PhaseWindow,
     TimelineRow,
 )
+from peakday.scoring.names import never_ran_detail
 from peakday.scoring.phases import rows_in, seconds_covered, seconds_of, windows_for
 
 WORKBOOK_PERIOD_S = 30 * 86400.0
@@ -130,7 +131,9 @@ def evaluate_budget(
     whole = windows_for("all", phases)
     requests_all = sum(r.requests for r in rows_in(rows, slo.request, whole))
     if not whole or requests_all == 0:
-        return None, None, f"no {slo.request!r} requests in the whole run"
+        if any(r.name == slo.request and r.requests for r in rows):
+            return None, None, f"no {slo.request!r} requests in the whole run"
+        return None, None, never_ran_detail(slo.request, rows)
     allowed_failures = (1.0 - target) * requests_all
     alerts = (
         slo.burn_rate_alerts

@@ -13,6 +13,7 @@ from peakday.experiment.models import Experiment
 from peakday.integrity.model import IntegrityReport
 from peakday.results.loadhealth import LoadHealth
 from peakday.results.model import (
+    AppliedFault,
     BaselineCheck,
     FaultImpact,
     PhaseWindow,
@@ -26,8 +27,10 @@ from peakday.results.model import (
 )
 from peakday.results.outcome import Outcome, RunStatus
 from peakday.results.reference import ReferenceRun
+from peakday.results.traffic import FaultReach, Traffic
 from peakday.scoring.integrity_slos import integrity_slos
 from peakday.scoring.matrix import resiliency_matrix
+from peakday.scoring.reach import fault_reach, reach_reason, unreached
 from peakday.scoring.score import score_card
 from peakday.scoring.slo import evaluate_slo
 
@@ -40,6 +43,7 @@ class Scored:
     matrix: ResiliencyMatrix | None
     fault_impacts: tuple[FaultImpact, ...]
     outcome: Outcome
+    fault_reach: tuple[FaultReach, ...] = ()
 
 
 def judge(
@@ -48,12 +52,15 @@ def judge(
     baseline_check: BaselineCheck | None,
     stops: Sequence[StopRecord],
     load_health: LoadHealth | None,
+    reach: Sequence[FaultReach] = (),
 ) -> tuple[Verdict, Outcome]:
     """The one outcome rule: the SLOs' verdict and the run's outcome, in order of precedence.
 
     Every verdict peakday gives (a run, `score`, `assemble`, `report`, the pytest plugin) comes
     from here; the exit code follows from the outcome (results.model.exit_code_for). A saturated
-    load generator's numbers are no evidence either way, so such a run is inconclusive.
+    load generator's numbers are no evidence either way, so such a run is inconclusive; nor is a
+    fault that reached no traffic, or whose traffic was not measured (scoring.reach): whatever the
+    SLOs say, they did not see that fault.
     """
     if status in ("interrupted", "error"):
         return verdict, status
@@ -62,6 +69,8 @@ def judge(
     if stops:
         return verdict, "aborted"
     if load_health is not None and not load_health.trusted:
+        return "inconclusive", "inconclusive"
+    if unreached(reach):
         return "inconclusive", "inconclusive"
     return verdict, verdict
 
@@ -77,13 +86,20 @@ def score_timeline(
     reference: ReferenceRun | None = None,
     integrity: IntegrityReport | None = None,
     load_health: LoadHealth | None = None,
+    faults: Sequence[AppliedFault] = (),
+    traffic: Traffic | None = None,
 ) -> Scored:
     slos = tuple(evaluate_slo(slo, timeline, phases, reference) for slo in experiment.slos)
     if experiment.storefront.integrity:  # lost == 0, duplicated == 0
         slos += integrity_slos(integrity)
     card, slo_verdict = score_card(slos, experiment.scoring)
     matrix, impacts = resiliency_matrix(experiment, timeline, phases, load_end_s, reference)
-    verdict, outcome = judge(status, slo_verdict, baseline_check, stops, load_health)
+    reach = fault_reach(faults, timeline, traffic, load_end_s)
+    verdict, outcome = judge(status, slo_verdict, baseline_check, stops, load_health, reach)
+    if outcome == "inconclusive" and unreached(reach):
+        card = card.model_copy(
+            update={"reason": f"{reach_reason(reach)} Without that fault: {card.reason}"}
+        )
     return Scored(
         slos=slos,
         verdict=verdict,
@@ -91,6 +107,7 @@ def score_timeline(
         matrix=matrix,
         fault_impacts=impacts,
         outcome=outcome,
+        fault_reach=reach,
     )
 
 
@@ -137,6 +154,8 @@ def rescore(
         reference,
         result.integrity,
         result.load_health,
+        result.faults,
+        result.traffic,
     )
     return result.model_copy(
         update={
@@ -147,6 +166,7 @@ def rescore(
             "matrix": scored.matrix,
             "fault_impacts": scored.fault_impacts,
             "outcome": scored.outcome,
+            "fault_reach": scored.fault_reach,
             "reference": reference.info if reference is not None else None,
         }
     )

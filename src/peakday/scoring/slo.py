@@ -29,6 +29,7 @@ from peakday.results.model import (
 )
 from peakday.results.reference import ReferenceRun
 from peakday.scoring.budget import evaluate_budget
+from peakday.scoring.names import never_ran_detail
 from peakday.scoring.noise import interval_of
 from peakday.scoring.phases import rows_in, seconds_covered, windows_for
 from peakday.scoring.stats import latency_ms_from_rows
@@ -47,9 +48,11 @@ def measure(
         if span <= 0:
             return None, "the phase is empty"
         if requests == 0 and not any(r.name == step and r.requests for r in rows):
-            return None, f"no {step!r} requests in the whole run"
+            return None, never_ran_detail(step, rows)
         return requests / span, ""
     if requests == 0:
+        if not any(r.name == step and r.requests for r in rows):
+            return None, never_ran_detail(step, rows)
         return None, f"no {step!r} requests started in this phase"
     if metric == "success_rate":
         failures = sum(r.failures for r in selected)

@@ -14,6 +14,7 @@ import pytest
 
 from peakday.errors import EnvironmentProblem, ToxiproxyError
 from peakday.faults.toxiproxy import ToxicSpec
+from peakday.faults.traffic import MetricsUnavailable
 from peakday.load import StepSecond
 from peakday.orchestrator import Run
 from peakday.platforms.base import Endpoints
@@ -163,6 +164,22 @@ class FakeLoad:
         self.world.journal.append("load stopped")
 
 
+class FakeTraffic:
+    """Toxiproxy's byte counters: `bytes_per_s` through auth_login from t = 0 on (virtual
+    time); `available` false is a server started without -proxy-metrics."""
+
+    def __init__(self, world: World, bytes_per_s: float, available: bool = True) -> None:
+        self.world = world
+        self.bytes_per_s = bytes_per_s
+        self.available = available
+
+    def read(self) -> dict[str, dict[str, float]]:
+        if not self.available:
+            raise MetricsUnavailable("Toxiproxy answered 404 at '/metrics' (fake).")
+        total = self.bytes_per_s * max(0.0, self.world.now - T0)
+        return {"auth_login": {"upstream_received": total, "downstream_received": total}}
+
+
 class SilentProgress:
     def tick(self, elapsed_s: float, duration_s: float, active_faults: list[str]) -> None:
         pass
@@ -181,6 +198,8 @@ def run(
     login_ms: float = 20.0,
     fail_apply: bool = False,
     interrupt_at_s: float | None = None,
+    traffic_bytes_per_s: float = 500.0,
+    metrics_available: bool = True,
 ) -> Callable[[], Result]:
     config = RunConfig(
         experiment=SPEC,
@@ -197,6 +216,9 @@ def run(
     seams = RunSeams(
         make_platform,
         make_load=lambda request: FakeLoad(world, request, login_ms, interrupt_at_s),
+        make_traffic_probe=lambda api, listen: FakeTraffic(
+            world, traffic_bytes_per_s, available=metrics_available
+        ),
         registry_dir=lambda: tmp_path / "registry",
         clock=world.clock,
         sleep=world.sleep,
@@ -267,3 +289,34 @@ def test_events_are_typed_and_the_result_is_what_the_folder_assembles_to(tmp_pat
         "run_ended",
     ]
     assert assemble_run(RunFolder(tmp_path / "run")) == result
+
+
+def test_the_traffic_sampler_records_each_proxy_and_the_result_carries_it(tmp_path: Path) -> None:
+    result = run(tmp_path, World())()
+    records = list(read_jsonl(tmp_path / "run" / "traffic.jsonl"))
+    assert len(records) >= 2 and all(r["measured"] for r in records)
+    assert set(records[-1]["proxies"]) == {"auth_login"}
+    assert result.traffic is not None and result.traffic.measured
+    assert [r.reach for r in result.fault_reach] == ["yes"]
+
+
+def test_a_fault_on_a_proxy_that_carried_nothing_makes_the_run_inconclusive(
+    tmp_path: Path,
+) -> None:
+    result = run(tmp_path, World(), traffic_bytes_per_s=0.0)()
+    assert (result.verdict, result.outcome) == ("inconclusive", "inconclusive")
+    assert result.score is not None
+    assert "reached no traffic" in result.score.reason
+    assert "proxy auth_login received 0 bytes" in result.score.reason
+
+
+def test_a_toxiproxy_without_metrics_leaves_the_proxy_fault_unmeasured_and_inconclusive(
+    tmp_path: Path,
+) -> None:
+    result = run(tmp_path, World(), metrics_available=False)()
+    assert result.traffic is not None and not result.traffic.measured
+    assert "404" in result.traffic.detail
+    assert [r.reach for r in result.fault_reach] == ["not-measured"]
+    assert result.outcome == "inconclusive"
+    # read once at the start, then never again
+    assert len(list(read_jsonl(tmp_path / "run" / "traffic.jsonl"))) == 1

@@ -51,6 +51,8 @@ def test_toxiproxy_publishes_its_api_and_every_proxy_port(tmp_path: Path) -> Non
     assert planned.toxiproxy.aliases == ("toxiproxy",)
     assert dict(planned.toxiproxy.ports) == {8474: 40000, 18101: 40001, 18102: 40002}
     assert dict(planned.proxy_host_ports) == {"auth_login": 40001, "auth_introspect": 40002}
+    # after the image's entrypoint: still on every interface, and counting bytes per proxy
+    assert planned.toxiproxy.command == ("-host=0.0.0.0", "-proxy-metrics")
 
 
 def test_services_reach_auth_through_the_toxiproxy_container_by_name(tmp_path: Path) -> None:

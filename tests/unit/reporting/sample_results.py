@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from peakday.faults.traffic import traffic_from_records
 from peakday.load.histograms import decode_histogram, empty_histogram, encode_histogram, summarize
 from peakday.results.loadhealth import ArrivalRow, GeneratorSecond, LoadHealth
 from peakday.results.model import Result, TimelineRow
@@ -15,6 +16,8 @@ from peakday.results.scorecard import (
     StepFigures,
     StopRecord,
 )
+from peakday.results.traffic import Traffic
+from peakday.scoring.reach import fault_reach
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HOSTILE = "<script>alert('x')</script> | **bold** [link](http://evil.example) & co"
@@ -37,6 +40,38 @@ def _figures(p95_ms: float, success: float = 1.0) -> StepFigures:
         requests=100, rps=10.0, success_rate=success, p50_ms=p95_ms / 2, p95_ms=p95_ms,
         p99_ms=p95_ms * 1.2,
     )  # fmt: skip
+
+
+def proxy_traffic(result: Result) -> Traffic:
+    """Toxiproxy's counters as sampled each second of the smoke run: logins through auth_login
+    (fewer bytes while the latency fault held requests back), introspection steady."""
+    t0 = result.run.load_started_wall
+    assert t0 is not None
+    login = introspect = 0.0
+    records = []
+    for t in range(-1, 31):
+        if t > 0:
+            login += 1_800.0 if 12 <= t < 20 else 4_200.0
+            introspect += 6_500.0
+        records.append(
+            {
+                "wall": t0 + t + 0.2,
+                "measured": True,
+                "proxies": {
+                    "auth_login": {
+                        "upstream_received": login * 0.4,
+                        "downstream_received": login,
+                        "connections": 0 if t < 0 else 16,
+                    },
+                    "auth_introspect": {
+                        "upstream_received": introspect * 0.3,
+                        "downstream_received": introspect,
+                        "connections": 0 if t < 0 else 4,
+                    },
+                },
+            }
+        )
+    return traffic_from_records(records, ["auth_introspect", "auth_login"], t0, 30.0)
 
 
 def scored(result: Result) -> Result:
@@ -69,9 +104,12 @@ def scored(result: Result) -> Result:
         s.model_copy(update={"weight": 3.0, "key": True}) if s.name == "checkout-latency" else s
         for s in result.slos
     )
+    traffic = proxy_traffic(result)
     return result.model_copy(
         update={
             "slos": slos,
+            "traffic": traffic,
+            "fault_reach": fault_reach(result.faults, result.timeline, traffic, 30.0),
             "score": ScoreCard(
                 total=92.5,
                 baseline=100.0,

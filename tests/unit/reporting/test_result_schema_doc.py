@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from peakday.results import loadhealth, model, scorecard
+from peakday.results import loadhealth, model, scorecard, traffic
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "result-schema.md"
 
 
 def result_models() -> list[type[BaseModel]]:
     found = []
-    for module in (model, scorecard, loadhealth):
+    for module in (model, scorecard, loadhealth, traffic):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             public = not cls.__name__.startswith("_")
             if public and issubclass(cls, BaseModel) and cls.__module__ == module.__name__:

@@ -83,3 +83,41 @@ LOGIN_FAULT = {
     "toxic": "latency",
     "attributes": {"latency": 100},
 }
+
+
+def platform_ready(wall: float, proxies: Iterable[str] = ("auth_login",)) -> dict[str, Any]:
+    """The event a platform writes once up, naming the proxies whose traffic is sampled."""
+    return {
+        "kind": "platform_ready",
+        "wall": wall,
+        "toxiproxy_api": "127.0.0.1:1",
+        "proxies": {name: f"127.0.0.1:{2 + i}" for i, name in enumerate(proxies)},
+    }
+
+
+def traffic_records(
+    t0: float,
+    seconds: Iterable[int],
+    bytes_per_s: Mapping[str, float] | None = None,
+) -> list[dict[str, Any]]:
+    """traffic.jsonl as the sampler writes it: a reading at t0 + t for each t in `seconds`,
+    each proxy's counters growing by `bytes_per_s` (default: auth_login, 100 B/s each way)."""
+    rates = bytes_per_s if bytes_per_s is not None else {"auth_login": 100.0}
+    records = []
+    for t in seconds:
+        records.append(
+            {
+                "wall": t0 + t,
+                "measured": True,
+                "proxies": {
+                    name: {
+                        "upstream_received": rate * t,
+                        "upstream_sent": rate * t,
+                        "downstream_received": rate * t,
+                        "downstream_sent": rate * t,
+                    }
+                    for name, rate in rates.items()
+                },
+            }
+        )
+    return records

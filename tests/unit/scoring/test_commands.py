@@ -12,7 +12,14 @@ from peakday.assemble import assemble_result
 from peakday.cli import main
 from peakday.results.events import events_from_records
 from peakday.results.model import Result, RunInfo
-from unit.scoring.synthetic import LOGIN_FAULT, experiment, row, slo
+from unit.scoring.synthetic import (
+    LOGIN_FAULT,
+    experiment,
+    platform_ready,
+    row,
+    slo,
+    traffic_records,
+)
 from unit.scoring.test_assemble import T0, record
 
 SPEC_TEXT = """\
@@ -30,6 +37,7 @@ def write_run(folder: Path, fault_ms: float = 100.0) -> Path:
         faults=[LOGIN_FAULT], slos=[slo("login-fast", "login", "p95", "< 800ms", phase="fault")]
     )
     events = [
+        platform_ready(T0 - 1),
         {"kind": "load_started", "wall": T0},
         {"kind": "fault_applied", "wall": T0 + 40, "fault_index": 0},
         {"kind": "fault_removed", "wall": T0 + 60, "fault_index": 0},
@@ -37,7 +45,8 @@ def write_run(folder: Path, fault_ms: float = 100.0) -> Path:
     rows = [row(t, "login", ms=fault_ms if 40 <= t < 60 else 20.0) for t in range(0, 100)]
     metrics = [{"kind": "load_started", "wall": T0}, *(record(r) for r in rows)]
     run = RunInfo(id=folder.name, platform="local", started_at="now", peakday_version="0")
-    result = assemble_result(spec, run, events_from_records(events), metrics, {})
+    traffic = traffic_records(T0, range(-1, 101))
+    result = assemble_result(spec, run, events_from_records(events), metrics, {}, None, traffic)
     folder.mkdir(parents=True)
     (folder / "result.json").write_text(result.model_dump_json())
     return folder
@@ -116,8 +125,9 @@ def test_plan_prints_phases_faults_stop_conditions_and_slos(repo: Path) -> None:
         "Steady-state check at 40s: login-fast-at-baseline",
         "checkout-collapse  checkout success_rate < 90%  10s",
         "checkout-holds",
-        "Checked: proxies auth_login; services auth; steps checkout, label, login, pos_checkout: "
-        "all exist.",
+        "Checked now: proxies auth_login; services auth; steps checkout, label, login, "
+        "pos_checkout (the storefront journeys' request names): all exist.",
+        "After the run: every applied fault must have reached traffic",
     ):
         assert expected in text, expected
 
