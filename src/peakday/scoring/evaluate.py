@@ -57,7 +57,7 @@ def judge(
     """The one outcome rule: the SLOs' verdict and the run's outcome, in order of precedence.
 
     Every verdict peakday gives (a run, `score`, `assemble`, `report`, the pytest plugin) comes
-    from here; the exit code follows from the outcome (results.model.exit_code_for). A saturated
+    from here; the exit code follows from the outcome (results.outcome.exit_code_for). A saturated
     load generator's numbers are no evidence either way, so such a run is inconclusive; nor is a
     fault that reached no traffic, or whose traffic was not measured (scoring.reach): whatever the
     SLOs say, they did not see that fault.
