@@ -126,3 +126,9 @@ def test_run_of_a_missing_file_is_a_usage_error_and_starts_nothing(tmp_path: Pat
 def test_run_and_validate_help_ends_with_the_exit_codes(command: str) -> None:
     text = CliRunner().invoke(main, [command, "--help"], terminal_width=200).output
     assert "Exit codes:" in text and "  130  interrupted" in text
+
+
+def test_run_help_says_what_each_platform_starts() -> None:
+    text = CliRunner().invoke(main, ["run", "--help"], terminal_width=200).output
+    assert "start the storefront" not in text.lower(), "not on external"
+    assert "on external only Toxiproxy" in text and "never started or stopped" in text

@@ -1,4 +1,4 @@
-"""`peakday run EXPERIMENT`: start the storefront, drive load, inject faults, score, report."""
+"""`peakday run EXPERIMENT`: bring up the platform, drive load, inject faults, score, report."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
     "--platform",
     "platform_name",
     type=click.Choice(["local", "docker", "external"]),
-    help="Where the storefront runs; overrides the experiment's 'platform'.",
+    help="Where the system under test runs (the storefront on local or docker, your own services "
+    "on external); overrides the experiment's 'platform'.",
 )
 @click.option(
     "--allow-non-local",
@@ -59,7 +60,12 @@ def run(
     master_bind: str | None,
     expect_workers: str | None,
 ) -> None:
-    """Run an experiment: start the storefront, drive load, inject faults, score, report."""
+    """Run an experiment: drive load, inject faults, score, report.
+
+    The platform decides what is started: on local and docker the mock storefront (processes or
+    containers) and Toxiproxy; on external only Toxiproxy (or none, with external.toxiproxy.api)
+    in front of services you run yourself, which are never started or stopped.
+    """
     from peakday.console import make_console
     from peakday.errors import PeakdayError
     from peakday.orchestrator import run_experiment

@@ -23,6 +23,8 @@ from peakday.results.model import TimelineRow
 
 # Seconds of settled rows that "current" rps and error % are averaged over.
 RATE_WINDOW_S = 3
+# The phase shown once every fault is off but the figures beside it still average fault seconds.
+SETTLING_LABEL = "recovery (rates still include fault seconds)"
 LOG_INTERVAL_S = 5.0
 
 
@@ -45,6 +47,8 @@ class LiveState:
         self.duration_s = experiment.load.duration
         self.active_faults: list[str] = []
         self._faults_seen: set[str] = set()
+        # When any fault was on, as [start_s, end_s) of load time; end None while still on.
+        self._fault_spans: list[tuple[float, float | None]] = []
         # step -> second -> (requests, failures, p95_ms); a second may arrive in parts.
         self._seconds: dict[str, dict[int, tuple[int, int, float | None]]] = {}
 
@@ -53,6 +57,11 @@ class LiveState:
         self.duration_s = duration_s
         self.active_faults = list(active_faults)
         self._faults_seen.update(active_faults)
+        open_span = bool(self._fault_spans) and self._fault_spans[-1][1] is None
+        if active_faults and not open_span:
+            self._fault_spans.append((elapsed_s, None))
+        elif not active_faults and open_span:
+            self._fault_spans[-1] = (self._fault_spans[-1][0], elapsed_s)
 
     def add_rows(self, rows: Sequence[TimelineRow]) -> None:
         for row in rows:
@@ -68,26 +77,39 @@ class LiveState:
         if self.active_faults:
             return "fault: " + ", ".join(self.active_faults)
         if self._faults_seen:
+            # The rates shown are those of the latest settled seconds, which lag the clock: call
+            # it recovery only once none of them was a fault second (a second belongs to the
+            # window holding its middle, as in scoring).
+            if any(self._was_fault_second(t) for t in self._rate_window()):
+                return SETTLING_LABEL
             return "recovery"
         return "baseline"
+
+    def _latest_settled_s(self) -> int | None:
+        return max((max(s) for s in self._seconds.values() if s), default=None)
+
+    def _rate_window(self) -> range:
+        latest = self._latest_settled_s()
+        if latest is None:
+            return range(0)
+        return range(latest - RATE_WINDOW_S + 1, latest + 1)
+
+    def _was_fault_second(self, t_s: int) -> bool:
+        middle = t_s + 0.5
+        return any(
+            start <= middle and (end is None or middle < end) for start, end in self._fault_spans
+        )
 
     @property
     def remaining_s(self) -> float:
         return max(0.0, self.duration_s - self.elapsed_s)
 
     def steps(self) -> list[StepNow]:
-        latest = max((max(s) for s in self._seconds.values() if s), default=None)
+        rate_window = self._rate_window()
         out = []
         for step in sorted(self._seconds):
             seconds = self._seconds[step]
-            window = (
-                [
-                    seconds.get(t, (0, 0, None))
-                    for t in range(latest - RATE_WINDOW_S + 1, latest + 1)
-                ]
-                if latest is not None
-                else []
-            )
+            window = [seconds.get(t, (0, 0, None)) for t in rate_window]
             requests = sum(w[0] for w in window)
             failures = sum(w[1] for w in window)
             p95s = [w[2] for w in window if w[2] is not None]

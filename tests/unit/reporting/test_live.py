@@ -46,6 +46,19 @@ def test_phase_follows_warmup_faults_and_recovery(experiment) -> None:  # type: 
     assert state.remaining_s == 8
 
 
+def test_no_recovery_label_while_the_rates_shown_still_hold_fault_seconds(experiment) -> None:  # type: ignore[no-untyped-def]
+    state = LiveState(experiment)
+    state.tick(12.0, 30, ["login-latency"])
+    state.tick(20.0, 30, [])  # the fault is off at 20 s; settled rows lag behind the clock
+    state.add_rows([row(t, "login", 5) for t in range(8, 20)])  # rates over seconds 17-19
+    assert state.phase == "recovery (rates still include fault seconds)"
+    assert "recovery (rates still include fault seconds)" in format_log_line(state)
+    state.add_rows([row(20, "login", 5), row(21, "login", 5)])  # seconds 19-21: 19 is a fault's
+    assert state.phase == "recovery (rates still include fault seconds)"
+    state.add_rows([row(22, "login", 5)])  # seconds 20-22: all after the fault
+    assert state.phase == "recovery"
+
+
 def test_rates_average_the_latest_settled_seconds_and_merge_parts(experiment) -> None:  # type: ignore[no-untyped-def]
     state = LiveState(experiment)
     state.add_rows([row(5, "login", 4), row(6, "login", 6, 1), row(7, "login", 5)])
