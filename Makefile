@@ -58,15 +58,15 @@ test-fast: venv
 	$(BIN)/pytest -m "not integration and not docker and not slow"
 
 lint: venv
-	$(BIN)/ruff format --check src tests locustfiles bench
-	$(BIN)/ruff check src tests locustfiles bench
+	$(BIN)/ruff format --check src tests locustfiles bench examples
+	$(BIN)/ruff check src tests locustfiles bench examples
 
 typecheck: venv
 	$(BIN)/mypy
 
 format: venv
-	$(BIN)/ruff format src tests locustfiles bench
-	$(BIN)/ruff check --fix src tests locustfiles bench
+	$(BIN)/ruff format src tests locustfiles bench examples
+	$(BIN)/ruff check --fix src tests locustfiles bench examples
 
 check: lint typecheck test
 
