@@ -4,6 +4,7 @@ it wrote, and `peakday report` renders it."""
 from __future__ import annotations
 
 import json
+import math
 import signal
 import subprocess
 import sys
@@ -23,6 +24,28 @@ def kinds(run_dir: Path) -> list[str]:
     if not path.exists():
         return []
     return [json.loads(line)["kind"] for line in path.read_text().splitlines() if line.strip()]
+
+
+def seconds_measured(run_dir: Path) -> set[int]:
+    """The seconds the Locust side has settled and written so far."""
+    path = run_dir / "metrics.jsonl"
+    if not path.exists():
+        return set()
+    found = set()
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a line still being written
+        if record.get("kind") == "metrics":
+            found.add(int(record["t_s"]))
+    return found
+
+
+def applied_at_s(run_dir: Path) -> float:
+    records = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    t0 = next(r["wall"] for r in records if r["kind"] == "load_started")
+    return float(next(r["wall"] for r in records if r["kind"] == "fault_applied")) - t0
 
 
 def peakday(*args: str) -> subprocess.CompletedProcess[str]:
@@ -47,7 +70,13 @@ def test_a_sigkilled_run_is_cleaned_then_assembled_into_a_scored_result(tmp_path
         time.sleep(0.1)
     else:
         pytest.fail("the fault was never applied")
-    time.sleep(2.0)  # two seconds of the fault measured
+    # Kill once two whole seconds inside the fault are on disk (the plugin writes a second when
+    # it has settled, which on a busy machine can take a few seconds).
+    inside = math.ceil(applied_at_s(run_dir)) + 1
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and inside not in seconds_measured(run_dir):
+        time.sleep(0.1)
+    assert inside in seconds_measured(run_dir), "no second of the fault was measured"
     run.poll_children()
     run.popen.send_signal(signal.SIGKILL)
     run.popen.communicate(timeout=30)

@@ -291,7 +291,9 @@ def user_toxiproxy(backend: BackendServer) -> Iterator[UserToxiproxy]:
     server = find_binary("toxiproxy-server", [*tools, REPO / ".tools" / "bin"])
     api_port, db_port, cache_port, edge_port = free_loopback_ports(4)
     process = subprocess.Popen(
-        [server, "-host", "127.0.0.1", "-port", str(api_port)],
+        # -proxy-metrics, as docs/external.md asks of a user's server: without the per-proxy
+        # counters a fault's reach is not measured and the run is inconclusive.
+        [server, "-host", "127.0.0.1", "-port", str(api_port), "-proxy-metrics"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
