@@ -280,9 +280,17 @@ def assemble_run(folder: RunFolder, reference: ReferenceRun | None = None) -> Re
     )
 
 
+def write_assembled(folder: RunFolder, reference: ReferenceRun | None = None) -> Result:
+    """The run folder's result, assembled and written (atomically) as its result.json."""
+    result = assemble_run(folder, reference)
+    folder.write_result(result.model_dump_json(indent=2))
+    return result
+
+
 def assemble_folder(folder: RunFolder) -> Result:
-    """`peakday assemble`: the run folder's result, judged against the run its experiment's
-    compare_to names where that can still be read (otherwise those SLOs are inconclusive)."""
+    """`peakday assemble` (and `report` without a result): the run folder's result, written as
+    its result.json, judged against the run its experiment's compare_to names where that can
+    still be read (otherwise those SLOs are inconclusive)."""
     experiment, _ = experiment_of(folder)
     reference = None
     if experiment.scoring.compare_to is not None:
@@ -290,4 +298,4 @@ def assemble_folder(folder: RunFolder) -> Result:
             reference = load_reference(experiment.scoring.compare_to)
         except ResultError as error:
             log.warning("judging without the reference run: %s", error)
-    return assemble_run(folder, reference)
+    return write_assembled(folder, reference)

@@ -16,7 +16,7 @@ import platform as host_platform
 from dataclasses import dataclass
 
 from peakday import __version__
-from peakday.assemble import assemble_run
+from peakday.assemble import write_assembled
 from peakday.errors import EnvironmentProblem, PeakdayError
 from peakday.experiment.models import Experiment
 from peakday.faults.injector import FaultInjector
@@ -135,8 +135,7 @@ class Run:
             )
         )
         self._events.close()
-        result = assemble_run(self.folder, reference)
-        self.folder.write_result(result.model_dump_json(indent=2))
+        result = write_assembled(self.folder, reference)
         if failure is not None:
             if isinstance(failure, PeakdayError):
                 raise failure

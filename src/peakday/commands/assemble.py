@@ -34,7 +34,6 @@ def assemble(run_dir: Path, quiet: bool) -> None:
 
     folder = RunFolder.of(run_dir)
     result = assemble_folder(folder)
-    folder.write_result(result.model_dump_json(indent=2))
     written = write_reports(result, folder.path)
     if not quiet:
         console = make_console()

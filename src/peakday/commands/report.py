@@ -34,7 +34,6 @@ def report(run_dir: Path, quiet: bool) -> None:
         result = load_result(folder.path)
     else:  # a killed run never wrote its result: assemble it from its logs first
         result = assemble_folder(folder)
-        folder.write_result(result.model_dump_json(indent=2))
     written = write_reports(result, folder.path)
     if not quiet:
         console = make_console()
