@@ -19,6 +19,7 @@ from peakday.experiment.objectives import (
     upper_bound,
 )
 from peakday.experiment.units import LATENCY_METRICS, format_measure
+from peakday.experiment.window_checks import windowed
 from peakday.results.model import (
     Interval,
     PhaseWindow,
@@ -33,6 +34,8 @@ from peakday.scoring.names import never_ran_detail
 from peakday.scoring.noise import interval_of
 from peakday.scoring.phases import rows_in, seconds_covered, windows_for
 from peakday.scoring.stats import latency_ms_from_rows
+from peakday.scoring.window_text import window_detail
+from peakday.scoring.windowed import WindowRule, group_value, judge_windows, window_value
 
 
 def measure(
@@ -247,7 +250,64 @@ def evaluate_slo(
 ) -> SloResult:
     if slo.metric == "error_budget":
         return _budget_result(slo, rows, phases)
+    if windowed(slo):
+        return _windowed_result(slo, rows, phases, reference)
     return judge_over(slo, rows, windows_for(slo.phase, phases), phases, reference)
+
+
+def _windowed_result(
+    slo: Slo,
+    rows: Sequence[TimelineRow],
+    phases: Sequence[PhaseWindow],
+    reference: ReferenceRun | None,
+) -> SloResult:
+    """The SLO judged in every fault window and/or rolling window (scoring/windowed.py)."""
+    bases = _bases(slo, rows, windows_for(slo.phase, phases), phases, reference)
+    objective, warning = slo.parsed_objective, slo.parsed_warning
+
+    def holds(value: float) -> bool | None:
+        return _judge(objective, value, slo.metric, bases).holds
+
+    def warned(value: float) -> bool | None:
+        assert warning is not None
+        return _judge(warning, value, slo.metric, bases).holds
+
+    def measured(windows: Sequence[PhaseWindow]) -> tuple[float | None, str]:
+        return measure(slo.metric, slo.request, rows, windows)
+
+    rule = WindowRule(slo.phase, slo.window, slo.parsed_within)
+    upper = upper_bound(objective.comparator)
+    judged = judge_windows(
+        rule, phases, measured, holds, warned if warning is not None else None, upper
+    )
+    worst = judged.worst
+    value = worst.value if worst is not None else None
+    rolling = slo.window is not None
+    result = _result(slo, value, judged.verdict, "").model_copy(
+        update={
+            "baseline_value": bases.baseline,
+            "window_s": slo.window,
+            "within": rule.within,
+            "met_share": judged.met_share,
+            "judged_windows": judged.judged,
+            "worst": window_value(worst) if worst is not None else None,
+            "windows": (
+                tuple(group_value(g, rolling) for g in judged.groups)
+                if slo.phase == "each-fault"
+                else ()
+            ),
+        }
+    )
+    if value is not None:
+        main = _judge(objective, value, slo.metric, bases)
+        side = _judge(warning, value, slo.metric, bases) if warning is not None else None
+        result = result.model_copy(
+            update={
+                "threshold": main.threshold,
+                "warning_threshold": side.threshold if side is not None else None,
+            }
+        )
+    return result.model_copy(update={"detail": window_detail(result, judged)})
 
 
 def overall_verdict(results: Sequence[SloResult]) -> Verdict:
