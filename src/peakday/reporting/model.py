@@ -20,6 +20,7 @@ from peakday.reporting.latency import CorrectionTable, correction_table
 from peakday.reporting.traffic import TrafficView, traffic_view
 from peakday.results.model import PhaseWindow, Result, SloResult, TimelineRow
 from peakday.scoring.phases import fault_window, windows_for
+from peakday.scoring.window_text import objective_text
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,7 @@ def slo_rows(result: Result) -> tuple[SloRow, ...]:
             request=slo.request,
             metric=slo.metric,
             phase=slo.phase,
-            objective=slo.objective,
+            objective=objective_text(slo),
             measured=format_measure(slo.value, slo.unit),
             verdict=slo.verdict,
             detail=slo.detail,

@@ -57,3 +57,14 @@ def window_detail(result: SloResult, judged: Windowed) -> str:
     if result.verdict == "inconclusive" and judged.why_missing:
         parts.append(judged.why_missing)
     return "; ".join(p for p in parts if p)
+
+
+def objective_text(slo: SloResult) -> str:
+    """The objective as reports show it: '>= 1 rps in every 10 s window, within 95%'."""
+    text = slo.objective
+    if slo.window_s is not None:
+        text += f" in every {slo.window_s:g} s window"
+    if slo.within is not None:
+        share = f"{slo.within * 100:.4g}%"
+        text += f", within {share}" if slo.window_s is not None else f" per second, within {share}"
+    return text

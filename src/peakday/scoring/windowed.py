@@ -179,9 +179,7 @@ def judge_windows(
     if not groups:
         return Windowed("inconclusive", None, None, 0, (), "the phase did not happen in this run")
     verdicts = {g.verdict for g in groups}
-    verdict: SloVerdict = next(
-        v for v in ("fail", "inconclusive", "warn", "pass") if v in verdicts
-    )
+    verdict: SloVerdict = next(v for v in ("fail", "inconclusive", "warn", "pass") if v in verdicts)
     worst = _worst([g.worst for g in groups if g.worst is not None], upper)
     shares = [g.met_share for g in groups if g.met_share is not None]
     judged = sum(1 for g in groups for u in g.units if u.value is not None)

@@ -9,7 +9,8 @@ from peakday.experiment.validate import validate_text
 SPEC = """name: windows
 load: {{users: 2, spawn_rate: 2, duration: 60s, warmup: 5s}}
 faults:
-  - {{name: login-slow, at: 20s, duration: 10s, proxy: auth_login, toxic: latency, attributes: {{latency: 100}}}}
+  - {{name: login-slow, at: 20s, duration: 10s, proxy: auth_login, toxic: latency,
+     attributes: {{latency: 100}}}}
   - {{at: 30s, duration: 10s, proxy: auth_login, toxic: timeout, attributes: {{timeout: 0}}}}
 slos:
   - {{name: s, request: login, {slo}}}
@@ -37,7 +38,7 @@ def test_per_window_slos_are_accepted(slo: str) -> None:
 
 def test_an_unknown_fault_name_names_the_line_key_and_the_known_faults() -> None:
     (issue,) = issues('metric: rps, objective: ">= 1 rps", phase: "fault:login-slw"')
-    assert issue.startswith("w.yaml:7: slos[0].phase: The SLO 's' judges the window of fault")
+    assert issue.startswith("w.yaml:8: slos[0].phase: The SLO 's' judges the window of fault")
     assert "Did you mean 'login-slow'?" in issue
     assert "fault:login-slow and fault:timeout@auth_login" in issue
 
@@ -61,13 +62,20 @@ def test_an_unknown_fault_name_names_the_line_key_and_the_known_faults() -> None
             "per fault window",
         ),
     ],
-    ids=["phase-typo", "share-too-big", "share-no-percent", "fraction", "zero", "budget-window",
-         "budget-each-fault"],
+    ids=[
+        "phase-typo",
+        "share-too-big",
+        "share-no-percent",
+        "fraction",
+        "zero",
+        "budget-window",
+        "budget-each-fault",
+    ],
 )
 def test_bad_window_settings_name_the_key(slo: str, key: str, words: str) -> None:
     found = issues(slo)
     assert len(found) == 1, found
-    assert found[0].startswith(f"w.yaml:7: slos[0].{key}:"), found[0]
+    assert found[0].startswith(f"w.yaml:8: slos[0].{key}:"), found[0]
     assert words in found[0], found[0]
 
 
