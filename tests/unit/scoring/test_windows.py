@@ -15,9 +15,10 @@ import pytest
 
 from peakday.experiment.models import Slo
 from peakday.results.model import ScoreCard, SloResult, TimelineRow
+from peakday.scoring.live import check_baseline
 from peakday.scoring.score import score_card
 from peakday.scoring.slo import evaluate_slo
-from unit.scoring.synthetic import experiment, fault, phases, row, rows
+from unit.scoring.synthetic import LOGIN_FAULT, experiment, fault, phases, row, rows, slo
 
 PHASES = phases(10, 100, fault(40, 50, "a", 0), fault(50, 70, "b", 1))
 LABELS = [
@@ -164,3 +165,18 @@ def test_per_fault_slos_count_in_the_fault_sub_score() -> None:
     results = [judge(phase="each-fault"), judge(phase="fault:a")]
     card: ScoreCard = score_card(results, spec.scoring)[0]
     assert card.fault == pytest.approx(50.0)
+
+
+def test_the_live_steady_state_check_judges_baseline_windows() -> None:
+    # second 45 is slow, but the check runs at 40 s: only 10-40 s counts
+    spec = experiment(
+        slos=[slo("fast", "login", "p95", "< 100ms", phase="baseline", window="5s")],
+        faults=[LOGIN_FAULT],
+    )
+    slow_at_25 = [*rows("login", range(10, 25)), row(25, "login", ms=500)]
+    slow_at_25 += rows("login", range(26, 40))
+    check = check_baseline(spec, slow_at_25, at_s=40)
+    (judged,) = check.slos
+    assert not check.met
+    assert judged.worst is not None and (judged.worst.start_s, judged.worst.end_s) == (21, 26)
+    assert check_baseline(spec, rows("login", range(10, 40)), at_s=40).met
