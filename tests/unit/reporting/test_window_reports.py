@@ -9,6 +9,7 @@ import pytest
 from rich.console import Console
 
 from peakday.experiment.models import Slo
+from peakday.reporting.compare import requests_in_phase
 from peakday.reporting.html import render_html
 from peakday.reporting.junit import render_junit
 from peakday.reporting.markdown import render_markdown
@@ -80,3 +81,14 @@ def test_junit_fails_the_windowed_case(windowed: Result) -> None:
         case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None
     }
     assert "login-fast-each-fault [each-fault]" in failed
+
+
+def test_compare_counts_the_requests_of_the_worst_window(windowed: Result) -> None:
+    each = windowed.slos[0]
+    assert each.worst is not None
+    logins = [
+        r.requests
+        for r in windowed.timeline
+        if r.name == "login" and each.worst.start_s <= r.t_s < each.worst.end_s
+    ]
+    assert requests_in_phase(windowed, each) == sum(logins) > 0
