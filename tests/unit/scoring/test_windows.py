@@ -180,3 +180,14 @@ def test_the_live_steady_state_check_judges_baseline_windows() -> None:
     assert not check.met
     assert judged.worst is not None and (judged.worst.start_s, judged.worst.end_s) == (21, 26)
     assert check_baseline(spec, rows("login", range(10, 40)), at_s=40).met
+
+
+def test_an_error_budget_over_one_fault_window() -> None:
+    # 60-61 s: 10 of 20 logins fail, all inside fault 'b'; fault 'a' has none
+    budget = {"metric": "error_budget", "target": "99%", "objective": "<= 50%"}
+    clean = judge(request="login", phase="fault:a", **budget)
+    broken = judge(request="login", phase="fault:b", **budget)
+    assert (clean.verdict, clean.value) == ("pass", 0.0)
+    assert broken.verdict == "fail"
+    # the budget is 1% of the run's 900 logins (10-100 s): 10 failed of 9 allowed
+    assert broken.value == pytest.approx(10 / 9)
