@@ -176,9 +176,10 @@ def _slo_lines(result: Result, step: str) -> tuple[SloLine, ...]:
         if slo.request != step or threshold is None:
             continue
         spans = tuple((w.start_s, w.end_s) for w in windows_for(slo.phase, result.phases))
-        lines.append(
-            SloLine(slo.metric, _chart_value(slo, threshold), f"{slo.name} {slo.objective}", spans)
-        )
+        label = f"{slo.name} {slo.objective}"
+        if slo.worst is not None:
+            label += f" (worst {slo.worst.start_s:.0f}-{slo.worst.end_s:.0f} s)"
+        lines.append(SloLine(slo.metric, _chart_value(slo, threshold), label, spans))
         if slo.warning is not None and slo.warning_threshold is not None:
             lines.append(
                 SloLine(

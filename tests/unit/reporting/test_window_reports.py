@@ -13,6 +13,7 @@ from peakday.reporting.compare import requests_in_phase
 from peakday.reporting.html import render_html
 from peakday.reporting.junit import render_junit
 from peakday.reporting.markdown import render_markdown
+from peakday.reporting.model import step_views
 from peakday.reporting.terminal import format_summary
 from peakday.results.model import Result
 from peakday.scoring.evaluate import rescore
@@ -92,3 +93,12 @@ def test_compare_counts_the_requests_of_the_worst_window(windowed: Result) -> No
         if r.name == "login" and each.worst.start_s <= r.t_s < each.worst.end_s
     ]
     assert requests_in_phase(windowed, each) == sum(logins) > 0
+
+
+def test_the_chart_labels_the_objective_with_its_worst_window(windowed: Result) -> None:
+    each = windowed.slos[0]
+    assert each.worst is not None
+    (login,) = [step for step in step_views(windowed) if step.name == "login"]
+    labels = [line.label for line in login.slo_lines]
+    where = f"(worst {each.worst.start_s:.0f}-{each.worst.end_s:.0f} s)"
+    assert f"login-fast-each-fault < 100ms {where}" in labels
