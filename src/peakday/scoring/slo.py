@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hdrh.histogram import HdrHistogram
+
 from peakday.experiment.models import Slo
 from peakday.experiment.objectives import (
     AnyObjective,
@@ -20,6 +22,7 @@ from peakday.experiment.objectives import (
 )
 from peakday.experiment.units import LATENCY_METRICS, format_measure
 from peakday.experiment.window_checks import windowed
+from peakday.load.histograms import decode_histogram
 from peakday.results.model import (
     Interval,
     PhaseWindow,
@@ -32,10 +35,16 @@ from peakday.results.reference import ReferenceRun
 from peakday.scoring.budget import evaluate_budget
 from peakday.scoring.names import never_ran_detail
 from peakday.scoring.noise import interval_of
-from peakday.scoring.phases import rows_in, seconds_covered, windows_for
-from peakday.scoring.stats import latency_ms_from_rows
+from peakday.scoring.phases import rows_in, seconds_covered, seconds_of, windows_for
+from peakday.scoring.stats import latency_ms_from_rows, merged_latency_ms
 from peakday.scoring.window_text import window_detail
-from peakday.scoring.windowed import WindowRule, group_value, judge_windows, window_value
+from peakday.scoring.windowed import (
+    Measure,
+    WindowRule,
+    group_value,
+    judge_windows,
+    window_value,
+)
 
 
 def measure(
@@ -255,6 +264,33 @@ def evaluate_slo(
     return judge_over(slo, rows, windows_for(slo.phase, phases), phases, reference)
 
 
+def _window_measure(slo: Slo, rows: Sequence[TimelineRow]) -> Measure:
+    """`measure` for many overlapping windows: rows looked up by second, each second's
+    histogram decoded once, so a window costs its length, not the run's."""
+    by_second = {r.t_s: r for r in rows if r.name == slo.request}
+    ran = any(r.requests for r in by_second.values())  # else: inconclusive, never 0 req/s
+    decoded: dict[int, HdrHistogram] = {}
+
+    def histogram(row: TimelineRow) -> HdrHistogram:
+        if row.t_s not in decoded:
+            decoded[row.t_s] = decode_histogram(row.histogram)
+        return decoded[row.t_s]
+
+    def measured(windows: Sequence[PhaseWindow]) -> tuple[float | None, str]:
+        selected = [by_second[t] for t in seconds_of(windows) if t in by_second]
+        requests = sum(r.requests for r in selected)
+        if slo.metric == "rps" and ran:
+            return requests / seconds_covered(windows), ""
+        if requests == 0 or slo.metric == "rps":
+            return measure(slo.metric, slo.request, rows, windows)  # and why there is no value
+        if slo.metric == "success_rate":
+            return (requests - sum(r.failures for r in selected)) / requests, ""
+        histograms = (histogram(r) for r in selected if r.histogram)
+        return merged_latency_ms(histograms, slo.metric), ""
+
+    return measured
+
+
 def _windowed_result(
     slo: Slo,
     rows: Sequence[TimelineRow],
@@ -272,9 +308,7 @@ def _windowed_result(
         assert warning is not None
         return _judge(warning, value, slo.metric, bases).holds
 
-    def measured(windows: Sequence[PhaseWindow]) -> tuple[float | None, str]:
-        return measure(slo.metric, slo.request, rows, windows)
-
+    measured = _window_measure(slo, rows)
     rule = WindowRule(slo.phase, slo.window, slo.parsed_within)
     upper = upper_bound(objective.comparator)
     judged = judge_windows(
