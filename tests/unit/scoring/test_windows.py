@@ -153,8 +153,13 @@ def test_windows_without_requests_are_not_judged_and_all_empty_is_inconclusive()
     assert empty.value is None
 
 
-def test_a_step_that_never_ran_is_inconclusive_not_zero() -> None:
-    result = judge(phase="each-fault", window="5s", timeline=LOGIN)
+@pytest.mark.parametrize(
+    "timeline",
+    [LOGIN, [*LOGIN, *rows("label", range(10, 100), n=0)]],
+    ids=["no-rows", "only-empty-rows"],
+)
+def test_a_step_that_never_ran_is_inconclusive_not_zero(timeline: list[TimelineRow]) -> None:
+    result = judge(phase="each-fault", window="5s", timeline=timeline)
     assert result.verdict == "inconclusive"
     assert result.value is None
     assert "label" in result.detail
