@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from peakday.errors import SpecIssue
 from peakday.experiment.hints import all_of, did_you_mean, one_of
 from peakday.experiment.load_checks import shape_issues
-from peakday.experiment.models import TOXIC_ATTRIBUTES, Experiment, Fault
+from peakday.experiment.models import FAULT_PHASE_PREFIX, TOXIC_ATTRIBUTES, Experiment, Fault
 from peakday.experiment.platform_checks import fault_kind_issues, platform_issues, proxy_names
 from peakday.experiment.service_level_checks import behaviour_overlaps
 from peakday.experiment.slo_checks import scoring_issues
@@ -265,7 +265,22 @@ def _phase_problem(phase: str, experiment: Experiment) -> tuple[str, str] | None
     """Why `phase` would hold no time to judge in this experiment, or None when it has some."""
     faults = experiment.faults
     load = experiment.load
-    if phase in ("fault", "recovery") and not faults:
+    if phase.startswith(FAULT_PHASE_PREFIX):
+        name = phase.removeprefix(FAULT_PHASE_PREFIX)
+        labels = [fault.label for fault in faults]
+        if name in labels:
+            return None
+        if not labels:
+            return (
+                f"judges the window of fault {name!r}, but the experiment has no faults.",
+                "Add a fault under 'faults', or use phase 'all'.",
+            )
+        return (
+            f"judges the window of fault {name!r}, but no fault has that name.",
+            f"{did_you_mean(name, labels)}Known faults: "
+            f"{all_of(f'{FAULT_PHASE_PREFIX}{label}' for label in labels)}.",
+        )
+    if phase in ("fault", "recovery", "each-fault") and not faults:
         return (
             f"judges the {phase!r} phase, but the experiment has no faults, so nothing "
             "would be judged.",

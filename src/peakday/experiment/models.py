@@ -19,8 +19,14 @@ from pydantic import (
     model_validator,
 )
 
+from peakday.experiment.hints import did_you_mean
 from peakday.experiment.load_spec import Load
-from peakday.experiment.objectives import AnyObjective, parse_slo_objective, parse_target
+from peakday.experiment.objectives import (
+    AnyObjective,
+    parse_share,
+    parse_slo_objective,
+    parse_target,
+)
 from peakday.experiment.units import (
     Metric,
     Objective,
@@ -38,7 +44,25 @@ Flag = Annotated[bool, Strict()]
 ToxicType = Literal[
     "latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data", "down"
 ]
-Phase = Literal["baseline", "fault", "recovery", "all"]
+PHASES = ("baseline", "fault", "recovery", "all", "each-fault")
+FAULT_PHASE_PREFIX = "fault:"
+
+
+def _phase_readable(value: object) -> object:
+    """A phase name, 'each-fault' (every fault window judged apart) or 'fault:NAME' (one window);
+    whether NAME names a fault is checked in crossref.py."""
+    if not isinstance(value, str):
+        return value  # the str type check reports it
+    if value in PHASES or (value.startswith(FAULT_PHASE_PREFIX) and value != FAULT_PHASE_PREFIX):
+        return value
+    raise SpecValueError(
+        f"Unknown phase {value!r}.",
+        f"{did_you_mean(value, PHASES)}Choose one of: baseline, fault, each-fault, "
+        "fault:NAME (one fault's window), recovery or all.",
+    )
+
+
+Phase = Annotated[str, BeforeValidator(_phase_readable)]
 Journey = Literal["shopper", "merchant", "pos"]
 Platform = Literal["local", "docker", "external"]
 ServiceAction = Literal["kill", "stop", "pause", "restart"]
@@ -236,6 +260,15 @@ class Slo(_Model):
     warning: str | None = None  # a looser objective: missing `objective` but meeting this = warn
     target: str | None = None  # error_budget only: the success-rate target, such as "99.5%"
     burn_rate_alerts: tuple[BurnRateAlert, ...] | None = None  # error_budget only; None = defaults
+    window: Seconds | None = Field(default=None, gt=0)  # judge every rolling window this long
+    within: str | None = None  # share of windows (or seconds) that must meet the objective
+
+    @field_validator("within")
+    @classmethod
+    def _within_readable(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_share(value)
+        return value
 
     @field_validator("objective", "warning")
     @classmethod
@@ -263,6 +296,10 @@ class Slo(_Model):
     @property
     def parsed_target(self) -> float | None:
         return None if self.target is None else parse_target(self.target)
+
+    @property
+    def parsed_within(self) -> float | None:
+        return None if self.within is None else parse_share(self.within)
 
 
 class StopCondition(_Model):

@@ -34,6 +34,7 @@ __all__ = [
     "compare",
     "kind_of",
     "parse_budget_objective",
+    "parse_share",
     "parse_slo_objective",
     "parse_target",
     "upper_bound",
@@ -127,6 +128,17 @@ def parse_target(text: str) -> float:
         raise SpecValueError(
             f"An error budget's target is a success rate between 0% and 100%, got {text!r}.",
             "Write it such as '99.5%'; the budget is the 0.5% of requests that may fail.",
+        )
+    return float(match.group(1)) / 100.0
+
+
+def parse_share(text: str) -> float:
+    """A share of windows or seconds, '95%' -> 0.95 (above 0%, at most 100%)."""
+    match = re.match(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$", text)
+    if not match or not 0 < float(match.group(1)) <= 100:
+        raise SpecValueError(
+            f"'within' is a share of windows between 0% and 100%, got {text!r}.",
+            "Write it such as within: '95%' (95% of the windows must meet the objective).",
         )
     return float(match.group(1)) / 100.0
 

@@ -12,6 +12,7 @@ from peakday.experiment.hints import all_of, did_you_mean, one_of
 from peakday.experiment.models import Experiment, Slo
 from peakday.experiment.objectives import AnyObjective, RelativeObjective, kind_of, upper_bound
 from peakday.experiment.units import format_duration_s as fmt
+from peakday.experiment.window_checks import window_issues
 from peakday.experiment.yaml_lines import Locator
 from peakday.topology import ALL_STEPS, JOURNEY_STEPS
 
@@ -57,6 +58,7 @@ def _slo_kind_issues(experiment: Experiment, locator: Locator) -> Iterator[SpecI
             if objective is not None:
                 yield from _objective_issues(experiment, locator, index, slo, key, objective)
         yield from _warning_issues(locator, index, slo)
+        yield from window_issues(locator, index, slo)
     if experiment.slos and sum(slo.weight for slo in experiment.slos) <= 0:
         yield locator.issue(
             ("slos",),

@@ -27,7 +27,7 @@ from peakday.experiment.units import (
 )
 from peakday.reporting import extras
 from peakday.reporting.formatting import format_score
-from peakday.results.model import Result, SloResult
+from peakday.results.model import PhaseWindow, Result, SloResult
 from peakday.scoring.phases import rows_in, windows_for
 
 Assessment = Literal["better", "worse", "same", "regression", "new", "removed", "no data"]
@@ -92,7 +92,14 @@ def _lower_is_better(slo: SloResult) -> bool | None:
 
 
 def requests_in_phase(result: Result, slo: SloResult) -> int:
+    """The requests behind the SLO's value: its phase, or its worst window when judged per
+    window (the value is that window's)."""
     windows = windows_for(slo.phase, result.phases)
+    if slo.worst is not None:
+        worst = slo.worst
+        windows = (
+            PhaseWindow(name=worst.phase, kind="all", start_s=worst.start_s, end_s=worst.end_s),
+        )
     return sum(r.requests for r in rows_in(result.timeline, slo.request, windows))
 
 

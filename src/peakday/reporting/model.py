@@ -20,6 +20,7 @@ from peakday.reporting.latency import CorrectionTable, correction_table
 from peakday.reporting.traffic import TrafficView, traffic_view
 from peakday.results.model import PhaseWindow, Result, SloResult, TimelineRow
 from peakday.scoring.phases import fault_window, windows_for
+from peakday.scoring.window_text import objective_text
 
 
 @dataclass(frozen=True)
@@ -175,9 +176,10 @@ def _slo_lines(result: Result, step: str) -> tuple[SloLine, ...]:
         if slo.request != step or threshold is None:
             continue
         spans = tuple((w.start_s, w.end_s) for w in windows_for(slo.phase, result.phases))
-        lines.append(
-            SloLine(slo.metric, _chart_value(slo, threshold), f"{slo.name} {slo.objective}", spans)
-        )
+        label = f"{slo.name} {slo.objective}"
+        if slo.worst is not None:
+            label += f" (worst {slo.worst.start_s:.0f}-{slo.worst.end_s:.0f} s)"
+        lines.append(SloLine(slo.metric, _chart_value(slo, threshold), label, spans))
         if slo.warning is not None and slo.warning_threshold is not None:
             lines.append(
                 SloLine(
@@ -244,7 +246,7 @@ def slo_rows(result: Result) -> tuple[SloRow, ...]:
             request=slo.request,
             metric=slo.metric,
             phase=slo.phase,
-            objective=slo.objective,
+            objective=objective_text(slo),
             measured=format_measure(slo.value, slo.unit),
             verdict=slo.verdict,
             detail=slo.detail,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from peakday.experiment.units import format_measure
 from peakday.reporting.formatting import format_table
 from peakday.results.model import Result, SloResult
+from peakday.scoring.window_text import objective_text
 
 _MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "inconclusive": "??"}
 
@@ -17,7 +18,7 @@ def slo_sentence(slo: SloResult) -> str:
     why = f" ({slo.detail})" if slo.detail else ""
     return (
         f"{slo.request} {slo.metric} in phase {slo.phase}: measured {measured}{why}, "
-        f"objective {slo.objective}"
+        f"objective {objective_text(slo)}"
     )
 
 
@@ -29,7 +30,7 @@ def format_slo_table(slos: Sequence[SloResult]) -> str:
             slo.request,
             slo.metric,
             slo.phase,
-            slo.objective,
+            objective_text(slo),
             format_measure(slo.value, slo.unit) + (f" ({slo.detail})" if slo.detail else ""),
         )
         for slo in slos

@@ -9,7 +9,7 @@ from peakday.experiment.objectives import kind_of
 from peakday.experiment.units import format_duration_s as fmt
 from peakday.reporting.formatting import format_table
 from peakday.results.model import AppliedFault
-from peakday.scoring.phases import compute_phases
+from peakday.scoring.phases import compute_phases, phase_kind
 from peakday.topology import JOURNEY_STEPS, Topology, storefront_topology
 
 _PHASE_NOTES = {
@@ -96,7 +96,7 @@ SLO_HEADER = ("phase", "SLO", "step", "metric", "objective", "warning", "weight"
 def slo_rows(experiment: Experiment) -> list[tuple[str, ...]]:
     order = {"baseline": 0, "fault": 1, "recovery": 2, "all": 3}
     rows: list[tuple[str, ...]] = []
-    for slo in sorted(experiment.slos, key=lambda s: order.get(s.phase, 9)):
+    for slo in sorted(experiment.slos, key=lambda s: order.get(phase_kind(s.phase), 9)):
         rows.append(
             (
                 slo.phase,
@@ -116,7 +116,12 @@ def _objective_text(slo: Slo) -> str:
     if slo.metric == "error_budget":
         return f"{slo.objective} of budget at {slo.target}"
     note = _KIND_NOTES[kind_of(slo.parsed_objective)]
-    return f"{slo.objective} ({note})" if note else slo.objective
+    text = f"{slo.objective} ({note})" if note else slo.objective
+    if slo.window is not None:
+        text += f" in every {fmt(slo.window)} window"
+    if slo.within is not None:
+        text += f", within {slo.within}"
+    return text
 
 
 def named_things_issues(experiment: Experiment, topology: Topology) -> list[str]:

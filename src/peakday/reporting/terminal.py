@@ -12,6 +12,7 @@ from peakday.reporting import extras
 from peakday.reporting.formatting import format_score, format_seconds
 from peakday.reporting.latency import MEANING, correction_table, format_pair
 from peakday.results.model import Result
+from peakday.scoring.window_text import objective_text
 
 VERDICT_STYLE = {
     "pass": "bold green",
@@ -28,7 +29,7 @@ def slo_table(result: Result) -> Table:
     for slo in result.slos:
         verdict = Text(slo.verdict, style=VERDICT_STYLE.get(slo.verdict, "bold"))
         measured = format_measure(slo.value, slo.unit) + (f" ({slo.detail})" if slo.detail else "")
-        cells = (slo.name, slo.request, slo.metric, slo.phase, slo.objective, measured)
+        cells = (slo.name, slo.request, slo.metric, slo.phase, objective_text(slo), measured)
         table.add_row(*(escape(c) for c in cells), verdict)
     return table
 

@@ -138,6 +138,20 @@ class TimelineRow(_Model):
     uncorrected_histogram: str = ""
 
 
+class WindowValue(_Model):
+    """An SLO's value over one window: a fault window (`phase: each-fault`), a rolling window
+    (`window:`) or one second (`within:` without a window). `met` is None without data."""
+
+    phase: str  # the phase window it lies in, such as 'fault:login-slow' or 'fault'
+    start_s: float
+    end_s: float
+    value: float | None
+    met: bool | None
+    met_share: float | None = None  # `within`: share of this fault window's windows that met
+    worst_start_s: float | None = None  # each-fault with `window`: the worst rolling window here
+    worst_end_s: float | None = None
+
+
 class SloResult(_Model):
     name: str
     request: str
@@ -159,6 +173,14 @@ class SloResult(_Model):
     interval: Interval | None = None  # 95% interval of `value` (reference comparisons)
     reference_interval: Interval | None = None
     error_budget: ErrorBudget | None = None
+    # Judged window by window (phase each-fault, window, within; docs/scoring.md): `value` is the
+    # worst window's, `worst` says where it was, `windows` lists every fault window (each-fault).
+    window_s: float | None = None
+    within: float | None = None  # share of windows (or seconds) that must meet the objective
+    met_share: float | None = None  # share that did (the worst fault window's, with each-fault)
+    judged_windows: int | None = None  # windows (or seconds) with a value
+    worst: WindowValue | None = None
+    windows: tuple[WindowValue, ...] = ()
 
 
 class BaselineCheck(_Model):

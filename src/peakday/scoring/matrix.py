@@ -237,7 +237,11 @@ def _cell(
     baseline_windows = windows_for("baseline", phases)
     baseline = step_figures(rows, step, baseline_windows)
     during = step_figures(rows, step, [fault])
-    slos = [s for s in experiment.slos if s.request == step and s.phase in ("fault", "all")]
+    slos = [
+        s
+        for s in experiment.slos
+        if s.request == step and s.phase in ("fault", "each-fault", "all", fault.name)
+    ]
     judged = [
         (s, judge_over(s, rows, [fault], phases, reference))
         for s in slos

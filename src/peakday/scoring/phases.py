@@ -58,10 +58,18 @@ def seconds_of(windows: Sequence[PhaseWindow]) -> list[int]:
 
 
 def windows_for(phase: str, phases: Sequence[PhaseWindow]) -> tuple[PhaseWindow, ...]:
-    """The windows an SLO's `phase` names: 'fault' is the union of every fault window."""
-    if phase == "fault":
+    """The windows an SLO's `phase` names: 'fault' is the union of every fault window,
+    'each-fault' every fault window (judged apart), 'fault:NAME' that fault's window."""
+    if phase in ("fault", "each-fault"):
         return tuple(p for p in phases if p.kind == "fault")
     return tuple(p for p in phases if p.name == phase)
+
+
+def phase_kind(phase: str) -> str:
+    """The kind of phase an SLO's `phase` judges: 'fault' for every fault form."""
+    if phase == "each-fault" or phase.startswith("fault:"):
+        return "fault"
+    return phase
 
 
 def in_windows(t_s: int, windows: Iterable[PhaseWindow]) -> bool:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from peakday.experiment.models import Scoring
 from peakday.results.model import ScoreCard, SloResult, Verdict
+from peakday.scoring.phases import phase_kind
 
 POINTS: dict[str, float] = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
 
@@ -75,9 +76,9 @@ def score_card(results: Sequence[SloResult], scoring: Scoring) -> tuple[ScoreCar
     verdict, reason = verdict_of(results, total, highest, scoring)
     card = ScoreCard(
         total=total,
-        baseline=weighted_score([r for r in results if r.phase == "baseline"]),
-        fault=weighted_score([r for r in results if r.phase == "fault"]),
-        recovery=weighted_score([r for r in results if r.phase == "recovery"]),
+        baseline=weighted_score([r for r in results if phase_kind(r.phase) == "baseline"]),
+        fault=weighted_score([r for r in results if phase_kind(r.phase) == "fault"]),
+        recovery=weighted_score([r for r in results if phase_kind(r.phase) == "recovery"]),
         whole_run=weighted_score([r for r in results if r.phase == "all"]),
         lowest=lowest,
         highest=highest,

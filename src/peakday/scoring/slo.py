@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hdrh.histogram import HdrHistogram
+
 from peakday.experiment.models import Slo
 from peakday.experiment.objectives import (
     AnyObjective,
@@ -19,6 +21,8 @@ from peakday.experiment.objectives import (
     upper_bound,
 )
 from peakday.experiment.units import LATENCY_METRICS, format_measure
+from peakday.experiment.window_checks import windowed
+from peakday.load.histograms import decode_histogram
 from peakday.results.model import (
     Interval,
     PhaseWindow,
@@ -31,8 +35,16 @@ from peakday.results.reference import ReferenceRun
 from peakday.scoring.budget import evaluate_budget
 from peakday.scoring.names import never_ran_detail
 from peakday.scoring.noise import interval_of
-from peakday.scoring.phases import rows_in, seconds_covered, windows_for
-from peakday.scoring.stats import latency_ms_from_rows
+from peakday.scoring.phases import rows_in, seconds_covered, seconds_of, windows_for
+from peakday.scoring.stats import latency_ms_from_rows, merged_latency_ms
+from peakday.scoring.window_text import window_detail
+from peakday.scoring.windowed import (
+    Measure,
+    WindowRule,
+    group_value,
+    judge_windows,
+    window_value,
+)
 
 
 def measure(
@@ -247,7 +259,89 @@ def evaluate_slo(
 ) -> SloResult:
     if slo.metric == "error_budget":
         return _budget_result(slo, rows, phases)
+    if windowed(slo):
+        return _windowed_result(slo, rows, phases, reference)
     return judge_over(slo, rows, windows_for(slo.phase, phases), phases, reference)
+
+
+def _window_measure(slo: Slo, rows: Sequence[TimelineRow]) -> Measure:
+    """`measure` for many overlapping windows: rows looked up by second, each second's
+    histogram decoded once, so a window costs its length, not the run's."""
+    by_second = {r.t_s: r for r in rows if r.name == slo.request}
+    ran = any(r.requests for r in by_second.values())  # else: inconclusive, never 0 req/s
+    decoded: dict[int, HdrHistogram] = {}
+
+    def histogram(row: TimelineRow) -> HdrHistogram:
+        if row.t_s not in decoded:
+            decoded[row.t_s] = decode_histogram(row.histogram)
+        return decoded[row.t_s]
+
+    def measured(windows: Sequence[PhaseWindow]) -> tuple[float | None, str]:
+        selected = [by_second[t] for t in seconds_of(windows) if t in by_second]
+        requests = sum(r.requests for r in selected)
+        if slo.metric == "rps" and ran:
+            return requests / seconds_covered(windows), ""
+        if requests == 0 or slo.metric == "rps":
+            return measure(slo.metric, slo.request, rows, windows)  # and why there is no value
+        if slo.metric == "success_rate":
+            return (requests - sum(r.failures for r in selected)) / requests, ""
+        histograms = (histogram(r) for r in selected if r.histogram)
+        return merged_latency_ms(histograms, slo.metric), ""
+
+    return measured
+
+
+def _windowed_result(
+    slo: Slo,
+    rows: Sequence[TimelineRow],
+    phases: Sequence[PhaseWindow],
+    reference: ReferenceRun | None,
+) -> SloResult:
+    """The SLO judged in every fault window and/or rolling window (scoring/windowed.py)."""
+    bases = _bases(slo, rows, windows_for(slo.phase, phases), phases, reference)
+    objective, warning = slo.parsed_objective, slo.parsed_warning
+
+    def holds(value: float) -> bool | None:
+        return _judge(objective, value, slo.metric, bases).holds
+
+    def warned(value: float) -> bool | None:
+        assert warning is not None
+        return _judge(warning, value, slo.metric, bases).holds
+
+    measured = _window_measure(slo, rows)
+    rule = WindowRule(slo.phase, slo.window, slo.parsed_within)
+    upper = upper_bound(objective.comparator)
+    judged = judge_windows(
+        rule, phases, measured, holds, warned if warning is not None else None, upper
+    )
+    worst = judged.worst
+    value = worst.value if worst is not None else None
+    rolling = slo.window is not None
+    result = _result(slo, value, judged.verdict, "").model_copy(
+        update={
+            "baseline_value": bases.baseline,
+            "window_s": slo.window,
+            "within": rule.within,
+            "met_share": judged.met_share,
+            "judged_windows": judged.judged,
+            "worst": window_value(worst) if worst is not None else None,
+            "windows": (
+                tuple(group_value(g, rolling) for g in judged.groups)
+                if slo.phase == "each-fault"
+                else ()
+            ),
+        }
+    )
+    if value is not None:
+        main = _judge(objective, value, slo.metric, bases)
+        side = _judge(warning, value, slo.metric, bases) if warning is not None else None
+        result = result.model_copy(
+            update={
+                "threshold": main.threshold,
+                "warning_threshold": side.threshold if side is not None else None,
+            }
+        )
+    return result.model_copy(update={"detail": window_detail(result, judged)})
 
 
 def overall_verdict(results: Sequence[SloResult]) -> Verdict:

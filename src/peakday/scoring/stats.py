@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from peakday.load.histograms import merge_histograms, percentile_ms
+from hdrh.histogram import HdrHistogram
+
+from peakday.load.histograms import empty_histogram, merge_histograms, percentile_ms
 from peakday.results.model import TimelineRow
 
 PERCENTILE_OF_METRIC: dict[str, float] = {
@@ -23,7 +25,18 @@ def latency_ms_from_rows(
     """The metric over the rows' merged histograms: corrected (from each request's intended
     start) by default, or, in the open model, `uncorrected` (from the actual send)."""
     encoded = (r.uncorrected_histogram if uncorrected else r.histogram for r in rows)
-    merged = merge_histograms(h for h in encoded if h)
+    return latency_ms_of(merge_histograms(h for h in encoded if h), metric)
+
+
+def merged_latency_ms(histograms: Iterable[HdrHistogram], metric: str) -> float | None:
+    """The metric over already decoded histograms (rolling windows decode each second once)."""
+    merged = empty_histogram()
+    for histogram in histograms:
+        merged.add(histogram)
+    return latency_ms_of(merged, metric)
+
+
+def latency_ms_of(merged: HdrHistogram, metric: str) -> float | None:
     if metric == "max":
         return merged.get_max_value() / 1000.0 if merged.get_total_count() else None
     return percentile_ms(merged, PERCENTILE_OF_METRIC[metric])
