@@ -104,10 +104,15 @@ def _expect(response: Response, status: int) -> bool:
     The same when the status line came but the body was cut off (FastHttpUser keeps the status).
     """
     if response.status_code == status:
-        return response.request_meta.get("exception") is None
+        return _whole_answer(response)
     if response.status_code:
         response.failure(f"expected HTTP {status}, got HTTP {response.status_code}")
     return False
+
+
+def _whole_answer(response: Response) -> bool:
+    """False when the transport failed, even after a status line (the body was cut off)."""
+    return response.request_meta.get("exception") is None or response.status_code >= 300
 
 
 def _client_retries() -> int:
@@ -194,7 +199,7 @@ class StorefrontUser(JourneyUser):
             catch_response=True,
         ) as response:
             self.token = _access_token(response) if _expect(response, 200) else None
-            if response.status_code == 200 and self.token is None:
+            if response.status_code == 200 and self.token is None and _whole_answer(response):
                 response.failure("login answered 200 without an access_token")
         self.failed_logins = 0 if self.token else self.failed_logins + 1
         self.request_done()
@@ -228,7 +233,8 @@ class StorefrontUser(JourneyUser):
                 if ok:
                     _record_confirmation(response, name, key, self.username)
             self.request_done()
-            if ok or not (response.status_code in (0, 429) or response.status_code >= 500):
+            status = response.status_code if _whole_answer(response) else 0  # cut off: none
+            if ok or not (status in (0, 429) or status >= 500):
                 return ok
         return False
 

@@ -137,4 +137,3 @@ class RoutedFastHttpUser(FastHttpUser):
             proxy_host=self.proxy_host,
             proxy_port=self.proxy_port,
         )
-
