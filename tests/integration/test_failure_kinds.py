@@ -2,16 +2,16 @@
 
 A tiny raw-socket server answers every request one way: HTTP 500, silence past the request
 timeout, a TCP reset (SO_LINGER 0), a response whose body is cut off by a reset, or a close with
-no answer; a closed port refuses. The storefront journeys (FastHttpUser) and a user's own locustfile on HttpUser and on
-FastHttpUser must report each as the same kind. Also: the storefront's three connection modes
-open the TCP connections they promise (what `toxicity` applies to, docs/load.md).
+no answer; a closed port refuses. The storefront journeys (FastHttpUser) and a user's own
+locustfile on HttpUser and on FastHttpUser must report each as the same kind. Also: the
+storefront's three connection modes open the TCP connections they promise (what `toxicity`
+applies to, docs/load.md).
 """
 
 from __future__ import annotations
 
 import socket
 import struct
-import textwrap
 import threading
 import time
 from collections import Counter

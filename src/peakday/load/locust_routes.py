@@ -1,4 +1,4 @@
-"""For locustfiles: an HttpUser or FastHttpUser whose requests go through the proxy their route names.
+"""For locustfiles: HttpUsers and FastHttpUsers whose requests go through their route's proxy.
 
     from peakday.load.locust_routes import RoutedHttpUser
 
@@ -8,9 +8,9 @@
             self.client.post("/login", json={...}, name="login")  # -> the login route's proxy
 
 `RoutedFastHttpUser` is the same on Locust's FastHttpUser (geventhttpclient), several times
-cheaper per request. Routes come from the run (PEAKDAY_ROUTES and PEAKDAY_PROXY_<NAME>, see peakday.routes and
-docs/external.md). This module imports Locust, and so gevent's monkey-patching: only Locust
-processes import it, never the orchestrator.
+cheaper per request. Routes come from the run (PEAKDAY_ROUTES and PEAKDAY_PROXY_<NAME>, see
+peakday.routes and docs/external.md). This module imports Locust, and so gevent's
+monkey-patching: only Locust processes import it, never the orchestrator.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ class RoutedFastHttpUser(FastHttpUser):
         Router.from_env(os.environ)
 
     def __init__(self, environment: Environment) -> None:
-        super().__init__(environment)  # type: ignore[no-untyped-call]
+        super().__init__(environment)
         self.client = RoutedFastHttpSession(
             Router.from_env(os.environ),
             base_url=self.host,
