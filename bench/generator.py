@@ -139,9 +139,10 @@ class Nginx:
             try:
                 self.requests()
                 break
-            except OSError:
+            except OSError as error:
                 if time.monotonic() > deadline or self.popen.poll() is not None:
-                    raise RuntimeError(f"nginx did not start; see {self.prefix}/error.log")
+                    message = f"nginx did not start; see {self.prefix}/error.log"
+                    raise RuntimeError(message) from error
                 time.sleep(0.1)
 
     @property
