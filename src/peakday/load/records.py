@@ -164,15 +164,36 @@ class _Bucket:
 
 def _histogram_of(counts: dict[int, int]) -> tuple[HdrHistogram, int, int]:
     """The histogram of exact latency counts, its total, and how many were above the ceiling
-    (recorded at the ceiling: still requests, and still slow)."""
+    (recorded at the ceiling: still requests, and still slow).
+
+    Adds each count at the HDR counts index of its value, computed as HdrHistogram's own
+    `record_value` does (`_get_bucket_index`, `_get_sub_bucket_index`, `_counts_index`) but
+    inline: about a quarter of its cost per value. `tests/unit/load/test_load_histograms.py`
+    checks the encoded result equals recording every value with `record_value`."""
     histogram = empty_histogram()
+    unit = histogram.unit_magnitude
+    mask = histogram.sub_bucket_mask
+    half_magnitude = histogram.sub_bucket_half_count_magnitude
+    half_count = histogram.sub_bucket_half_count
+    cells = histogram.counts
     total = out_of_range = 0
+    lowest, highest = HIGHEST_TRACKABLE_US, 0
     for value_us, count in counts.items():
         total += count
         if value_us > HIGHEST_TRACKABLE_US:
             out_of_range += count
             value_us = HIGHEST_TRACKABLE_US
-        histogram.record_value(max(0, value_us), count)
+        elif value_us < 0:
+            value_us = 0
+        bucket = (value_us | mask).bit_length() - unit - half_magnitude - 1
+        sub_bucket = value_us >> (bucket + unit)
+        cells[((bucket + 1) << half_magnitude) + sub_bucket - half_count] += count
+        lowest = min(lowest, value_us)
+        highest = max(highest, value_us)
+    if total:
+        histogram.total_count = total
+        histogram.min_value = lowest
+        histogram.max_value = highest
     return histogram, total, out_of_range
 
 
