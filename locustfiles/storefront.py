@@ -6,18 +6,21 @@ Plain Locust, runs on its own, with or without peakday installed:
 
 Every journey logs in through auth (by default via the `auth_login` Toxiproxy proxy) and keeps
 logging in during the run, so an auth outage shows up on the `login` step and downstream.
-Request names are the step names: login, checkout, label, pos_checkout. Where peakday is
-installed the users are RoutedHttpUsers: a run routes the `login` request to the auth_login
-proxy by name (PEAKDAY_ROUTES, PEAKDAY_PROXY_AUTH_LOGIN; see docs/external.md), the way a user's
-own locustfile sends one route through its own proxy. Without peakday they are plain HttpUsers
-and logins go to PEAKDAY_AUTH_URL, which a run points at the same proxy.
+Request names are the step names: login, checkout, label, pos_checkout. The users are
+FastHttpUsers (geventhttpclient: several times less generator CPU per request than HttpUser's
+requests). Where peakday is installed they are RoutedFastHttpUsers: a run routes the `login`
+request to the auth_login proxy by name (PEAKDAY_ROUTES, PEAKDAY_PROXY_AUTH_LOGIN; see
+docs/external.md), the way a user's own locustfile sends one route through its own proxy.
+Without peakday they are plain FastHttpUsers and logins go to PEAKDAY_AUTH_URL, which a run
+points at the same proxy.
 
 Settings, read from the environment when each user starts:
     PEAKDAY_AUTH_URL           default http://127.0.0.1:18101 (Toxiproxy in front of auth);
                                where logins go when no route sends them elsewhere
     PEAKDAY_CHECKOUT_URL       default http://127.0.0.1:8102
     PEAKDAY_LABELS_URL         default http://127.0.0.1:8103
-    PEAKDAY_REQUEST_TIMEOUT_S  default 10 (seconds, applied to every request)
+    PEAKDAY_REQUEST_TIMEOUT_S  default 10 (seconds: to connect, and for each read or write of
+                               every request; read when a user is created)
     PEAKDAY_CONFIRMATIONS_DIR  unset: record nothing; else each 201 (order/label id and its
                                Idempotency-Key) goes to <dir>/<pid>.jsonl for reconciliation
     PEAKDAY_CLIENT_RETRIES     default 0: retries of a failed checkout/label, same key
@@ -41,25 +44,32 @@ from collections.abc import Callable
 from typing import IO, Any, TypeVar
 
 from locust import task
-from locust.clients import ResponseContextManager
+from locust.contrib.fasthttp import FastHttpSession
+from locust.contrib.fasthttp import ResponseContextManager as Response
+from locust.env import Environment
 
 try:
-    from peakday.load.locust_routes import RoutedHttpUser as JourneyUser
+    from peakday.load.locust_routes import RoutedFastHttpUser as JourneyUser
 except ImportError:
     if os.environ.get("PEAKDAY_ROUTES"):
         raise  # a peakday run routes requests: its helper must load, not be skipped
-    from locust import HttpUser as JourneyUser
+    from locust import FastHttpUser as JourneyUser
 
 
 def _setting(name: str, default: str) -> str:
     return os.environ.get(name, default).rstrip("/")
 
 
-def _access_token(response: ResponseContextManager) -> str | None:
+def _json(response: Response) -> object:
+    """The body as JSON, or None when it is not JSON (or there is no body)."""
     try:
-        body = response.json()
-    except ValueError:  # not JSON
+        return response.json()
+    except (ValueError, TypeError):  # not JSON; TypeError: no body at all
         return None
+
+
+def _access_token(response: Response) -> str | None:
+    body = _json(response)
     token = body.get("access_token") if isinstance(body, dict) else None
     return token if isinstance(token, str) and token else None
 
@@ -76,22 +86,33 @@ def journey(turn: Callable[[User], None]) -> Callable[[User], None]:
             turn(user)
         finally:
             if user.connections == "per-journey":
-                user.client.close()
+                _close_connections(user.client)
 
     return one_journey
 
 
-def _expect(response: ResponseContextManager, status: int) -> bool:
+def _close_connections(client: FastHttpSession) -> None:
+    """Close every connection the user's client holds; its next request opens a new one."""
+    client.client.clientpool.close()
+
+
+def _expect(response: Response, status: int) -> bool:
     """True when the response has the expected status; otherwise mark the request failed.
 
     With no response at all (timeout, refused, reset) Locust's status_code is 0: leave Locust's
     own exception in place, so the failure is reported as what it was rather than as our message.
+    The same when the status line came but the body was cut off (FastHttpUser keeps the status).
     """
     if response.status_code == status:
-        return True
+        return _whole_answer(response)
     if response.status_code:
         response.failure(f"expected HTTP {status}, got HTTP {response.status_code}")
     return False
+
+
+def _whole_answer(response: Response) -> bool:
+    """False when the transport failed, even after a status line (the body was cut off)."""
+    return response.request_meta.get("exception") is None or response.status_code >= 300
 
 
 def _client_retries() -> int:
@@ -101,9 +122,7 @@ def _client_retries() -> int:
 _confirmations: IO[str] | None = None
 
 
-def _record_confirmation(
-    response: ResponseContextManager, step: str, key: str, username: str
-) -> None:
+def _record_confirmation(response: Response, step: str, key: str, username: str) -> None:
     """Append what the client was told to PEAKDAY_CONFIRMATIONS_DIR/<pid>.jsonl, if set.
 
     peakday reconciles these with the stores after the run (lost and duplicated orders). One
@@ -113,10 +132,7 @@ def _record_confirmation(
     folder = os.environ.get("PEAKDAY_CONFIRMATIONS_DIR")
     if not folder:
         return
-    try:
-        body = response.json()
-    except ValueError:
-        return
+    body = _json(response)
     record_id = body.get("order_id") or body.get("label_id") if isinstance(body, dict) else None
     if not isinstance(record_id, str):
         return
@@ -131,7 +147,7 @@ def _record_confirmation(
         "key": key,
         "user": username,
         "step": step,
-        "replayed": response.headers.get("Idempotent-Replayed") == "true",
+        "replayed": (response.headers or {}).get("Idempotent-Replayed") == "true",
         "wall": time.time(),
     }
     _confirmations.write(json.dumps(line) + "\n")
@@ -149,11 +165,16 @@ class StorefrontUser(JourneyUser):
     think_time_s = (0.2, 0.8)
     login_backoff_s = (1.0, 4.0)  # first wait after a failed login, and the longest
 
+    def __init__(self, environment: Environment) -> None:
+        # FastHttpUser takes its timeouts when the user is made, not per request.
+        self.timeout_s = float(_setting("PEAKDAY_REQUEST_TIMEOUT_S", "10"))
+        self.network_timeout = self.connection_timeout = self.timeout_s
+        super().__init__(environment)
+
     def on_start(self) -> None:
         self.auth_url = _setting("PEAKDAY_AUTH_URL", "http://127.0.0.1:18101")
         self.checkout_url = _setting("PEAKDAY_CHECKOUT_URL", "http://127.0.0.1:8102")
         self.labels_url = _setting("PEAKDAY_LABELS_URL", "http://127.0.0.1:8103")
-        self.timeout_s = float(_setting("PEAKDAY_REQUEST_TIMEOUT_S", "10"))
         self.connections = _setting("PEAKDAY_CONNECTIONS", "keep-alive")
         self.username = f"{self.account_prefix}-{random.randrange(self.pool_size):03d}"
         self.token: str | None = None
@@ -175,11 +196,10 @@ class StorefrontUser(JourneyUser):
             f"{self.auth_url}/login",
             json=credentials,
             name="login",
-            timeout=self.timeout_s,
             catch_response=True,
         ) as response:
             self.token = _access_token(response) if _expect(response, 200) else None
-            if response.status_code == 200 and self.token is None:
+            if response.status_code == 200 and self.token is None and _whole_answer(response):
                 response.failure("login answered 200 without an access_token")
         self.failed_logins = 0 if self.token else self.failed_logins + 1
         self.request_done()
@@ -205,7 +225,6 @@ class StorefrontUser(JourneyUser):
                 json=body,
                 headers=headers,
                 name=name,
-                timeout=self.timeout_s,
                 catch_response=True,
             ) as response:
                 if response.status_code == 401:
@@ -214,14 +233,15 @@ class StorefrontUser(JourneyUser):
                 if ok:
                     _record_confirmation(response, name, key, self.username)
             self.request_done()
-            if ok or not (response.status_code in (0, 429) or response.status_code >= 500):
+            status = response.status_code if _whole_answer(response) else 0  # cut off: none
+            if ok or not (status in (0, 429) or status >= 500):
                 return ok
         return False
 
     def request_done(self) -> None:
         """With per-request connections, close the connection each request used."""
         if self.connections == "per-request":
-            self.client.close()
+            _close_connections(self.client)
 
 
 class Shopper(StorefrontUser):

@@ -1,9 +1,9 @@
 """Load generation: plans and shapes (pure), HDR records and health (pure), and Locust-side code.
 
 Pure modules: shapes, loadplan, histograms, failures, records, metricsfile, timeline, health.
-Only `locust_plugin`, `locust_metrics`, `locust_arrivals` and `locust_routes` (RoutedHttpUser, for
-locustfiles) import Locust (and so gevent's monkey-patching); they run inside Locust subprocesses
-and are never imported from here.
+Only `locust_plugin`, `locust_metrics`, `locust_arrivals` and `locust_routes` (RoutedHttpUser and
+RoutedFastHttpUser, for locustfiles) import Locust (and so gevent's monkey-patching); they run
+inside Locust subprocesses and are never imported from here.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Why a request failed, as one of a few kinds: HTTP status class, timeout, connection (pure).
 
 Matching exception classes by qualified name keeps this module free of requests/urllib3/gevent.
+Both of Locust's clients are covered: HttpUser (requests, urllib3) and FastHttpUser
+(geventhttpclient), so a failure is the same kind whichever client met it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ _FAILURE_RULES: Final[tuple[tuple[str, FailureKind], ...]] = (
     ("requests.exceptions.ChunkedEncodingError", "connection"),  # body cut off mid-response
     ("urllib3.exceptions.ProtocolError", "connection"),
     ("http.client.IncompleteRead", "connection"),
+    # geventhttpclient: the peer closed or reset before a whole response (HTTPParseError's
+    # module is its C parser, "_parser"); no answer at all on a connection.
+    ("_parser.HTTPParseError", "connection"),
+    ("geventhttpclient.useragent.EmptyResponse", "connection"),
     ("builtins.ConnectionError", "connection"),  # refused, reset, aborted, RemoteDisconnected
     # requests' errors derive from OSError; the rest (HTTPError, InvalidURL...) are not transport.
     ("requests.exceptions.RequestException", "other"),
@@ -35,7 +41,8 @@ _MAX_CHAIN_DEPTH: Final = 6
 
 
 def _exception_chain(exception: BaseException) -> Iterable[BaseException]:
-    """The exception, then what it wraps: urllib3's MaxRetryError.reason, __cause__, __context__."""
+    """The exception, then what it wraps: urllib3's MaxRetryError.reason, geventhttpclient's
+    RetriesExceeded.original, __cause__, __context__."""
     seen: set[int] = set()
     pending: list[BaseException] = [exception]
     while pending and len(seen) < _MAX_CHAIN_DEPTH:
@@ -44,7 +51,8 @@ def _exception_chain(exception: BaseException) -> Iterable[BaseException]:
             continue
         seen.add(id(current))
         yield current
-        for inner in (getattr(current, "reason", None), current.__cause__, current.__context__):
+        wrapped = (getattr(current, "reason", None), getattr(current, "original", None))
+        for inner in (*wrapped, current.__cause__, current.__context__):
             if isinstance(inner, BaseException):
                 pending.append(inner)
 

@@ -10,14 +10,13 @@ import itertools
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import gevent
 import psutil
 from locust.runners import Runner
 
 from peakday.load.failures import classify_failure
-from peakday.load.histograms import latency_us_from_ms
 from peakday.load.loadplan import LoadPlan
 from peakday.load.locust_arrivals import ArrivalPacer
 from peakday.load.metricsfile import (
@@ -87,18 +86,26 @@ class MetricsWriter:
         start_time: float | None = None,
         **_: Any,
     ) -> None:
-        # Hot path: arithmetic, a dict lookup and an HDR record; no I/O.
-        load_start_wall = self.start_load()
+        # Hot path, on every request: arithmetic and a few dict updates; no I/O, no histogram
+        # (the recorder builds those once a second). See docs/load.md, "The per-request path".
+        if not self._started:
+            self.start_load()
+        load_start_wall = cast("float", self.load_start_wall)
         if start_time is None:  # custom clients may not say; derive it from the duration
             start_time = time.time() - response_time / 1000.0
-        delay_s = self.pacer.current_delay_s() if self.pacer is not None else 0.0
-        t_s = math.floor(start_time - delay_s - load_start_wall)  # by intended start
+        pacer = self.pacer
+        if pacer is None:
+            t_s = math.floor(start_time - load_start_wall)
+            delay_us = 0
+        else:
+            delay_s = pacer.current_delay_s()
+            t_s = math.floor(start_time - delay_s - load_start_wall)  # by intended start
+            delay_us = round(delay_s * 1_000_000)
         failure = None
         if exception is not None:
             failure = classify_failure(exception, getattr(response, "status_code", None))
-        self._recorder.record(
-            t_s, name, latency_us_from_ms(response_time), failure, round(delay_s * 1_000_000)
-        )
+        latency_us = round(response_time * 1000.0)  # Locust's float ms as whole microseconds
+        self._recorder.record(t_s, name, latency_us if latency_us > 0 else 0, failure, delay_us)
 
     def _write_settled(self, final: bool) -> None:
         if self.load_start_wall is None:

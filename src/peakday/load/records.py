@@ -147,25 +147,62 @@ def merge_by_key(records: Iterable[StepSecond]) -> dict[tuple[int, str], StepSec
 
 
 class _Bucket:
-    __slots__ = ("failures", "histogram", "out_of_range", "requests", "uncorrected")
+    """One (second, step): how many requests took each exact latency (us), and their failures.
+
+    Counting exact values in a dict costs one dict update per request; the HdrHistogram is only
+    built when the bucket is drained, one `record_value(value, count)` per distinct value. The
+    histogram is the same as recording each request (HDR buckets only depend on the value), and
+    a second has far fewer distinct microsecond latencies than requests under load."""
+
+    __slots__ = ("corrected", "failures", "uncorrected")
 
     def __init__(self, open_model: bool) -> None:
-        self.histogram = empty_histogram()
-        self.uncorrected = empty_histogram() if open_model else None
-        self.requests = 0
-        self.out_of_range = 0
+        self.corrected: dict[int, int] = {}
+        self.uncorrected: dict[int, int] | None = {} if open_model else None
         self.failures: dict[str, int] = {}
 
 
-def _in_range(latency_us: int) -> int:
-    return min(max(0, latency_us), HIGHEST_TRACKABLE_US)
+def _histogram_of(counts: dict[int, int]) -> tuple[HdrHistogram, int, int]:
+    """The histogram of exact latency counts, its total, and how many were above the ceiling
+    (recorded at the ceiling: still requests, and still slow).
+
+    Adds each count at the HDR counts index of its value, computed as HdrHistogram's own
+    `record_value` does (`_get_bucket_index`, `_get_sub_bucket_index`, `_counts_index`) but
+    inline: about a quarter of its cost per value. `tests/unit/load/test_load_histograms.py`
+    checks the encoded result equals recording every value with `record_value`."""
+    histogram = empty_histogram()
+    unit = histogram.unit_magnitude
+    mask = histogram.sub_bucket_mask
+    half_magnitude = histogram.sub_bucket_half_count_magnitude
+    half_count = histogram.sub_bucket_half_count
+    cells = histogram.counts
+    total = out_of_range = 0
+    lowest, highest = HIGHEST_TRACKABLE_US, 0
+    for value_us, count in counts.items():
+        total += count
+        if value_us > HIGHEST_TRACKABLE_US:
+            out_of_range += count
+            value_us = HIGHEST_TRACKABLE_US
+        elif value_us < 0:
+            value_us = 0
+        bucket = (value_us | mask).bit_length() - unit - half_magnitude - 1
+        sub_bucket = value_us >> (bucket + unit)
+        cells[((bucket + 1) << half_magnitude) + sub_bucket - half_count] += count
+        lowest = min(lowest, value_us)
+        highest = max(highest, value_us)
+    if total:
+        histogram.total_count = total
+        histogram.min_value = lowest
+        histogram.max_value = highest
+    return histogram, total, out_of_range
 
 
 class StepSecondRecorder:
     """Accumulates requests into (second, step) buckets until they are drained as records.
 
     With `open_model` each bucket also keeps latency from the actual start. Mutable and not
-    thread-safe: the Locust plugin drives it from one gevent loop.
+    thread-safe: the Locust plugin drives it from one gevent loop. `record` is on every
+    request's path, so it only counts; histograms are built when a bucket is drained.
     """
 
     def __init__(self, open_model: bool = False) -> None:
@@ -188,16 +225,18 @@ class StepSecondRecorder:
         bucket = self._buckets.get((t_s, step))
         if bucket is None:
             bucket = self._buckets[(t_s, step)] = _Bucket(self._open_model)
-        bucket.requests += 1
-        corrected_us = latency_us + max(0, start_delay_us)
-        if corrected_us > HIGHEST_TRACKABLE_US:
-            # Still a request and still slow: count it at the ceiling rather than drop it.
-            bucket.out_of_range += 1
-        bucket.histogram.record_value(_in_range(corrected_us))
-        if bucket.uncorrected is not None:
-            bucket.uncorrected.record_value(_in_range(latency_us))
+        counts = bucket.corrected
+        if start_delay_us > 0:
+            corrected_us = latency_us + start_delay_us
+            counts[corrected_us] = counts.get(corrected_us, 0) + 1
+        else:
+            counts[latency_us] = counts.get(latency_us, 0) + 1
+        uncorrected = bucket.uncorrected
+        if uncorrected is not None:
+            uncorrected[latency_us] = uncorrected.get(latency_us, 0) + 1
         if failure is not None:
-            bucket.failures[failure] = bucket.failures.get(failure, 0) + 1
+            failures = bucket.failures
+            failures[failure] = failures.get(failure, 0) + 1
 
     def drain_settled(self, now_s: float, grace_s: float) -> list[StepSecond]:
         """Records for every second that ended more than `grace_s` before `now_s` (load time)."""
@@ -211,17 +250,19 @@ class StepSecondRecorder:
         records = []
         for key in sorted(keys):
             bucket = self._buckets.pop(key)
+            histogram, requests, out_of_range = _histogram_of(bucket.corrected)
+            uncorrected_b64 = ""
+            if bucket.uncorrected is not None:
+                uncorrected_b64 = encode_histogram(_histogram_of(bucket.uncorrected)[0])
             records.append(
                 StepSecond(
                     t_s=key[0],
                     step=key[1],
-                    requests=bucket.requests,
+                    requests=requests,
                     failures=bucket.failures,
-                    histogram_b64=encode_histogram(bucket.histogram),
-                    out_of_range=bucket.out_of_range,
-                    uncorrected_histogram_b64=(
-                        "" if bucket.uncorrected is None else encode_histogram(bucket.uncorrected)
-                    ),
+                    histogram_b64=encode_histogram(histogram),
+                    out_of_range=out_of_range,
+                    uncorrected_histogram_b64=uncorrected_b64,
                 )
             )
         return records

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import http.client
 import itertools
+import random
 import socket
 
 import pytest
@@ -276,9 +277,45 @@ def _gevent_timeout() -> BaseException:
     return timeout_class()
 
 
+def _stand_in(module: str, name: str, base: type[Exception] = Exception) -> type[Exception]:
+    """An exception class named like geventhttpclient's, without importing gevent."""
+    return type(name, (base,), {"__module__": module})
+
+
+_GeventConnectionError = _stand_in("geventhttpclient.useragent", "ConnectionError")
+_RetriesExceeded = _stand_in(
+    "geventhttpclient.useragent", "RetriesExceeded", _GeventConnectionError
+)
+_HTTPParseError = _stand_in("_parser", "HTTPParseError", http.client.HTTPException)
+
+
+def _retries_exceeded(original: BaseException) -> Exception:
+    error = _RetriesExceeded("http://127.0.0.1/login")
+    error.original = original  # type: ignore[attr-defined]
+    return error
+
+
 @pytest.mark.parametrize(
     ("exception", "status_code", "expected"),
     [
+        # FastHttpUser (geventhttpclient): a POST's timeout comes wrapped in RetriesExceeded;
+        # a close or reset before a whole response is an HTTPParseError (HTTPConnectionClosed).
+        (_retries_exceeded(TimeoutError("timed out")), 0, "timeout"),
+        (
+            _retries_exceeded(_stand_in("geventhttpclient.useragent", "EmptyResponse")()),
+            0,
+            "connection",
+        ),
+        (
+            _stand_in("geventhttpclient.response", "HTTPConnectionClosed", _HTTPParseError)(),
+            0,
+            "connection",
+        ),
+        (
+            _stand_in("locust.contrib.fasthttp", "LocustBadStatusCode", _GeventConnectionError)(),
+            502,
+            "http_5xx",
+        ),
         (CatchResponseError("expected 201, got 401"), 401, "http_4xx"),
         (CatchResponseError("expected 201, got 503"), 503, "http_5xx"),
         (requests.exceptions.HTTPError("404 Client Error"), 404, "http_4xx"),
@@ -364,3 +401,26 @@ def test_parse_tolerates_a_partial_last_line_only() -> None:
     assert len(log.step_seconds) == 1
     with pytest.raises(ValueError, match="line 2"):
         parse_metrics_jsonl(format_record(load_started_record(1.0)) + '{"kind": \n' + complete)
+
+
+def test_counting_exact_values_builds_the_histogram_recording_each_request_would() -> None:
+    # The recorder counts exact microseconds per request and builds the HdrHistogram when the
+    # second is drained; the result must equal recording every request into HdrHistogram.
+    rng = random.Random(7)
+    values = [int(rng.lognormvariate(7.5, 1.2)) for _ in range(20_000)]
+    values += [0, 1, 2_047, 2_048, 2_049, 123_456_789, HIGHEST_TRACKABLE_US]
+    recorder = StepSecondRecorder()
+    direct = empty_histogram()
+    for value in values:
+        recorder.record(0, "login", value, None)
+        direct.record_value(value)
+
+    (record,) = recorder.drain_all()
+
+    assert record.requests == len(values) == direct.get_total_count()
+    assert record.histogram_b64 == encode_histogram(direct)
+    built = record.histogram()
+    for percentile in (0.0, 50.0, 90.0, 99.0, 99.9, 100.0):
+        assert built.get_value_at_percentile(percentile) == direct.get_value_at_percentile(
+            percentile
+        )

@@ -12,15 +12,22 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 SCRIPT = textwrap.dedent(
     """
     import json
+    import sys
     from locust import task
     from locust.env import Environment
-    from peakday.load.locust_routes import RoutedHttpUser
+    from peakday.load.locust_routes import RoutedFastHttpUser, RoutedHttpUser
 
-    class Shopper(RoutedHttpUser):
+    USER_CLASS = {"fast": RoutedFastHttpUser, "http": RoutedHttpUser}[sys.argv[1]]
+    TIMEOUT = {"timeout": 1} if sys.argv[1] == "http" else {}
+
+    class Shopper(USER_CLASS):
         host = "http://127.0.0.1:9"
+        network_timeout = connection_timeout = 1
 
         @task
         def noop(self):
@@ -33,11 +40,11 @@ SCRIPT = textwrap.dedent(
         lambda name, context, response, exception, **kw: seen.append([name, kw["url"]])
     )
     user = Shopper(environment)
-    user.client.post("/login", timeout=1)
-    user.client.get("/items?page=2", timeout=1)
-    user.client.get("/items", name="checkout", timeout=1)
+    user.client.post("/login", **TIMEOUT)
+    user.client.get("/items?page=2", **TIMEOUT)
+    user.client.get("/items", name="checkout", **TIMEOUT)
     with user.client.rename_request("checkout"):
-        user.client.get("/other", timeout=1)
+        user.client.get("/other", **TIMEOUT)
     print(json.dumps(seen))
     """
 )
@@ -49,10 +56,12 @@ ROUTED_ENV = {
 }
 
 
-def run_script(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_script(
+    extra_env: dict[str, str], user_class: str = "http"
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PEAKDAY_")}
     return subprocess.run(
-        [sys.executable, "-c", SCRIPT],
+        [sys.executable, "-c", SCRIPT, user_class],
         env={**env, **extra_env},
         capture_output=True,
         text=True,
@@ -60,8 +69,9 @@ def run_script(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_requests_go_to_their_routes_proxy_and_keep_their_names() -> None:
-    done = run_script(ROUTED_ENV)
+@pytest.mark.parametrize("user_class", ["http", "fast"])
+def test_requests_go_to_their_routes_proxy_and_keep_their_names(user_class: str) -> None:
+    done = run_script(ROUTED_ENV, user_class)
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.splitlines()[-1])
     assert seen == [
@@ -72,8 +82,11 @@ def test_requests_go_to_their_routes_proxy_and_keep_their_names() -> None:
     ]
 
 
-def test_a_route_without_its_proxys_address_stops_the_locustfile_at_import() -> None:
-    done = run_script({"PEAKDAY_ROUTES": '{"/login": "edge_login"}'})
+@pytest.mark.parametrize("user_class", ["http", "fast"])
+def test_a_route_without_its_proxys_address_stops_the_locustfile_at_import(
+    user_class: str,
+) -> None:
+    done = run_script({"PEAKDAY_ROUTES": '{"/login": "edge_login"}'}, user_class)
     assert done.returncode != 0
     assert "class defined" not in done.stdout, "refused when the class is defined, not later"
     assert "RouteError" in done.stderr
