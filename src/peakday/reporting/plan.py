@@ -4,6 +4,8 @@ and which SLOs are judged in which phase, plus what the experiment names that do
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from peakday.experiment.models import Experiment, External, Fault, Slo
 from peakday.experiment.objectives import kind_of
 from peakday.experiment.units import format_duration_s as fmt
@@ -121,11 +123,15 @@ def _objective_text(slo: Slo) -> str:
 
 def named_things_issues(experiment: Experiment, topology: Topology) -> list[str]:
     """What the experiment names that the topology lacks (validation catches most of it)."""
-    if experiment.platform == "external":
+    if experiment.on_user_system:
         # the user's own proxies; their request names are known only at run time
-        defined = experiment.external.proxies if experiment.external is not None else {}
+        defined: Collection[str] = ()
+        if experiment.compose is not None:
+            defined = tuple(experiment.compose.intercept)
+        elif experiment.external is not None:
+            defined = tuple(experiment.external.proxies)
         return [
-            f"fault {f.label!r}: no proxy {f.proxy!r} in external.proxies"
+            f"fault {f.label!r}: no proxy {f.proxy!r} among the {experiment.platform} proxies"
             for f in experiment.faults
             if f.proxy is not None and f.proxy not in defined
         ]
