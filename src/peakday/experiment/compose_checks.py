@@ -145,12 +145,12 @@ def project_issues(
             f"{did_you_mean(target[0], names)}{known}",
         )
     for index, fault in enumerate(experiment.faults):
-        service = fault.service
-        if fault.is_service_fault and service is not None and service not in project.services:
+        named = fault.service
+        if fault.is_service_fault and named is not None and named not in project.services:
             yield locator.issue(
                 ("faults", index, "service"),
-                f"Unknown service {service!r} in project {project.name!r}.",
-                f"{did_you_mean(service, names)}{known}",
+                f"Unknown service {named!r} in project {project.name!r}.",
+                f"{did_you_mean(named, names)}{known}",
             )
 
 

@@ -114,7 +114,9 @@ class RunFolder:
         return self.path / COMPOSE_DIR / COMPOSE_LEDGER_FILE
 
     def write_compose_file(self, path: Path, text: str) -> Path:
+        """Written atomically and readable by all: containers mount some of these files."""
         write_text_atomic(path, text)
+        path.chmod(0o644)
         return path
 
     @property
