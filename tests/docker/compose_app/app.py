@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Handler(BaseHTTPRequestHandler):
     role = "dep"
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.role == "dep" or self.path == "/health":
             self._answer(200, b"dep ok" if self.role == "dep" else b"ok")
             return
