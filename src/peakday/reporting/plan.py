@@ -126,12 +126,13 @@ def named_things_issues(experiment: Experiment, topology: Topology) -> list[str]
     if experiment.on_user_system:
         # the user's own proxies; their request names are known only at run time
         defined: Collection[str] = ()
-        if experiment.compose is not None:
-            defined = tuple(experiment.compose.intercept)
+        where = "external.proxies"
+        if experiment.platform == "compose" and experiment.compose is not None:
+            defined, where = tuple(experiment.compose.intercept), "compose.intercept"
         elif experiment.external is not None:
             defined = tuple(experiment.external.proxies)
         return [
-            f"fault {f.label!r}: no proxy {f.proxy!r} among the {experiment.platform} proxies"
+            f"fault {f.label!r}: no proxy {f.proxy!r} in {where}"
             for f in experiment.faults
             if f.proxy is not None and f.proxy not in defined
         ]
