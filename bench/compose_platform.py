@@ -1,5 +1,5 @@
-"""The compose platform, measured in one run on the two-service test project (tests/docker/
-compose_app: `app` calls `dep` by service name, a new connection per call):
+"""The compose platform, measured in one run on the two-service example project (examples/
+compose: `app` calls `dep` by service name, a new connection per call):
 
 1. bring-up and teardown time when peakday brings the project up itself (and down);
 2. bring-up (intercept) and teardown (restore) time on a project that is already running;
@@ -33,7 +33,7 @@ from peakday.platforms.compose_platform import ComposePlatform
 from peakday.platforms.docker_client import DockerContainerEngine
 
 REPO = Path(__file__).resolve().parent.parent
-APP_DIR = REPO / "tests" / "docker" / "compose_app"
+APP_DIR = REPO / "examples" / "compose"
 APP_IMAGE = "peakday-test/compose-app:dev"
 
 

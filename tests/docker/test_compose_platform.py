@@ -33,7 +33,7 @@ from peakday.platforms.docker_names import RUN_LABEL
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-APP_DIR = Path(__file__).resolve().parent / "compose_app"
+APP_DIR = REPO / "examples" / "compose"
 APP_IMAGE = "peakday-test/compose-app:dev"
 LATENCY_MS = 300
 SAMPLES = 5
@@ -276,7 +276,7 @@ load:
   warmup: 2s
 faults:
   - name: dep-latency
-    at: 6s
+    at: 9s
     duration: 5s
     proxy: dep
     toxic: latency
@@ -313,7 +313,7 @@ def peakday(*args: str) -> subprocess.Popen[str]:
 def test_peakday_run_on_compose_faults_reach_traffic(
     engine: DockerContainerEngine, project: tuple[str, Path], tmp_path: Path
 ) -> None:
-    experiment = write_experiment(project, "16s")
+    experiment = write_experiment(project, "20s")
     run_dir = tmp_path / "result"
     process = peakday("run", str(experiment), "--out", str(run_dir), "--no-color", "-q")
     out, err = process.communicate(timeout=300)
