@@ -27,6 +27,7 @@ import yaml
 from peakday.experiment.compose_checks import TOXIPROXY_SERVICE
 from peakday.experiment.compose_project import ComposeProject
 from peakday.faults.traffic import TOXIPROXY_METRICS_ARGS
+from peakday.platforms.docker_names import SERVICE_LABEL
 
 TOXIPROXY_API_PORT = 8474
 TOXIPROXY_CONFIG_IN_CONTAINER = "/config/toxiproxy.json"
@@ -121,7 +122,7 @@ def render_intercept(
         "command": ["-config", TOXIPROXY_CONFIG_IN_CONTAINER, *TOXIPROXY_METRICS_ARGS],
         "volumes": [f"{toxiproxy_config_path}:{TOXIPROXY_CONFIG_IN_CONTAINER}:ro"],
         "ports": ports,
-        "labels": dict(labels),
+        "labels": {**labels, SERVICE_LABEL: TOXIPROXY_SERVICE},
         "networks": {
             network: ({"aliases": aliases} if aliases else {})
             for network, aliases in toxiproxy_networks.items()

@@ -34,7 +34,7 @@ from peakday.platforms.compose_restore import (
     write_ledger,
 )
 from peakday.platforms.docker_client import ContainerEngine
-from peakday.platforms.docker_names import SERVICE_LABEL, run_labels
+from peakday.platforms.docker_names import run_labels
 from peakday.platforms.docker_services import DockerResourceProbe, DockerServices
 from peakday.platforms.resources import ResourceProbe
 from peakday.processes.waiting import http_ok, poll_until
@@ -101,10 +101,7 @@ class ComposePlatform:
         project = self._read(self._user_file, compose.project)
         user = ComposeTarget(project.name, (self._user_file,))
         before = self._cli.states(user)
-        labels = {
-            **run_labels(self._run_id, self._experiment, self._folder.path.resolve()),
-            SERVICE_LABEL: TOXIPROXY_SERVICE,
-        }
+        labels = run_labels(self._run_id, self._experiment, self._folder.path.resolve())
         config_path = self._folder.compose_toxiproxy_config.resolve()
         intercept = render_intercept(
             project,

@@ -63,7 +63,7 @@ def test_toxiproxy_takes_the_intercepted_names_on_their_networks() -> None:
     toxiproxy = override["services"]["peakday-toxiproxy"]
     assert toxiproxy["networks"]["back"] == {"aliases": ["auth", "idp", "redis"]}
     assert "front" not in toxiproxy["networks"]  # neither service was there
-    assert toxiproxy["labels"] == LABELS
+    assert toxiproxy["labels"] == {**LABELS, "org.peakday.service": "peakday-toxiproxy"}
     assert toxiproxy["pull_policy"] == "never"
     assert toxiproxy["ports"] == ["127.0.0.1::8474", "127.0.0.1::8080", "127.0.0.1::6379"]
 
