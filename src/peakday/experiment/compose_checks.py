@@ -38,13 +38,7 @@ def compose_issues(experiment: Experiment, locator: Locator) -> Iterator[SpecIss
             )
         return
     if compose is None:
-        yield locator.issue(
-            ("platform",),
-            "The compose platform needs a 'compose' section saying which project to bring up "
-            "and which of its services to intercept.",
-            f"Add {COMPOSE_EXAMPLE}.",
-        )
-        return
+        return  # the storefront, from the repository's compose/docker-compose.yml
     ports: dict[int, str] = {}
     for service, port in compose.intercept.items():
         here = ("compose", "intercept", service)

@@ -383,6 +383,8 @@ class Experiment(_Model):
     @property
     def on_user_system(self) -> bool:
         """The user's own system runs (external, compose), not the storefront."""
+        if self.platform == "compose":  # without a compose section: the storefront's own file
+            return self.compose is not None
         return self.platform in USER_SYSTEM_PLATFORMS
 
     @property

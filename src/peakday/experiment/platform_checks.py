@@ -82,7 +82,7 @@ def fault_kind_issues(
             "does not control the processes of a system you run yourself.",
             "Use a network fault on one of your proxies, such as toxic: down.",
         )
-    elif experiment.platform == "compose":
+    elif experiment.platform == "compose" and experiment.compose is not None:
         pass  # the project's services: compose_checks.project_issues, against the real project
     elif fault.service is not None and fault.service not in topology.service_names:
         yield locator.issue(

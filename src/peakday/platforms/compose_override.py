@@ -45,15 +45,24 @@ class Replace(dict[str, Any]):
     """A mapping written with compose's `!override` tag: it replaces, not merges, the user's."""
 
 
-class _OverrideDumper(yaml.SafeDumper):
-    pass
+class ReplaceList(list[Any]):
+    """A list written with `!override`: compose appends lists such as ports unless told."""
+
+
+class OverrideDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, writing Replace and ReplaceList with compose's `!override` tag."""
 
 
 def _represent_replace(dumper: yaml.SafeDumper, data: Replace) -> yaml.Node:
     return dumper.represent_mapping("!override", dict(data))
 
 
-_OverrideDumper.add_representer(Replace, _represent_replace)
+def _represent_replace_list(dumper: yaml.SafeDumper, data: ReplaceList) -> yaml.Node:
+    return dumper.represent_sequence("!override", list(data))
+
+
+OverrideDumper.add_representer(Replace, _represent_replace)
+OverrideDumper.add_representer(ReplaceList, _represent_replace_list)
 
 
 def upstream_alias(service: str) -> str:
@@ -146,7 +155,7 @@ def render_intercept(
 
 
 def override_text(intercept: Intercept) -> str:
-    body = yaml.dump(dict(intercept.override), Dumper=_OverrideDumper, sort_keys=False, width=100)
+    body = yaml.dump(dict(intercept.override), Dumper=OverrideDumper, sort_keys=False, width=100)
     return OVERRIDE_HEADER + body
 
 

@@ -11,14 +11,14 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from peakday.errors import ServiceStartError, UsageError
+from peakday.errors import ServiceStartError
 from peakday.experiment.compose_checks import TOXIPROXY_SERVICE, host_service
 from peakday.experiment.compose_project import ComposeProject, read_project
 from peakday.experiment.models import Compose
 from peakday.faults.services import ServiceController
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
 from peakday.images.build import runtime_images
-from peakday.platforms.base import Endpoints
+from peakday.platforms.base import Endpoints, Platform
 from peakday.platforms.compose_cli import ComposeCli, ComposeTarget
 from peakday.platforms.compose_override import (
     TOXIPROXY_API_PORT,
@@ -176,7 +176,7 @@ class ComposePlatform:
         mark_restored(self._folder.compose_ledger, ledger)
 
 
-def make_compose_platform(config: RunConfig) -> ComposePlatform:
+def make_compose_platform(config: RunConfig) -> Platform:
     """Connects to the engine and checks peakday's Toxiproxy image is here (never pulled)."""
     from peakday.images.build import require_images
     from peakday.images.engine import connect_docker
@@ -184,9 +184,31 @@ def make_compose_platform(config: RunConfig) -> ComposePlatform:
     from peakday.platforms.docker_client import DockerContainerEngine
 
     compose = config.experiment.compose
-    if compose is None:
-        raise UsageError("The compose platform needs a 'compose' section in the experiment.")
     images = connect_docker()
+    if compose is None:  # a storefront experiment: the repository's own compose file
+        from peakday.platforms.compose_storefront import (
+            STOREFRONT_COMPOSE_FILE,
+            StorefrontComposePlatform,
+        )
+        from peakday.storefront.profiles import profile_argv, resilience_for
+        from peakday.topology import storefront_topology
+
+        require_images(images, runtime_images())
+        return StorefrontComposePlatform(
+            storefront_topology(),
+            # the locustfile is <project>/locustfiles/storefront.py (runconfig.locustfile_for)
+            config.locustfile.resolve().parent.parent / STOREFRONT_COMPOSE_FILE,
+            config.run_dir,
+            SubprocessComposeCli(),
+            DockerContainerEngine(images.client),
+            run_id=config.run_id,
+            experiment=config.experiment.name,
+            storefront_extra=profile_argv(
+                resilience_for(
+                    config.experiment.storefront.profile, config.experiment.storefront.overrides()
+                )
+            ),
+        )
     require_images(images, [runtime_images()[1]])
     return ComposePlatform(
         compose,
