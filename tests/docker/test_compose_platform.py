@@ -362,3 +362,53 @@ def test_nothing_of_peakday_is_left(
     assert containers_of(name) == {}  # peakday brought it up: brought down
     left = set(peakday_leftovers()) & set(labelled)
     assert not left, left
+
+
+STOREFRONT_EXPERIMENT = """
+name: compose-storefront-short
+platform: local
+load:
+  users: 6
+  spawn_rate: 6
+  duration: 26s
+  warmup: 4s
+  journeys: {shopper: 4, merchant: 1, pos: 1}
+faults:
+  - name: login-latency
+    at: 12s
+    duration: 6s
+    proxy: auth_login
+    toxic: latency
+    attributes: {latency: 600, jitter: 0}
+slos:
+  - {name: login-answers-at-baseline, request: login, metric: p50, objective: "< 10000ms",
+      phase: baseline}
+  - {name: checkout-answers, request: checkout, metric: success_rate, objective: ">= 0%"}
+"""
+
+
+def test_a_storefront_experiment_runs_on_the_repositorys_compose_file(
+    engine: DockerContainerEngine, tmp_path: Path
+) -> None:
+    """`--platform compose` without a compose section: compose/docker-compose.yml as a project of
+    its own, its Toxiproxy driven by peakday; the fault reaches traffic (the reach check is
+    not bypassed) and the project is brought down."""
+    if not _docker("images", "-q", "peakday/storefront:0.1.0").strip():
+        _fail_or_skip("peakday/storefront:0.1.0 is missing. Hint: peakday images build --offline.")
+    experiment = tmp_path / "short.yaml"
+    experiment.write_text(STOREFRONT_EXPERIMENT)
+    run_dir = tmp_path / "result"
+    process = peakday(
+        "run", str(experiment), "--platform", "compose", "--out", str(run_dir), "--no-color", "-q"
+    )
+    out, err = process.communicate(timeout=400)
+    result = json.loads((run_dir / "result.json").read_text())
+    assert result["environment"]["platform"] == "compose", out + err
+    (reach,) = result["fault_reach"]
+    assert reach["reach"] == "yes", (reach, out, err)
+    applied = [fault for fault in result["faults"] if fault["applied_at_s"] is not None]
+    assert len(applied) == 1, out + err
+    override = (run_dir / "compose" / "peakday-override.yml").read_text()
+    assert "--admin-port" in override
+    run_id = override.split("org.peakday.run: ", 1)[1].split()[0]
+    assert peakday_leftovers(run_id) == []

@@ -39,7 +39,10 @@ class _OverrideLoader(yaml.SafeLoader):
     pass
 
 
-def _construct_override(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[str, Any]:
+def _construct_override(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.SequenceNode):
+        return {"!override": loader.construct_sequence(node, deep=True)}
+    assert isinstance(node, yaml.MappingNode)
     return {"!override": loader.construct_mapping(node, deep=True)}
 
 
@@ -287,3 +290,36 @@ def test_a_running_project_is_restored_from_the_users_file_alone() -> None:
         ("rm", ("/u/compose.yaml",), ("db",)),  # peakday started it: it had no container
     ]
     assert engine.removed == ["c-peakday-toxiproxy", "shop_peakday-redis"]
+
+
+def test_the_storefront_override_moves_every_port_and_adds_admin_endpoints() -> None:
+    from peakday.platforms.compose_storefront import (
+        render_storefront_override,
+        storefront_override_text,
+    )
+    from peakday.topology import storefront_topology
+
+    topology = storefront_topology()
+    text = storefront_override_text(
+        render_storefront_override(
+            topology,
+            labels=LABELS,
+            data_dirs={s: f"/run/data/{s}" for s in topology.service_names},
+            storefront_extra=["--profile", "hardened"],
+        )
+    )
+    services = yaml.load(text, Loader=_OverrideLoader)["services"]  # noqa: S506
+    toxiproxy = services["toxiproxy"]
+    assert toxiproxy["ports"] == {
+        "!override": ["127.0.0.1::8474", "127.0.0.1::18101", "127.0.0.1::18102"]
+    }
+    auth = services["auth"]
+    command = auth["command"]["!override"]
+    assert command[:4] == ["python", "-m", "peakday.storefront", "auth"]
+    assert command[command.index("--profile") + 1] == "hardened"
+    assert command[command.index("--admin-port") + 1] == "9101"
+    assert auth["ports"] == {"!override": ["127.0.0.1::8101", "127.0.0.1::9101"]}
+    assert auth["volumes"] == ["/run/data/auth:/var/lib/peakday/auth"]
+    assert auth["labels"]["org.peakday.run"] == "r1"
+    checkout = services["checkout"]["command"]["!override"]
+    assert checkout[checkout.index("--auth-url") + 1] == "http://toxiproxy:18102"
