@@ -308,7 +308,7 @@ def test_the_storefront_override_moves_every_port_and_adds_admin_endpoints() -> 
             storefront_extra=["--profile", "hardened"],
         )
     )
-    services = yaml.load(text, Loader=_OverrideLoader)["services"]  # noqa: S506
+    services = yaml.load(text, Loader=_OverrideLoader)["services"]
     toxiproxy = services["toxiproxy"]
     assert toxiproxy["ports"] == {
         "!override": ["127.0.0.1::8474", "127.0.0.1::18101", "127.0.0.1::18102"]
