@@ -383,7 +383,8 @@ faults:
 slos:
   - {name: login-answers-at-baseline, request: login, metric: p50, objective: "< 10000ms",
       phase: baseline}
-  - {name: checkout-answers, request: checkout, metric: success_rate, objective: ">= 0%"}
+  - {name: login-slowed-under-fault, request: login, metric: p50,
+      objective: ">= baseline + 300ms", phase: fault}
 """
 
 
@@ -404,6 +405,8 @@ def test_a_storefront_experiment_runs_on_the_repositorys_compose_file(
     out, err = process.communicate(timeout=400)
     result = json.loads((run_dir / "result.json").read_text())
     assert result["environment"]["platform"] == "compose", out + err
+    verdicts = {slo["name"]: slo["verdict"] for slo in result["slos"]}
+    assert verdicts["login-slowed-under-fault"] == "pass", (result["slos"], out, err)
     (reach,) = result["fault_reach"]
     assert reach["reach"] == "yes", (reach, out, err)
     applied = [fault for fault in result["faults"] if fault["applied_at_s"] is not None]
