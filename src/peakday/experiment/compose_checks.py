@@ -17,10 +17,6 @@ from peakday.experiment.yaml_lines import Locator
 from peakday.routes import route_key_problem
 from peakday.topology import split_host_port
 
-COMPOSE_EXAMPLE = (
-    "compose: {file: compose.yaml, intercept: {redis: 6379}, host: 'web:8080', "
-    "locustfile: locustfile.py}"
-)
 # The Toxiproxy service peakday adds to the project (its override file names it).
 TOXIPROXY_SERVICE = "peakday-toxiproxy"
 

@@ -14,7 +14,7 @@ import json
 import os
 import socket
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from peakday.experiment.compose_checks import TOXIPROXY_SERVICE
@@ -85,8 +85,9 @@ def restore(ledger: ComposeLedger, cli: ComposeCli, engine: ContainerEngine) -> 
         if running:
             cli.up(ledger.user, running, no_deps=True)
             done.append(f"recreated {', '.join(running)} from {ledger.user_file} alone")
-        stopped = [s for s in ledger.touched if ledger.found.get(s, MISSING) not in ("running",)]
-        stopped = [s for s in stopped if ledger.found.get(s, MISSING) != MISSING]
+        stopped = [
+            s for s in ledger.touched if ledger.found.get(s, MISSING) not in ("running", MISSING)
+        ]
         if stopped:
             cli.up(ledger.user, stopped, no_deps=True, start=False)
             done.append(f"recreated {', '.join(stopped)} from {ledger.user_file}, not started")
@@ -106,6 +107,5 @@ def restore(ledger: ComposeLedger, cli: ComposeCli, engine: ContainerEngine) -> 
 
 
 def mark_restored(path: Path, ledger: ComposeLedger) -> None:
-    from dataclasses import replace
-
+    """Record that the ledger at `path` (a run folder's compose ledger) has been undone."""
     write_ledger(RunFolder(path.parent.parent), replace(ledger, restored=True))
