@@ -323,3 +323,14 @@ def test_the_storefront_override_moves_every_port_and_adds_admin_endpoints() -> 
     assert auth["labels"]["org.peakday.run"] == "r1"
     checkout = services["checkout"]["command"]["!override"]
     assert checkout[checkout.index("--auth-url") + 1] == "http://toxiproxy:18102"
+
+
+def test_plan_names_the_compose_proxies_and_the_users_locustfile() -> None:
+    from peakday.reporting.plan import format_plan
+
+    experiment = validate_text(COMPOSE_SPEC, "spec.yaml").experiment
+    assert experiment is not None
+    text = format_plan(experiment, "spec.yaml")
+    assert "proxy redis -> service redis of compose.yaml" in text
+    assert "fault proxies redis against compose.intercept: all defined." in text
+    assert "user classes and weights as locustfile.py has them" in text
