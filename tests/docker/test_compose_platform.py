@@ -326,6 +326,12 @@ def test_peakday_run_on_compose_faults_reach_traffic(
     assert "networks: !override" in (run_dir / "compose" / "peakday-override.yml").read_text()
 
 
+def run_id_of(run_dir: Path) -> str:
+    """The run's id, from the label peakday writes into its override file."""
+    override = (run_dir / "compose" / "peakday-override.yml").read_text()
+    return override.split("org.peakday.run: ", 1)[1].split()[0]
+
+
 def wait_for_toxiproxy(name: str, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -346,8 +352,8 @@ def test_nothing_of_peakday_is_left(
     run_dir = tmp_path / "result"
     process = peakday("run", str(experiment), "--out", str(run_dir), "--no-color", "-q")
     wait_for_toxiproxy(name, process)
-    labelled = peakday_leftovers()
-    assert labelled, "the run's container and network carry peakday's label"
+    run_id = run_id_of(run_dir)
+    assert peakday_leftovers(run_id), "the run's container and network carry peakday's label"
     if how == "sigterm":
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=120)
@@ -360,8 +366,7 @@ def test_nothing_of_peakday_is_left(
         assert cleaned.returncode == 0, out + err
         assert "project" in out, out
     assert containers_of(name) == {}  # peakday brought it up: brought down
-    left = set(peakday_leftovers()) & set(labelled)
-    assert not left, left
+    assert peakday_leftovers(run_id) == []
 
 
 STOREFRONT_EXPERIMENT = """
@@ -411,7 +416,5 @@ def test_a_storefront_experiment_runs_on_the_repositorys_compose_file(
     assert reach["reach"] == "yes", (reach, out, err)
     applied = [fault for fault in result["faults"] if fault["applied_at_s"] is not None]
     assert len(applied) == 1, out + err
-    override = (run_dir / "compose" / "peakday-override.yml").read_text()
-    assert "--admin-port" in override
-    run_id = override.split("org.peakday.run: ", 1)[1].split()[0]
-    assert peakday_leftovers(run_id) == []
+    assert "--admin-port" in (run_dir / "compose" / "peakday-override.yml").read_text()
+    assert peakday_leftovers(run_id_of(run_dir)) == []
