@@ -388,15 +388,6 @@ class Experiment(_Model):
         return self.platform in USER_SYSTEM_PLATFORMS
 
     @property
-    def user_routes(self) -> dict[str, str]:
-        """Request name or path -> proxy, on the user's own system."""
-        if self.platform == "compose" and self.compose is not None:
-            return dict(self.compose.routes)
-        if self.external is not None:
-            return dict(self.external.routes)
-        return {}
-
-    @property
     def user_classes(self) -> dict[str, float] | None:
         """The Locust classes to run on the user's system; None: the storefront's journeys."""
         if self.platform == "compose" and self.compose is not None:
