@@ -8,13 +8,14 @@ TOXIPROXY_MODULE := github.com/Shopify/toxiproxy/v2
 export PATH := $(TOOLS):$(abspath $(BIN)):$(PATH)
 export PEAKDAY_TOOLS_DIR := $(TOOLS)
 
-.PHONY: help demo test test-fast check lint typecheck format tools venv bench clean
+.PHONY: help demo test test-fast check lint typecheck format tools compose venv bench clean
 
 help:
 	@echo "make demo   - set everything up, then run the Cyber Monday login-outage rehearsal"
 	@echo "make test   - set everything up, then run the whole test suite (integration included)"
 	@echo "make check  - lint, type-check and test"
 	@echo "make tools  - install toxiproxy-server/toxiproxy-cli v$(TOXIPROXY_VERSION) into .tools/bin"
+	@echo "make compose - install the Docker Compose v2 plugin when 'docker compose' is missing"
 	@echo "make bench  - run the benchmarks in bench/"
 
 venv: $(VENV)/.installed
@@ -44,6 +45,14 @@ tools:
 	mv .tools/gobin/server "$(TOOLS)/toxiproxy-server" && mv .tools/gobin/cli "$(TOOLS)/toxiproxy-cli" && \
 	"$(TOOLS)/toxiproxy-server" -version
 
+# The Compose v2 plugin (built from its Go module and cached by .ci/install-compose), needed by the
+# compose platform and its tests; only where a docker CLI is installed, and only when missing.
+compose:
+	@if ! command -v docker >/dev/null 2>&1; then exit 0; fi; \
+	if docker compose version >/dev/null 2>&1; then exit 0; fi; \
+	echo "'docker compose' is missing: installing the Compose v2 plugin with .ci/install-compose"; \
+	.ci/install-compose
+
 demo: venv tools
 	@$(BIN)/peakday run experiments/cyber-monday-login-outage.yaml; \
 	status=$$?; \
@@ -51,7 +60,7 @@ demo: venv tools
 	  echo; echo "Results: the folder named on the 'Results:' line above (open its report.html)";; \
 	*) exit $$status;; esac
 
-test: venv tools
+test: venv tools compose
 	$(BIN)/pytest
 
 test-fast: venv

@@ -73,9 +73,9 @@ def storefront_environment(experiment: Experiment) -> dict[str, str]:
 def locust_user_classes(experiment: Experiment, runs_storefront: bool) -> dict[str, float] | None:
     """None for the storefront's journeys; on the user's own system, their own classes
     (empty: every class in their locustfile, with its own weights)."""
-    if runs_storefront or experiment.external is None:
+    if runs_storefront:
         return None
-    return dict(experiment.external.user_classes)
+    return experiment.user_classes
 
 
 def integrity_env(config: RunConfig) -> dict[str, str]:

@@ -31,6 +31,8 @@ class RunOverrides:
     master_bind: str | None = None  # --master-bind HOST:PORT
     expect_workers: str | None = None  # --expect-workers N
     out_dir: Path | None = None  # --out
+    pull: bool = False  # --pull: compose may pull missing images
+    build: bool = False  # --build: compose may build images
 
 
 @dataclass(frozen=True)
@@ -67,14 +69,37 @@ def tools_dirs_for(
 def locustfile_for(experiment: Experiment, experiment_path: Path, cwd: Path) -> Path:
     """The user's locustfile (relative to the experiment file) on the external platform;
     otherwise the storefront's journeys, from this folder or the experiment's project."""
+    user_locustfile = None
     if experiment.platform == "external" and experiment.external is not None:
-        path = Path(experiment.external.locustfile)
+        user_locustfile = experiment.external.locustfile
+    elif experiment.platform == "compose" and experiment.compose is not None:
+        user_locustfile = experiment.compose.locustfile
+    if user_locustfile is not None:
+        path = Path(user_locustfile)
         return path if path.is_absolute() else experiment_path.resolve().parent / path
     for base in (cwd, experiment_path.resolve().parent.parent):
         candidate = base / STOREFRONT_LOCUSTFILE
         if candidate.is_file():
             return candidate
     return cwd / STOREFRONT_LOCUSTFILE
+
+
+def apply_compose_options(
+    experiment: Experiment, experiment_path: Path, overrides: RunOverrides
+) -> Experiment:
+    """compose.file made absolute (it is relative to the experiment file), and --pull/--build."""
+    compose = experiment.compose
+    if experiment.platform != "compose" or compose is None:
+        return experiment
+    path = Path(compose.file)
+    if not path.is_absolute():
+        path = experiment_path.resolve().parent / path
+    update: dict[str, object] = {"file": str(path)}
+    if overrides.pull:
+        update["pull"] = True
+    if overrides.build:
+        update["build"] = True
+    return experiment.model_copy(update={"compose": compose.model_copy(update=update)})
 
 
 def default_run_dir(experiment: Experiment, now: datetime | None = None) -> Path:
@@ -95,6 +120,7 @@ def build_run_config(
     experiment = load_experiment(experiment_path)
     experiment = choose_platform(experiment, overrides.platform, overrides.allow_non_local)
     experiment = apply_worker_options(experiment, overrides.master_bind, overrides.expect_workers)
+    experiment = apply_compose_options(experiment, experiment_path, overrides)
     return RunConfig(
         experiment=experiment,
         run_dir=overrides.out_dir or default_run_dir(experiment),

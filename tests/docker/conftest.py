@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -45,3 +46,21 @@ def docker_images() -> DockerImageEngine:
 @pytest.fixture(scope="session")
 def containers(docker_images: DockerImageEngine) -> DockerContainerEngine:
     return DockerContainerEngine(docker_images.client)
+
+
+@pytest.fixture(scope="session")
+def compose_cli(docker_images: object) -> None:
+    """The compose plugin answers (the images are current, via docker_images)."""
+    try:
+        found = subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, text=True, timeout=30
+        )
+        problem = None if found.returncode == 0 else (found.stderr or found.stdout).strip()
+    except (OSError, subprocess.TimeoutExpired) as error:
+        problem = str(error)
+    if problem is None:
+        return
+    message = f"'docker compose' does not work: {problem}. Hint: run .ci/install-compose."
+    if os.environ.get("PEAKDAY_REQUIRE_DOCKER") == "1":
+        pytest.fail(f"PEAKDAY_REQUIRE_DOCKER=1 but {message}")
+    pytest.skip(message)

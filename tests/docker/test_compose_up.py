@@ -31,24 +31,6 @@ SAMPLES = 5
 SHOPPER = "shopper-042"
 
 
-@pytest.fixture(scope="module")
-def compose_cli(docker_images: object) -> None:
-    """The compose plugin answers (the images are current, via docker_images)."""
-    try:
-        found = subprocess.run(
-            ["docker", "compose", "version"], capture_output=True, text=True, timeout=30
-        )
-        problem = None if found.returncode == 0 else (found.stderr or found.stdout).strip()
-    except (OSError, subprocess.TimeoutExpired) as error:
-        problem = str(error)
-    if problem is None:
-        return
-    message = f"'docker compose' does not work: {problem}. Hint: run .ci/install-compose."
-    if os.environ.get("PEAKDAY_REQUIRE_DOCKER") == "1":
-        pytest.fail(f"PEAKDAY_REQUIRE_DOCKER=1 but {message}")
-    pytest.skip(message)
-
-
 def free_ports(count: int) -> list[int]:
     """Ports free on 127.0.0.1 right now, all different (held open together while picked)."""
     sockets = [socket.socket() for _ in range(count)]

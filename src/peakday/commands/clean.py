@@ -20,6 +20,7 @@ def clean(folders: tuple[Path, ...], include_live: bool, no_docker: bool) -> Non
     pids.json (found through ~/.local/state/peakday, container labels, and FOLDERS; default
     ./results). On a Toxiproxy server you run yourself, the toxics a run added and the proxies
     it created are removed by its toxiproxy-ledger.jsonl, and nothing else on that server.
+    A Compose project a run changed is restored by its compose/compose-ledger.json.
     Runs whose peakday process is still alive are left alone unless --all.
     Example:
       peakday clean
@@ -50,6 +51,20 @@ def clean(folders: tuple[Path, ...], include_live: bool, no_docker: bool) -> Non
         except EnvironmentProblem:
             problems.append("no Docker engine answered, so containers were not looked for.")
         else:
+            from peakday.platforms.compose_clean import clean_compose, find_compose_ledgers
+            from peakday.platforms.compose_cli import SubprocessComposeCli
+
+            # Projects first: their services sit on peakday's networks until restored.
+            gone, left, trouble = clean_compose(
+                find_compose_ledgers(engine, folders or (Path("results"),)),
+                SubprocessComposeCli(),
+                engine,
+                include_live=include_live,
+                pid_alive=pid_alive,
+            )
+            removed += gone
+            kept += left
+            problems += trouble
             gone, left, run_dirs = clean_docker(
                 engine, include_live=include_live, pid_alive=pid_alive
             )

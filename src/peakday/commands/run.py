@@ -25,9 +25,19 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
 @click.option(
     "--platform",
     "platform_name",
-    type=click.Choice(["local", "docker", "external"]),
+    type=click.Choice(["local", "docker", "external", "compose"]),
     help="Where the system under test runs (the storefront on local or docker, your own services "
-    "on external); overrides the experiment's 'platform'.",
+    "on external, your own Compose project on compose); overrides the experiment's 'platform'.",
+)
+@click.option(
+    "--pull",
+    is_flag=True,
+    help="On compose: let Docker Compose pull images the project lacks (never, without it).",
+)
+@click.option(
+    "--build",
+    is_flag=True,
+    help="On compose: let Docker Compose build the project's images (never, without it).",
 )
 @click.option(
     "--allow-non-local",
@@ -56,6 +66,8 @@ def run(
     quiet: bool,
     no_color: bool,
     platform_name: str | None,
+    pull: bool,
+    build: bool,
     allow_non_local: bool,
     master_bind: str | None,
     expect_workers: str | None,
@@ -64,7 +76,8 @@ def run(
 
     The platform decides what is started: on local and docker the mock storefront (processes or
     containers) and Toxiproxy; on external only Toxiproxy (or none, with external.toxiproxy.api)
-    in front of services you run yourself, which are never started or stopped.
+    in front of services you run yourself, which are never started or stopped; on compose your
+    own Compose project, with its intercepted services behind Toxiproxy (docs/compose.md).
     """
     from peakday.console import make_console
     from peakday.errors import PeakdayError
@@ -85,6 +98,8 @@ def run(
         master_bind=master_bind,
         expect_workers=expect_workers,
         out_dir=out_dir,
+        pull=pull,
+        build=build,
     )
     run_dir: Path | None = None
     try:

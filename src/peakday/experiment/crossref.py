@@ -238,7 +238,7 @@ def _slo_issues(experiment: Experiment, locator: Locator) -> Iterator[SpecIssue]
                 "Give each SLO its own name; reports and scores refer to SLOs by name.",
             )
         names.setdefault(slo.name, index)
-        if experiment.platform == "external":
+        if experiment.on_user_system:
             pass  # the user's locustfile names its own requests
         elif slo.request not in ALL_STEPS:
             yield locator.issue(

@@ -35,7 +35,19 @@ def check_file(path: StrPath, topology: Topology | None = None) -> Validation:
     text_or_issue = read_text(file)
     if isinstance(text_or_issue, SpecIssue):
         return Validation(None, (text_or_issue,))
-    return validate_text(text_or_issue, file, topology)
+    validation = validate_text(text_or_issue, file, topology)
+    experiment = validation.experiment
+    if experiment is not None and experiment.platform == "compose":
+        # The one check that asks the outside world: how the real Compose CLI reads the project.
+        from peakday.experiment.compose_checks import check_project
+        from peakday.experiment.compose_project import read_project
+        from peakday.experiment.yaml_lines import Locator, parse_yaml
+
+        locator = Locator(file, parse_yaml(text_or_issue, file).lines)
+        issues = check_project(experiment, locator, Path(file), read_project)
+        if issues:
+            return Validation(None, tuple(issues))
+    return validation
 
 
 def read_text(file: str) -> str | SpecIssue:

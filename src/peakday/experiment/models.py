@@ -64,7 +64,9 @@ def _phase_readable(value: object) -> object:
 
 Phase = Annotated[str, BeforeValidator(_phase_readable)]
 Journey = Literal["shopper", "merchant", "pos"]
-Platform = Literal["local", "docker", "external"]
+Platform = Literal["local", "docker", "external", "compose"]
+# Platforms where the user's own system runs, driven by the user's own locustfile.
+USER_SYSTEM_PLATFORMS = ("external", "compose")
 ServiceAction = Literal["kill", "stop", "pause", "restart"]
 # Service-level faults a storefront service plays through its admin endpoint
 # (storefront/misbehaviour.py says what each does).
@@ -234,6 +236,25 @@ class External(_Model):
     routes: dict[str, str] = Field(default_factory=dict)
 
 
+class Compose(_Model):
+    """The user's own Docker Compose project (`platform: compose`): peakday brings it up with the
+    real Compose CLI and puts Toxiproxy in front of each intercepted service, by network alias
+    (docs/compose.md)."""
+
+    file: str = Field(min_length=1)  # the project's compose file, relative to the experiment
+    project: str | None = Field(default=None, min_length=1)  # None: the file's own name
+    # service -> the port it listens on inside the project; proxies are named after services
+    intercept: dict[str, WholeNumber] = Field(min_length=1)
+    # Locust's --host: "service:port" (its published host port, read with `docker compose
+    # port`) or a URL
+    host: str = Field(min_length=1)
+    locustfile: str = Field(min_length=1)  # relative to the experiment file
+    user_classes: dict[str, Number] = Field(default_factory=dict)
+    routes: dict[str, str] = Field(default_factory=dict)  # request name or path -> proxy
+    pull: Flag = False  # let compose pull missing images (--pull)
+    build: Flag = False  # let compose build images (--build)
+
+
 SloMetric = Literal[
     "success_rate", "p50", "p90", "p95", "p99", "p999", "max", "rps", "error_budget"
 ]
@@ -388,9 +409,26 @@ class Experiment(_Model):
     description: str = ""
     platform: Platform = "local"
     external: External | None = None  # required by, and only used with, platform: external
+    compose: Compose | None = None  # required by, and only used with, platform: compose
     load: Load
     faults: tuple[Fault, ...] = ()
     slos: tuple[Slo, ...] = ()
     stop_conditions: tuple[StopCondition, ...] = ()
     scoring: Scoring = Field(default_factory=Scoring)
     storefront: Storefront = Field(default_factory=Storefront)
+
+    @property
+    def on_user_system(self) -> bool:
+        """The user's own system runs (external, compose), not the storefront."""
+        if self.platform == "compose":  # without a compose section: the storefront's own file
+            return self.compose is not None
+        return self.platform in USER_SYSTEM_PLATFORMS
+
+    @property
+    def user_classes(self) -> dict[str, float] | None:
+        """The Locust classes to run on the user's system; None: the storefront's journeys."""
+        if self.platform == "compose" and self.compose is not None:
+            return dict(self.compose.user_classes)
+        if self.platform == "external" and self.external is not None:
+            return dict(self.external.user_classes)
+        return None

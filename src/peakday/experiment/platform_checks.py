@@ -23,6 +23,8 @@ def proxy_names(experiment: Experiment, topology: Topology) -> tuple[str, ...]:
     """The proxies faults may name: the user's on the external platform, else the topology's."""
     if experiment.platform == "external" and experiment.external is not None:
         return tuple(experiment.external.proxies)
+    if experiment.platform == "compose" and experiment.compose is not None:
+        return tuple(experiment.compose.intercept)  # proxies are named after the services
     return topology.proxy_names
 
 
@@ -80,6 +82,8 @@ def fault_kind_issues(
             "does not control the processes of a system you run yourself.",
             "Use a network fault on one of your proxies, such as toxic: down.",
         )
+    elif experiment.platform == "compose" and experiment.compose is not None:
+        pass  # the project's services: compose_checks.project_issues, against the real project
     elif fault.service is not None and fault.service not in topology.service_names:
         yield locator.issue(
             (*here, "service"),
@@ -91,6 +95,9 @@ def fault_kind_issues(
 
 def platform_issues(experiment: Experiment, locator: Locator) -> Iterator[SpecIssue]:
     """`external:` goes with `platform: external` and must name addresses peakday may reach."""
+    from peakday.experiment.compose_checks import compose_issues
+
+    yield from compose_issues(experiment, locator)
     external = experiment.external
     if experiment.platform != "external":
         if external is not None:

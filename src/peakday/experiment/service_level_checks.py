@@ -58,10 +58,11 @@ def behaviour_fault_issues(
             f"Give {BEHAVIOUR_FAULT_EXAMPLE}.",
         )
         return
-    if experiment.platform == "external":
+    if experiment.on_user_system:
         yield locator.issue(
             (*here, "behaviour"),
-            f"The service-level fault {fault.label!r} cannot run on the external platform: "
+            f"The service-level fault {fault.label!r} cannot run on the {experiment.platform} "
+            "platform: "
             "only peakday's own storefront has the admin endpoint that plays it.",
             "Use a network fault on one of your proxies instead.",
         )

@@ -132,7 +132,7 @@ def _stop_condition_issues(experiment: Experiment, locator: Locator) -> Iterator
                 "Give each stop condition its own name; the result says which one fired.",
             )
         names.setdefault(condition.name, index)
-        if experiment.platform == "external":
+        if experiment.on_user_system:
             pass  # the user's locustfile names its own requests
         elif condition.request not in ALL_STEPS:
             yield locator.issue(

@@ -26,7 +26,7 @@ from peakday.platforms.docker_client import ContainerEngine
 from peakday.platforms.docker_names import HOST_LABEL, PID_LABEL, RUN_DIR_LABEL, RUN_LABEL
 from peakday.results.folder import PIDS_FILE, TOXIPROXY_LEDGER_FILE, RunFolder
 
-Kind = Literal["container", "network", "process", "proxy", "toxic"]
+Kind = Literal["container", "network", "process", "proxy", "toxic", "project"]
 
 
 @dataclass(frozen=True)

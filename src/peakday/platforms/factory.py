@@ -34,7 +34,11 @@ def make_platform(config: RunConfig, processes: ProcessGroup) -> Platform:
         from peakday.platforms.external import make_external_platform
 
         return make_external_platform(config, processes)
-    raise UsageError(f"Unknown platform {name!r}. Hint: use local, docker or external.")
+    if name == "compose":
+        from peakday.platforms.compose_platform import make_compose_platform
+
+        return make_compose_platform(config)
+    raise UsageError(f"Unknown platform {name!r}. Hint: use local, docker, external or compose.")
 
 
 def make_docker_platform(config: RunConfig) -> Platform:

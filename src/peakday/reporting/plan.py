@@ -4,7 +4,9 @@ and which SLOs are judged in which phase, plus what the experiment names that do
 
 from __future__ import annotations
 
-from peakday.experiment.models import Experiment, External, Fault, Slo
+from collections.abc import Collection
+
+from peakday.experiment.models import Compose, Experiment, External, Fault, Slo
 from peakday.experiment.objectives import kind_of
 from peakday.experiment.units import format_duration_s as fmt
 from peakday.reporting.formatting import format_table
@@ -76,7 +78,17 @@ def describe_fault(fault: Fault, topology: Topology) -> str:
     return f"{fault.toxic}: {attributes or 'defaults'}; {fault.stream}{share}"
 
 
-def where(fault: Fault, topology: Topology, external: External | None = None) -> str:
+def where(
+    fault: Fault,
+    topology: Topology,
+    external: External | None = None,
+    compose: Compose | None = None,
+) -> str:
+    if compose is not None:
+        if fault.proxy is not None:
+            known = "" if fault.proxy in compose.intercept else " (unknown)"
+            return f"proxy {fault.proxy} -> service {fault.proxy} of {compose.file}{known}"
+        return f"service {fault.service} of {compose.file}"
     if external is not None and fault.proxy in external.proxies:
         upstream = external.proxies[fault.proxy].upstream or "(existing proxy)"
         address = external.upstreams.get(upstream, "your own Toxiproxy")
@@ -126,11 +138,16 @@ def _objective_text(slo: Slo) -> str:
 
 def named_things_issues(experiment: Experiment, topology: Topology) -> list[str]:
     """What the experiment names that the topology lacks (validation catches most of it)."""
-    if experiment.platform == "external":
+    if experiment.on_user_system:
         # the user's own proxies; their request names are known only at run time
-        defined = experiment.external.proxies if experiment.external is not None else {}
+        defined: Collection[str] = ()
+        where = "external.proxies"
+        if experiment.platform == "compose" and experiment.compose is not None:
+            defined, where = tuple(experiment.compose.intercept), "compose.intercept"
+        elif experiment.external is not None:
+            defined = tuple(experiment.external.proxies)
         return [
-            f"fault {f.label!r}: no proxy {f.proxy!r} in external.proxies"
+            f"fault {f.label!r}: no proxy {f.proxy!r} in {where}"
             for f in experiment.faults
             if f.proxy is not None and f.proxy not in defined
         ]
@@ -159,9 +176,11 @@ def format_plan(experiment: Experiment, file: str, topology: Topology | None = N
     steps = list(dict.fromkeys(s for j in enabled for s in JOURNEY_STEPS[j]))
     mix = f"journeys {journeys}"
     external = experiment.external if experiment.platform == "external" else None
-    if external is not None:
-        classes = ", ".join(f"{c} {w:g}" for c, w in external.user_classes.items() if w > 0)
-        mix = f"user classes {classes or 'and weights as ' + external.locustfile + ' has them'}"
+    compose = experiment.compose if experiment.platform == "compose" else None
+    own = external or compose
+    if own is not None:
+        classes = ", ".join(f"{c} {w:g}" for c, w in own.user_classes.items() if w > 0)
+        mix = f"user classes {classes or 'and weights as ' + own.locustfile + ' has them'}"
         steps = ["as the locustfile names them"]
     out = [f"Plan for {experiment.name} ({file}); nothing is started.", ""]
     if experiment.description:
@@ -183,7 +202,7 @@ def format_plan(experiment: Experiment, file: str, topology: Topology | None = N
         for fault in sorted(experiment.faults, key=lambda f: f.at):
             rows.append(
                 (fmt(fault.at), fmt(fault.duration), fault.label, describe_fault(fault, topology),
-                 where(fault, topology, external))
+                 where(fault, topology, external, compose))
             )  # fmt: skip
         out.append(format_table(("at", "for", "fault", "what", "where"), rows, indent="  "))
         out.append(
@@ -230,18 +249,18 @@ def name_check_lines(experiment: Experiment, topology: Topology) -> list[str]:
     requests = sorted(
         {s.request for s in experiment.slos} | {c.request for c in experiment.stop_conditions}
     )
-    external = experiment.external if experiment.platform == "external" else None
-    if external is not None:
+    own = experiment.compose if experiment.platform == "compose" else experiment.external
+    if experiment.on_user_system and own is not None:
+        where = "compose.intercept" if experiment.platform == "compose" else "external.proxies"
         proxies = sorted({f.proxy for f in experiment.faults if f.proxy is not None})
         problems = named_things_issues(experiment, topology)
-        checked = (
-            f"  Checked now: fault proxies {', '.join(proxies) or '-'} against external.proxies: "
-            + ("all defined." if not problems else "PROBLEMS: " + "; ".join(problems))
+        checked = f"  Checked now: fault proxies {', '.join(proxies) or '-'} against {where}: " + (
+            "all defined." if not problems else "PROBLEMS: " + "; ".join(problems)
         )
         return [
             checked,
             f"  Not checkable now: request names {', '.join(requests) or '-'}. Your locustfile "
-            f"({external.locustfile}) names its requests only when it sends them, so a misspelt "
+            f"({own.locustfile}) names its requests only when it sends them, so a misspelt "
             "name shows only after the run: its SLO is then inconclusive, and its detail lists "
             "the request names that did run, with the nearest one.",
             AFTER_THE_RUN,

@@ -8,6 +8,8 @@ traffic.jsonl     Toxiproxy's byte counters per proxy each second (or why they w
 load-plan.json    what the Locust plugin is told to do
 pids.json         every child process, for `peakday clean` after a SIGKILL
 toxiproxy-ledger.jsonl  proxies and toxics made on the user's own Toxiproxy, for `peakday clean`
+compose/          on the compose platform: the override file, Toxiproxy's config and the ledger
+                  of what peakday changed in the user's project (for teardown and `peakday clean`)
 worker.env        settings for Locust workers started elsewhere
 logs/NAME.log     one log per child process
 data/SERVICE/     the storefront services' stores (integrity check)
@@ -30,6 +32,8 @@ METRICS_FILE = "metrics.jsonl"
 PIDS_FILE = "pids.json"
 TOXIPROXY_LEDGER_FILE = "toxiproxy-ledger.jsonl"
 TRAFFIC_FILE = "traffic.jsonl"
+COMPOSE_DIR = "compose"
+COMPOSE_LEDGER_FILE = "compose-ledger.json"
 # The rendered reports, in the order they are written.
 REPORT_HTML = "report.html"
 SUMMARY_MD = "summary.md"
@@ -94,6 +98,26 @@ class RunFolder:
     def toxiproxy_ledger(self) -> Path:
         """What the run created and added on a Toxiproxy server the user runs (faults/ledger.py)."""
         return self.path / TOXIPROXY_LEDGER_FILE
+
+    @property
+    def compose_override(self) -> Path:
+        """The override file passed after the user's compose file (platforms/compose_override)."""
+        return self.path / COMPOSE_DIR / "peakday-override.yml"
+
+    @property
+    def compose_toxiproxy_config(self) -> Path:
+        return self.path / COMPOSE_DIR / "toxiproxy.json"
+
+    @property
+    def compose_ledger(self) -> Path:
+        """What peakday changed in the user's Compose project, written before it changes it."""
+        return self.path / COMPOSE_DIR / COMPOSE_LEDGER_FILE
+
+    def write_compose_file(self, path: Path, text: str) -> Path:
+        """Written atomically and readable by all: containers mount some of these files."""
+        write_text_atomic(path, text)
+        path.chmod(0o644)
+        return path
 
     @property
     def worker_env(self) -> Path:

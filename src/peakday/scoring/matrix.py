@@ -216,7 +216,7 @@ def _timing(
 def matrix_steps(experiment: Experiment, rows: Sequence[TimelineRow]) -> tuple[str, ...]:
     enabled = {j for j, weight in experiment.load.journeys.items() if weight > 0}
     produced = {step for journey in enabled for step in JOURNEY_STEPS.get(journey, ())}
-    if experiment.platform == "external":
+    if experiment.on_user_system:
         produced = set()  # the user's locustfile names its own requests: only what was seen
     seen = {row.name for row in rows}
     known = [s for s in ALL_STEPS if s in produced or s in seen]

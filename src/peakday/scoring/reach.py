@@ -7,7 +7,7 @@
   so it is judged by the time before it alone.
 - A service fault (kill, stop, pause, restart, or a behaviour) reached traffic when, before it or
   during its window, the journeys sent requests to the service (the steps the topology says it
-  answers) or a proxy in front of it received bytes.
+  answers) or a proxy in front of it received bytes (on compose, the proxy named after it).
 - No traffic figures for a proxy fault (a Toxiproxy without -proxy-metrics) is `not-measured`.
 
 `no` and `not-measured` make the run inconclusive (scoring.evaluate.judge). A result without
@@ -127,17 +127,21 @@ def _service_reach(
     common = FaultReach(
         index=fault.index, fault=fault.label, target=target, reach="no", unit="requests"
     )
-    if service not in topology.service_names:
+    if service in topology.service_names:
+        steps = topology.service(service).steps
+        proxies = [p.name for p in topology.proxies if p.upstream == service]
+    elif proxy_bytes(traffic, service, 0.0, end) is not None:
+        # The compose platform names each proxy after the service it intercepts.
+        steps, proxies = (), [service]
+    else:
         return common.model_copy(
             update={
                 "reach": "not-measured",
                 "detail": f"Fault {fault.label!r}: no known steps or proxies lead to {target}.",
             }
         )
-    steps = topology.service(service).steps
     before = float(_requests(rows, steps, 0.0, start))
     during = float(_requests(rows, steps, start, end))
-    proxies = [p.name for p in topology.proxies if p.upstream == service]
     through = sum(
         (proxy_bytes(traffic, p, a, b) or 0.0) + (proxy_connections(traffic, p, a, b) or 0)
         for p in proxies

@@ -128,6 +128,20 @@ def test_bytes_through_a_proxy_in_front_of_a_service_count_for_it() -> None:
     assert reach_of(service_fault("auth", "pause"), introspection, no_steps).reach == "yes"
 
 
+@pytest.mark.parametrize(
+    ("rate", "reached"),
+    [pytest.param(300.0, "yes", id="carried"), pytest.param(0.0, "no", id="idle")],
+)
+def test_a_service_outside_the_topology_is_judged_by_the_proxy_named_after_it(
+    rate: float, reached: str
+) -> None:
+    """The compose platform names each proxy after the service it intercepts."""
+    timeline = tuple(rows("call", range(0, 100)))
+    assert reach_of(service_fault("dep"), traffic({"dep": rate}), timeline).reach == reached
+    unknown = reach_of(service_fault("web"), traffic({"dep": rate}), timeline)
+    assert unknown.reach == "not-measured"
+
+
 def test_a_fault_never_applied_is_not_judged_and_old_results_are_not_judged_at_all() -> None:
     skipped = proxy_fault().model_copy(update={"applied_at_s": None, "removed_at_s": None})
     assert reach_of(skipped, traffic({"auth_login": 0.0})).reach == "not-judged"
