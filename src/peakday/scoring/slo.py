@@ -32,15 +32,22 @@ from peakday.scoring.budget import evaluate_budget
 from peakday.scoring.names import never_ran_detail
 from peakday.scoring.noise import interval_of
 from peakday.scoring.phases import rows_in, seconds_covered, windows_for
+from peakday.scoring.server_series import series_value
 from peakday.scoring.stats import latency_ms_from_rows
 
 
 def measure(
-    metric: str, step: str, rows: Sequence[TimelineRow], windows: Sequence[PhaseWindow]
+    metric: str,
+    step: str,
+    rows: Sequence[TimelineRow],
+    windows: Sequence[PhaseWindow],
+    aggregate: str = "mean",
 ) -> tuple[float | None, str]:
     """The metric's value over the windows, or None with the reason there is no value."""
     if not windows:
         return None, "the phase did not happen in this run"
+    if metric == "value":
+        return series_value(step, rows, windows, aggregate)
     selected = rows_in(rows, step, windows)
     requests = sum(r.requests for r in selected)
     if metric == "rps":
@@ -65,6 +72,8 @@ def measure(
 def unit_of(metric: str) -> str:
     if metric in ("success_rate", "error_budget"):
         return "ratio"
+    if metric == "value":
+        return ""
     if metric == "rps":
         return "req/s"
     return "ms"
@@ -123,13 +132,17 @@ def _bases(
     kinds = {kind_of(o) for o in objectives}
     baseline = None
     if "baseline" in kinds:
-        baseline, _ = measure(slo.metric, slo.request, rows, windows_for("baseline", phases))
+        baseline, _ = measure(
+            slo.metric, slo.request, rows, windows_for("baseline", phases), slo.aggregate
+        )
     if "reference" not in kinds:
         return _Bases(baseline, None, None, None, "")
     if reference is None:
         return _Bases(baseline, None, None, None, "no reference run to compare with")
     ref_windows = windows_for(slo.phase, reference.phases)
-    ref_value, why = measure(slo.metric, slo.request, reference.timeline, ref_windows)
+    ref_value, why = measure(
+        slo.metric, slo.request, reference.timeline, ref_windows, slo.aggregate
+    )
     return _Bases(
         baseline,
         ref_value,
@@ -166,7 +179,7 @@ def judge_over(
     reference: ReferenceRun | None = None,
 ) -> SloResult:
     """The SLO judged over `windows` (its own phase, or one fault window for the matrix)."""
-    value, why_missing = measure(slo.metric, slo.request, rows, windows)
+    value, why_missing = measure(slo.metric, slo.request, rows, windows, slo.aggregate)
     bases = _bases(slo, rows, windows, phases, reference)
     result = _result(slo, value, "inconclusive", why_missing)
     extra = {
