@@ -44,6 +44,10 @@ class PrometheusApi(Protocol):
         """Every pending or firing alert now."""
         ...
 
+    def alert_holds(self) -> dict[str, float]:
+        """Each alerting rule's `for:` in seconds, by alert name."""
+        ...
+
 
 def one_value(data: Any) -> float | None:
     """The single value of a /api/v1/query `data` object (pure); None for an empty vector."""
@@ -93,6 +97,17 @@ def parse_alerts(payload: Any) -> tuple[AlertState, ...]:
     return tuple(found)
 
 
+def parse_alert_holds(payload: Any) -> dict[str, float]:
+    """alert name -> `for:` seconds from a /api/v1/rules answer (pure)."""
+    holds: dict[str, float] = {}
+    for group in (payload.get("data") or {}).get("groups") or []:
+        for rule in group.get("rules") or []:
+            if rule.get("type") == "alerting" and isinstance(rule.get("name"), str):
+                duration = _number(rule.get("duration"))
+                holds[rule["name"]] = duration if duration is not None else 0.0
+    return holds
+
+
 class PrometheusHttp:
     """PrometheusApi over HTTP; `base_url` such as http://127.0.0.1:9090."""
 
@@ -125,6 +140,13 @@ class PrometheusHttp:
         response = self._session.get(f"{self.base_url}/api/v1/alerts", timeout=self._timeout_s)
         response.raise_for_status()
         return parse_alerts(response.json())
+
+    def alert_holds(self) -> dict[str, float]:
+        response = self._session.get(
+            f"{self.base_url}/api/v1/rules", params={"type": "alert"}, timeout=self._timeout_s
+        )
+        response.raise_for_status()
+        return parse_alert_holds(response.json())
 
     def ready(self) -> bool:
         try:

@@ -1,8 +1,10 @@
 """prometheus.jsonl made into the result's server-side series and alert timings (pure).
 
 Alert times come from readings of /api/v1/alerts about once a second: `pending_at_s` is
-Prometheus's own `activeAt`; `firing_at_s` and `cleared_at_s` are the first reading that showed
-the change, so they are late by at most one reading interval.
+Prometheus's own `activeAt`; `firing_at_s` is `activeAt` + the rule's `for:` (the evaluation that
+fired it: evaluations are `activeAt` plus whole intervals) once a reading has shown it firing, or
+that reading when `for:` is unknown; `cleared_at_s` is the first reading without it, so it is late
+by at most one reading interval.
 """
 
 from __future__ import annotations
@@ -77,8 +79,21 @@ def _r(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
+def alert_holds_of(records: Iterable[Mapping[str, Any]]) -> dict[str, float]:
+    """alert -> `for:` seconds, from the `rules` record the sampler wrote (if any)."""
+    for record in records:
+        holds = record.get("for_s")
+        if record.get("kind") == "rules" and isinstance(holds, dict):
+            return {k: float(v) for k, v in holds.items() if isinstance(v, int | float)}
+    return {}
+
+
 def episode(
-    readings: Sequence[Reading], alert: str, from_s: float, until_s: float = math.inf
+    readings: Sequence[Reading],
+    alert: str,
+    from_s: float,
+    until_s: float = math.inf,
+    hold_s: float | None = None,
 ) -> tuple[float | None, float | None, float | None]:
     """(pending_at_s, firing_at_s, cleared_at_s) of the first time `alert` is seen active at or
     after `from_s` (and before `until_s`); cleared = first reading without it after firing."""
@@ -98,6 +113,8 @@ def episode(
                 pending = state[1] if state[1] is not None else reading.t_s
             if state[0] == "firing":
                 firing = reading.t_s
+                if hold_s is not None and pending is not None:
+                    firing = min(firing, pending + hold_s)
         elif state is None:
             cleared = reading.t_s
             break
@@ -115,7 +132,9 @@ def alert_timings(
     and how many readings of the alert states there were."""
     if alerts is None:
         return (), 0
+    records = list(records)
     readings = readings_of(records, t0) if t0 is not None else ()
+    holds = alert_holds_of(records)
     timings = []
     for expected in alerts.expect:
         fault = next((f for f in faults if f.label == expected.fault), None)
@@ -140,7 +159,11 @@ def alert_timings(
             f.applied_at_s for f in faults if f.applied_at_s and f.applied_at_s > fault.applied_at_s
         ]
         pending, firing, cleared = episode(
-            readings, expected.alert, fault.applied_at_s, min(later, default=math.inf)
+            readings,
+            expected.alert,
+            fault.applied_at_s,
+            min(later, default=math.inf),
+            holds.get(expected.alert),
         )
         timings.append(
             base.model_copy(
@@ -155,12 +178,14 @@ def alert_timings(
                 }
             )
         )
-    timings.extend(false_positives(readings, phases))
+    timings.extend(false_positives(readings, phases, holds))
     return tuple(timings), len(readings)
 
 
 def false_positives(
-    readings: Sequence[Reading], phases: Sequence[PhaseWindow]
+    readings: Sequence[Reading],
+    phases: Sequence[PhaseWindow],
+    holds: Mapping[str, float] | None = None,
 ) -> list[AlertTiming]:
     """Every alert seen firing during a baseline window: nothing was broken yet."""
     found: list[AlertTiming] = []
@@ -173,7 +198,9 @@ def false_positives(
                 if state != "firing" or alert in named:
                     continue
                 named.add(alert)
-                pending, firing, cleared = episode(readings, alert, window.start_s)
+                pending, firing, cleared = episode(
+                    readings, alert, window.start_s, hold_s=(holds or {}).get(alert)
+                )
                 found.append(
                     AlertTiming(
                         fault=None,

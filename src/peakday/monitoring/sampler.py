@@ -46,6 +46,7 @@ class ServerSampler:
         self._interval_s = interval_s
         self._t0: float | None = None
         self._next_s = 0
+        self._holds_read = False
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="peakday-prometheus", daemon=True)
@@ -105,6 +106,15 @@ class ServerSampler:
     def _read_alert_states(self) -> None:
         if not self._read_alerts:
             return
+        if not self._holds_read:
+            try:
+                holds = self._api.alert_holds()
+            except Exception as exc:
+                log.debug("reading alerting rules failed: %s", exc)
+            else:
+                self._holds_read = True
+                with self._lock:
+                    self._append({"kind": "rules", "for_s": holds})
         record: dict[str, Any] = {"kind": "alerts", "wall": self._clock()}
         try:
             states = self._api.alerts()

@@ -59,7 +59,7 @@ def prometheus_config(
         {
             "job_name": service,
             "scrape_interval": f"{interval_s}s",
-            "scrape_timeout": f"{max(interval_s * 0.9, 0.5):g}s",
+            "scrape_timeout": f"{int(interval_s * 900)}ms",
             "metrics_path": "/metrics",
             "static_configs": [{"targets": [urlsplit(url).netloc], "labels": {"app": service}}],
         }

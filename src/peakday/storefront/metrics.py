@@ -38,6 +38,9 @@ LATENCY_BUCKETS_S: Final = (
     10.0,
 )
 
+# Statuses a route's counter starts at 0 for: the ones faults and overload answer with.
+PREPARED_ERROR_STATUSES: Final = ("429", "500", "503")
+
 # pybreaker's state names, as a number a PromQL expression can compare.
 BREAKER_STATES: Final[Mapping[str, int]] = {"closed": 0, "half-open": 1, "open": 2}
 
@@ -122,10 +125,17 @@ class StorefrontMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self._seen: set[tuple[str, str]] = set()
         if status is not None:
             self.registry.register(_StatusCollector(service, status))
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        if (route, method) not in self._seen:
+            self._seen.add((route, method))
+            # Error series exist at 0 from a route's first request, so the first error is a rise
+            # that rate() sees at the next scrape, not a new series it needs two scrapes of.
+            for error in PREPARED_ERROR_STATUSES:
+                self.requests.labels(self.service, route, method, error)
         self.requests.labels(self.service, route, method, str(status)).inc()
         self.latency.labels(self.service, route).observe(seconds)
 
