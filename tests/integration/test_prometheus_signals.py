@@ -1,0 +1,134 @@
+"""Server-side signals with a real Prometheus server (Debian's `prometheus`): one smoke-sized run
+judges a PromQL SLO per phase and two alerts (a right rule and a deliberately wrong one); a bad
+query stops a run with exit 2 before any load."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from integration.peakday_process import REPO, start_run
+from peakday.results.model import Result
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+if shutil.which("prometheus") is None:  # pragma: no cover - CI installs it (.ci/run)
+    pytestmark.append(
+        pytest.mark.skip(reason="needs Debian's prometheus (apt-get install prometheus)")
+    )
+
+# The rule's `for:` and Prometheus's scrape interval (both seconds).
+FOR_S = 2.0
+SCRAPE_S = 1.0
+
+WRONG_RULE = """
+      - alert: LoginErrorsOnTheWrongRoute
+        # wrong on purpose: auth serves /login, not /signin, so this never fires
+        expr: >
+          sum(rate(peakday_http_requests_total{route="/signin",status=~"5.."}[5s])) > 0
+        for: 2s
+"""
+
+
+@pytest.fixture(scope="module")
+def signals_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, Path]:
+    base = tmp_path_factory.mktemp("prometheus")
+    rules = (REPO / "src/peakday/monitoring/rules/storefront.yml").read_text() + WRONG_RULE
+    (base / "rules.yml").write_text(rules)
+    spec = (REPO / "experiments/server-side-signals.yaml").read_text()
+    spec = spec.replace(
+        "    - {fault: login-5xx, alert: LoginErrorRate}",
+        "    - {fault: login-5xx, alert: LoginErrorRate}\n"
+        "    - {fault: login-5xx, alert: LoginErrorsOnTheWrongRoute}\n"
+        "  rules: rules.yml",
+    )
+    assert "rules: rules.yml" in spec
+    (base / "signals.yaml").write_text(spec)
+    run = start_run(["run", str(base / "signals.yaml")], base / "run")
+    code, out, err = run.wait(timeout_s=150)
+    assert not run.survivors(), "Prometheus or a service outlived the run"
+    return code, out + err, base / "run"
+
+
+def load(run_dir: Path) -> Result:
+    return Result.model_validate_json((run_dir / "result.json").read_text())
+
+
+def test_server_side_login_error_slo_fails_in_the_fault_and_passes_at_baseline(
+    signals_run: tuple[int, str, Path],
+) -> None:
+    _code, output, run_dir = signals_run
+    result = load(run_dir)
+    slos = {s.name: s for s in result.slos}
+    assert slos["server-login-errors-baseline"].verdict == "pass", output
+    assert slos["server-login-errors-baseline"].value == 0
+    fault = slos["server-login-errors-fault"]
+    assert fault.verdict == "fail", output
+    assert fault.value is not None and fault.value > 0.2  # half of the logins fail at auth
+    series = [r for r in result.server_timeline if r.name == "prometheus:server-login-errors-fault"]
+    assert len([r for r in series if r.value is not None]) >= 15  # a value nearly every second
+
+
+def test_the_storefront_alert_fires_within_its_for_plus_two_scrapes_and_clears(
+    signals_run: tuple[int, str, Path],
+) -> None:
+    _code, output, run_dir = signals_run
+    result = load(run_dir)
+    (fired,) = [a for a in result.alerts if a.alert == "LoginErrorRate"]
+    assert fired.fault == "login-5xx" and fired.expected
+    assert fired.time_to_alert_s is not None, output
+    assert 0 < fired.time_to_alert_s <= FOR_S + 2 * SCRAPE_S
+    assert fired.pending_at_s is not None and fired.firing_at_s is not None
+    assert fired.firing_at_s - fired.pending_at_s == pytest.approx(FOR_S, abs=0.01)
+    (applied,) = result.faults
+    assert applied.removed_at_s is not None and fired.cleared_at_s is not None
+    assert fired.cleared_at_s > applied.removed_at_s
+    check = {s.name: s for s in result.slos}["alert LoginErrorRate on login-5xx"]
+    assert check.verdict == "pass" and check.kind == "alert"
+    assert {s.name: s for s in result.slos}["no-alert-at-baseline"].verdict == "pass"
+
+
+def test_a_wrong_rule_never_fires_and_fails_its_check_in_every_report(
+    signals_run: tuple[int, str, Path],
+) -> None:
+    code, output, run_dir = signals_run
+    result = load(run_dir)
+    (wrong,) = [a for a in result.alerts if a.alert == "LoginErrorsOnTheWrongRoute"]
+    assert (wrong.pending_at_s, wrong.firing_at_s, wrong.time_to_alert_s) == (None, None, None)
+    name = "alert LoginErrorsOnTheWrongRoute on login-5xx"
+    check = {s.name: s for s in result.slos}[name]
+    assert check.verdict == "fail"
+    assert result.verdict == "fail" and code == 1, output
+    for report in ("summary.md", "report.html", "junit.xml"):
+        assert "LoginErrorsOnTheWrongRoute" in (run_dir / report).read_text(), report
+    assert "LoginErrorsOnTheWrongRoute" in output
+    raw = json.loads((run_dir / "result.json").read_text())
+    assert {
+        "fault",
+        "alert",
+        "pending_at_s",
+        "firing_at_s",
+        "time_to_alert_s",
+        "cleared_at_s",
+    } <= set(raw["alerts"][0])
+
+
+def test_a_bad_promql_query_exits_2_before_any_load(tmp_path: Path) -> None:
+    spec = (REPO / "experiments/server-side-signals.yaml").read_text()
+    bad = 'sum(rate(peakday_http_requests_total{service="auth"}[3s])'  # one ')' short
+    marker = "    query: >\n"
+    head, _, tail = spec.partition(marker)
+    _old, _, rest = tail.partition("    objective:")
+    (tmp_path / "bad.yaml").write_text(f"{head}    query: '{bad}'\n    objective:{rest}")
+    run = start_run(["run", str(tmp_path / "bad.yaml")], tmp_path / "run")
+    code, out, err = run.wait(timeout_s=90)
+    assert code == 2, out + err
+    assert bad in err and "parse error" in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "run" / "metrics.jsonl").exists()  # Locust never started
+    events = (tmp_path / "run" / "events.jsonl").read_text()
+    assert "load_started" not in events
+    assert not run.survivors()
