@@ -35,6 +35,7 @@ class ServerSampler:
         clock: Callable[[], float] = time.time,
         lag_s: float = READ_LAG_S,
         interval_s: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._api = api
         self._path = path
@@ -44,6 +45,7 @@ class ServerSampler:
         self._clock = clock
         self._lag_s = lag_s
         self._interval_s = interval_s
+        self._sleep = sleep
         self._t0: float | None = None
         self._next_s = 0
         self._holds_read = False
@@ -73,7 +75,7 @@ class ServerSampler:
         ended_s = min(self._duration_s, self._clock() - t0)
         wait_s = t0 + ended_s + self._lag_s - self._clock()
         if wait_s > 0:
-            time.sleep(min(wait_s, self._lag_s))
+            self._sleep(min(wait_s, self._lag_s))
         self._read_settled(int(ended_s))
         self._read_alert_states()
 
