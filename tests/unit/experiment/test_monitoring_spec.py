@@ -45,7 +45,8 @@ def test_a_server_side_slo_with_peakday_s_prometheus_is_valid() -> None:
         ),
         (
             BASE
-            + 'monitoring: prometheus\nslos:\n  - {name: q, source: prometheus, objective: "< 1"}\n',
+            + "monitoring: prometheus\n"
+            + 'slos:\n  - {name: q, source: prometheus, objective: "< 1"}\n',
             "has no PromQL query",
         ),
         (
