@@ -8,13 +8,14 @@ TOXIPROXY_MODULE := github.com/Shopify/toxiproxy/v2
 export PATH := $(TOOLS):$(abspath $(BIN)):$(PATH)
 export PEAKDAY_TOOLS_DIR := $(TOOLS)
 
-.PHONY: help demo test test-fast check lint typecheck format tools venv bench clean
+.PHONY: help demo test test-fast check lint typecheck format tools prometheus venv bench clean
 
 help:
 	@echo "make demo   - set everything up, then run the Cyber Monday login-outage rehearsal"
 	@echo "make test   - set everything up, then run the whole test suite (integration included)"
 	@echo "make check  - lint, type-check and test"
 	@echo "make tools  - install toxiproxy-server/toxiproxy-cli v$(TOXIPROXY_VERSION) into .tools/bin"
+	@echo "make prometheus - Debian's prometheus (monitoring: prometheus, its integration tests)"
 	@echo "make bench  - run the benchmarks in bench/"
 
 venv: $(VENV)/.installed
@@ -44,6 +45,20 @@ tools:
 	mv .tools/gobin/server "$(TOOLS)/toxiproxy-server" && mv .tools/gobin/cli "$(TOOLS)/toxiproxy-cli" && \
 	"$(TOOLS)/toxiproxy-server" -version
 
+# Debian's prometheus 2.42 for `monitoring: prometheus`: the tools folder, then PATH, else apt-get
+# (as root). peakday starts its own server on a free loopback port, so the system service the
+# package may start is stopped and disabled (it would hold port 9090 for nothing).
+prometheus:
+	@if [ -x "$(TOOLS)/prometheus" ] || command -v prometheus >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "apt-get install prometheus"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null && \
+	  { systemctl disable --now prometheus >/dev/null 2>&1 || service prometheus stop >/dev/null 2>&1 || true; }; \
+	else \
+	  echo "note: prometheus is not installed; monitoring: prometheus and its tests need it." >&2; \
+	  echo "Hint: sudo apt-get install prometheus (then: sudo systemctl disable --now prometheus)." >&2; \
+	fi
+
 demo: venv tools
 	@$(BIN)/peakday run experiments/cyber-monday-login-outage.yaml; \
 	status=$$?; \
@@ -51,7 +66,7 @@ demo: venv tools
 	  echo; echo "Results: the folder named on the 'Results:' line above (open its report.html)";; \
 	*) exit $$status;; esac
 
-test: venv tools
+test: venv tools prometheus
 	$(BIN)/pytest
 
 test-fast: venv
