@@ -5,7 +5,6 @@ query stops a run with exit 2 before any load."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
