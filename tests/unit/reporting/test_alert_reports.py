@@ -47,7 +47,7 @@ def test_every_report_lists_each_alert_with_its_timing_and_verdict() -> None:
         assert "never fired" in text
         assert "false positive" in text
     assert (
-        "| slow-login | LoginLatencyHigh | 62.0 s | 65.0 s | 4.5 s | 130.0 s | pass |" in markdown
+        "| slow-login | LoginLatencyHigh | 62.0 s | 65.0 s | 4.5 s | 2.2 min | pass |" in markdown
     )
 
 
