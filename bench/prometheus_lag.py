@@ -51,6 +51,10 @@ def one_run(out: Path) -> tuple[float | None, float | None, float | None, float 
     return seen, client, breach, alert
 
 
+def fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
 def median(values: list[float | None]) -> str:
     present = [v for v in values if v is not None]
     return f"{statistics.median(present):.2f}" if present else "—"
@@ -66,8 +70,8 @@ def main() -> None:
             rows.append(one_run(Path(tmp) / f"run{n}"))
             seen, client, breach, alert = rows[-1]
             print(
-                f"run {n + 1}: sample lag {seen} s, client {client} s, "
-                f"server SLO {breach} s, alert {alert} s"
+                f"run {n + 1}: sample lag {fmt(seen)} s, client {fmt(client)} s, "
+                f"server SLO {fmt(breach)} s, alert {fmt(alert)} s"
             )
     columns = list(zip(*rows, strict=True))
     print(
