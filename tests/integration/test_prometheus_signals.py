@@ -116,19 +116,36 @@ def test_a_wrong_rule_never_fires_and_fails_its_check_in_every_report(
     } <= set(raw["alerts"][0])
 
 
-def test_a_bad_promql_query_exits_2_before_any_load(tmp_path: Path) -> None:
+def with_query(tmp_path: Path, query: str) -> Path:
+    """experiments/server-side-signals.yaml with its first query replaced."""
     spec = (REPO / "experiments/server-side-signals.yaml").read_text()
-    bad = 'sum(rate(peakday_http_requests_total{service="auth"}[3s])'  # one ')' short
-    marker = "    query: >\n"
-    head, _, tail = spec.partition(marker)
+    head, _, tail = spec.partition("    query: >\n")
     _old, _, rest = tail.partition("    objective:")
-    (tmp_path / "bad.yaml").write_text(f"{head}    query: '{bad}'\n    objective:{rest}")
-    run = start_run(["run", str(tmp_path / "bad.yaml")], tmp_path / "run")
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"{head}    query: '{query}'\n    objective:{rest}")
+    return path
+
+
+def test_a_query_that_does_not_parse_exits_2_before_anything_starts(tmp_path: Path) -> None:
+    bad = 'sum(rate(peakday_http_requests_total{service="auth"}[3s])'  # one ')' short
+    run = start_run(["run", str(with_query(tmp_path, bad))], tmp_path / "run")
+    code, out, err = run.wait(timeout_s=60)
+    assert code == 2, out + err
+    assert bad in err and "parse error: unclosed left parenthesis" in err, err
+    assert "bad.yaml:" in err and "slos[0].query" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "run" / "events.jsonl").exists()  # refused before the run began
+
+
+def test_a_query_prometheus_refuses_exits_2_before_any_load(tmp_path: Path) -> None:
+    # parses (promtool accepts it), but Prometheus answers a range of samples, not one value
+    many = "up[5s]"
+    run = start_run(["run", str(with_query(tmp_path, many))], tmp_path / "run")
     code, out, err = run.wait(timeout_s=90)
     assert code == 2, out + err
-    assert bad in err and "parse error" in err, err
+    assert many in err and "gives a matrix, not an instant vector" in err, err
     assert "Traceback" not in err
     assert not (tmp_path / "run" / "metrics.jsonl").exists()  # Locust never started
     events = (tmp_path / "run" / "events.jsonl").read_text()
-    assert "load_started" not in events
+    assert "platform_ready" in events and "load_started" not in events
     assert not run.survivors()

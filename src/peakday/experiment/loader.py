@@ -8,7 +8,9 @@ from pathlib import Path
 
 from peakday.errors import SpecError, SpecIssue
 from peakday.experiment.models import Experiment
+from peakday.experiment.promql_syntax import promql_issues, promtool_checker
 from peakday.experiment.validate import Validation, validate_text
+from peakday.experiment.yaml_lines import Locator, parse_yaml
 from peakday.topology import Topology
 
 StrPath = str | os.PathLike[str]
@@ -35,7 +37,15 @@ def check_file(path: StrPath, topology: Topology | None = None) -> Validation:
     text_or_issue = read_text(file)
     if isinstance(text_or_issue, SpecIssue):
         return Validation(None, (text_or_issue,))
-    return validate_text(text_or_issue, file, topology)
+    checked = validate_text(text_or_issue, file, topology)
+    if checked.experiment is None or not checked.experiment.server_series:
+        return checked
+    check = promtool_checker()
+    if check is None:
+        return checked
+    locator = Locator(file, parse_yaml(text_or_issue, file).lines)
+    issues = tuple(promql_issues(checked.experiment, locator, check))
+    return Validation(None, issues) if issues else checked
 
 
 def read_text(file: str) -> str | SpecIssue:

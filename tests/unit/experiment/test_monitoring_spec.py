@@ -93,3 +93,17 @@ def test_bad_server_side_specs_are_one_clear_issue(text: str, expected: str) -> 
     issues = issues_of(text)
     assert len(issues) == 1, issues
     assert expected in issues[0], issues
+
+
+def test_a_query_that_does_not_parse_is_an_issue_on_its_line() -> None:
+    from peakday.experiment.promql_syntax import promql_issues
+    from peakday.experiment.yaml_lines import Locator, parse_yaml
+
+    text = BASE + "monitoring: prometheus\n" + QUERY_SLO
+    checked = validate_text(text, "t.yaml")
+    assert checked.experiment is not None
+    locator = Locator("t.yaml", parse_yaml(text, "t.yaml").lines)
+    (issue,) = promql_issues(checked.experiment, locator, lambda q: "1:5: parse error: bad")
+    assert (issue.line, issue.key_path) == (7, "slos[0].query")
+    assert "'sum(up)'" in issue.message and "parse error: bad" in issue.message
+    assert list(promql_issues(checked.experiment, locator, lambda q: None)) == []
