@@ -100,3 +100,18 @@ def test_an_alert_at_baseline_fails_the_false_positive_check_and_lowers_the_scor
     assert clean.verdict == "pass" and noisy.verdict != "pass"
     assert noisy.score.total is not None and clean.score.total is not None
     assert noisy.score.total < clean.score.total
+
+
+def test_a_server_side_stop_condition_fires_on_the_query_s_values() -> None:
+    from peakday.experiment.models import StopCondition
+    from peakday.scoring.live import sustained_breach
+
+    condition = StopCondition.model_validate(
+        {"name": "s", "source": "prometheus", "query": "q", "when": ">= 0.2", "sustained": "3s"}
+    )
+    # 0.1 until 49 s, 0.3 from 50 s; a second without a value (52) does not break the run
+    values = [server_row(t, 0.10 if t < 50 else 0.30, "prometheus:s") for t in range(40, 60)]
+    values[12] = server_row(52, None, "prometheus:s")
+    # 50, 51 breached, 52 unknown, 53 breached: 50..53 spans 4 s >= 3 s, found at 53
+    assert sustained_breach(condition, values, 40, 59) == (50, 54, 0.30)
+    assert sustained_breach(condition, values[:12], 40, 51) is None
