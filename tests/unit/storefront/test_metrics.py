@@ -43,6 +43,7 @@ def test_auth_counts_requests_by_route_and_status_and_login_outcomes(
         return got[("peakday_http_requests_total", labels)]
 
     assert requests("/login", "200") == 1
+    assert requests("/login", "503") == 0  # exists before the first error, for rate()
     assert requests("/login", "401") == 2
     assert requests("/introspect", "200") == 1
     assert requests("/introspect", "401") == 1
