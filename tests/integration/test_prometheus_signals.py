@@ -149,3 +149,60 @@ def test_a_query_prometheus_refuses_exits_2_before_any_load(tmp_path: Path) -> N
     events = (tmp_path / "run" / "events.jsonl").read_text()
     assert "platform_ready" in events and "load_started" not in events
     assert not run.survivors()
+
+
+def test_an_existing_prometheus_server_is_used_as_it_is(tmp_path: Path) -> None:
+    """monitoring: {prometheus: URL}: peakday starts no server and reads the user's one (here a
+    real Prometheus that scrapes only itself, as the external platform would have)."""
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global: {scrape_interval: 1s}\n"
+        "scrape_configs: [{job_name: self, static_configs: "
+        f"[{{targets: ['127.0.0.1:{port}']}}]}}]\n"
+    )
+    server = subprocess.Popen(
+        [
+            "prometheus",
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        spec = f"""name: own-prometheus
+monitoring: {{prometheus: 'http://127.0.0.1:{port}'}}
+load: {{users: 4, spawn_rate: 4, duration: 8s, warmup: 2s, journeys: {{shopper: 1}}}}
+slos:
+  - {{name: self-scraped, source: prometheus, query: 'sum(up{{job="self"}})', objective: ">= 1"}}
+  - {{name: nothing-there, source: prometheus, query: 'sum(no_such_metric)', objective: "< 1"}}
+"""
+        (tmp_path / "own.yaml").write_text(spec)
+        run = start_run(["run", str(tmp_path / "own.yaml")], tmp_path / "run")
+        code, out, err = run.wait(timeout_s=90)
+        result = load(tmp_path / "run")
+        slos = {s.name: s for s in result.slos}
+        assert slos["self-scraped"].verdict == "pass", out + err
+        assert slos["nothing-there"].verdict == "inconclusive"  # no data, never a pass
+        assert code == 4, out + err  # inconclusive
+        assert not (tmp_path / "run" / "prometheus").exists()  # no server of peakday's
+        assert server.poll() is None  # the user's server is left running
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
