@@ -210,3 +210,14 @@ slos:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_shipped_rules_pass_promtool() -> None:
+    import subprocess
+
+    rules = REPO / "src/peakday/monitoring/rules/storefront.yml"
+    done = subprocess.run(
+        ["promtool", "check", "rules", str(rules)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "SUCCESS: 4 rules found" in done.stdout
