@@ -8,7 +8,7 @@ TOXIPROXY_MODULE := github.com/Shopify/toxiproxy/v2
 export PATH := $(TOOLS):$(abspath $(BIN)):$(PATH)
 export PEAKDAY_TOOLS_DIR := $(TOOLS)
 
-.PHONY: help demo test test-fast check lint typecheck format tools compose venv bench clean
+.PHONY: help demo test test-fast check lint typecheck format tools compose prometheus venv bench clean
 
 help:
 	@echo "make demo   - set everything up, then run the Cyber Monday login-outage rehearsal"
@@ -16,6 +16,7 @@ help:
 	@echo "make check  - lint, type-check and test"
 	@echo "make tools  - install toxiproxy-server/toxiproxy-cli v$(TOXIPROXY_VERSION) into .tools/bin"
 	@echo "make compose - install the Docker Compose v2 plugin when 'docker compose' is missing"
+	@echo "make prometheus - Debian's prometheus (monitoring: prometheus, its integration tests)"
 	@echo "make bench  - run the benchmarks in bench/"
 
 venv: $(VENV)/.installed
@@ -53,6 +54,20 @@ compose:
 	echo "'docker compose' is missing: installing the Compose v2 plugin with .ci/install-compose"; \
 	.ci/install-compose
 
+# Debian's prometheus 2.42 for `monitoring: prometheus`: the tools folder, then PATH, else apt-get
+# (as root). peakday starts its own server on a free loopback port, so the system service the
+# package may start is stopped and disabled (it would hold port 9090 for nothing).
+prometheus:
+	@if [ -x "$(TOOLS)/prometheus" ] || command -v prometheus >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "apt-get install prometheus"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null && \
+	  { systemctl disable --now prometheus >/dev/null 2>&1 || service prometheus stop >/dev/null 2>&1 || true; }; \
+	else \
+	  echo "note: prometheus is not installed; monitoring: prometheus and its tests need it." >&2; \
+	  echo "Hint: sudo apt-get install prometheus (then: sudo systemctl disable --now prometheus)." >&2; \
+	fi
+
 demo: venv tools
 	@$(BIN)/peakday run experiments/cyber-monday-login-outage.yaml; \
 	status=$$?; \
@@ -60,7 +75,7 @@ demo: venv tools
 	  echo; echo "Results: the folder named on the 'Results:' line above (open its report.html)";; \
 	*) exit $$status;; esac
 
-test: venv tools compose
+test: venv tools compose prometheus
 	$(BIN)/pytest
 
 test-fast: venv

@@ -19,6 +19,7 @@ from peakday.faults.traffic import traffic_from_records
 from peakday.integrity.model import IntegrityReport
 from peakday.load.health import load_health
 from peakday.load.timeline import timeline_from_records
+from peakday.monitoring.records import alert_timings, server_rows
 from peakday.results.eventlog import read_events, read_jsonl
 from peakday.results.events import (
     BaselineChecked,
@@ -178,6 +179,7 @@ def assemble_result(
     environment: Mapping[str, str],
     reference: ReferenceRun | None = None,
     traffic_records: Sequence[Mapping[str, Any]] = (),
+    server_records: Sequence[Mapping[str, Any]] = (),
 ) -> Result:
     load_started = _first_of(events, LoadStarted)
     t0 = load_started.wall if load_started is not None else None
@@ -205,6 +207,8 @@ def assemble_result(
     integrity = integrity_of(events)
     health = load_health(experiment.load.model, metrics, t0)
     traffic = traffic_of(events, traffic_records, t0, load_end_s)
+    server_timeline = tuple(r for r in server_rows(server_records) if r.t_s < load_end_s)
+    alerts, alert_readings = alert_timings(experiment.alerts, server_records, t0, faults, phases)
     scored = score_timeline(
         experiment,
         run.status,
@@ -218,6 +222,9 @@ def assemble_result(
         health,
         faults,
         traffic,
+        server_timeline,
+        alerts,
+        alert_readings,
     )
     return Result(
         experiment=experiment,
@@ -239,6 +246,9 @@ def assemble_result(
         integrity=integrity,
         traffic=traffic,
         fault_reach=scored.fault_reach,
+        server_timeline=server_timeline,
+        alerts=alerts,
+        alert_readings=alert_readings,
     )
 
 
@@ -277,6 +287,7 @@ def assemble_run(folder: RunFolder, reference: ReferenceRun | None = None) -> Re
         environment_of(events),
         reference,
         list(read_jsonl(folder.traffic)),
+        list(read_jsonl(folder.server_series)),
     )
 
 

@@ -29,6 +29,8 @@ from peakday.load.loadplan import plan_from_load
 from peakday.load.runner import distribution_for
 from peakday.load.timeline import timeline_from_records
 from peakday.load.workers import external_workers_message, format_worker_env
+from peakday.monitoring.sampler import ServerSampler
+from peakday.monitoring.setup import live_server_rows, ready_monitoring, server_sampler
 from peakday.platforms.base import Endpoints, Platform
 from peakday.platforms.resources import ResourceSampler
 from peakday.processes.children import ProcessGroup
@@ -42,7 +44,7 @@ from peakday.results.events import (
     RunStarted,
     ToxicsAfterRollback,
 )
-from peakday.results.model import Result
+from peakday.results.model import Result, TimelineRow
 from peakday.results.outcome import RunStatus
 from peakday.results.reference import ReferenceRun, load_reference
 from peakday.runconfig import RunConfig
@@ -169,14 +171,23 @@ class Run:
         endpoints = self._start_platform(teardown, platform)
         self._sample_resources(teardown, platform)
         self._sample_traffic(teardown, endpoints)
+        server = self._server_signals(teardown, processes, endpoints)
         load = self._start_load(teardown, platform, processes, endpoints)
         t0 = load.wait_started()
         self._record(LoadStarted(wall=t0))
+        read_rows = LiveTimeline(self.folder.metrics).rows
+        if server is not None:
+            server.begin(t0)
+            client_rows = read_rows
+
+            def read_rows() -> tuple[TimelineRow, ...]:
+                return (*client_rows(), *live_server_rows(self.folder))
+
         self._progress.message(f"load started; running for {self.experiment.load.duration:.0f} s")
         injector = self._fault_injector(teardown, platform, endpoints)
         guard = LiveGuard(
             self.experiment,
-            LiveTimeline(self.folder.metrics).rows,
+            read_rows,
             self._record,
             injector.rollback_all,
             self._progress.message,
@@ -241,6 +252,28 @@ class Run:
         # stopped after Locust (its last bytes counted), before the platform takes Toxiproxy
         teardown.undo("stop sampling traffic", sampler.stop)
         sampler.start()
+
+    def _server_signals(
+        self, teardown: Teardown, processes: ProcessGroup, endpoints: Endpoints
+    ) -> ServerSampler | None:
+        """Prometheus ready and every query checked before any load (`monitoring:`); the
+        sampler is stopped after Locust, before the platform stops the server."""
+        if self.experiment.monitoring is None:
+            return None
+        self._progress.message("getting Prometheus ready")
+        monitoring = ready_monitoring(
+            self.experiment,
+            processes,
+            self.folder,
+            endpoints.services,
+            self.config.tools_dirs,
+            self.config.alert_rules,
+            self._seams.make_prometheus_api,
+        )
+        self._progress.message(f"Prometheus at {monitoring.url}")
+        sampler = server_sampler(self.experiment, monitoring, self.folder, self._seams.clock)
+        teardown.undo("stop reading Prometheus", sampler.stop)
+        return sampler
 
     def _start_load(
         self,

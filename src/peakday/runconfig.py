@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from peakday.errors import UsageError
 from peakday.experiment.loader import load_experiment
 from peakday.experiment.models import Experiment
 from peakday.experiment.overrides import apply_worker_options, choose_platform
@@ -42,6 +43,8 @@ class RunConfig:
     locustfile: Path
     tools_dirs: tuple[Path, ...]
     run_id: str = ""
+    # alerts.rules, resolved against the experiment file; None: peakday's storefront rules.
+    alert_rules: Path | None = None
 
     @property
     def folder(self) -> RunFolder:
@@ -127,4 +130,20 @@ def build_run_config(
         locustfile=locustfile_for(experiment, experiment_path, cwd),
         tools_dirs=tools_dirs_for(experiment_path, environ, cwd),
         run_id=new_run_id(),
+        alert_rules=alert_rules_for(experiment, experiment_path),
     )
+
+
+def alert_rules_for(experiment: Experiment, experiment_path: Path) -> Path | None:
+    """The rules file `alerts.rules` names, relative to the experiment file; it must exist."""
+    if experiment.alerts is None or experiment.alerts.rules is None:
+        return None
+    path = Path(experiment.alerts.rules)
+    path = path if path.is_absolute() else experiment_path.resolve().parent / path
+    if not path.is_file():
+        raise UsageError(
+            f"{str(experiment_path)!r}: alerts.rules names {experiment.alerts.rules!r}, but "
+            f"there is no file at {str(path)!r}. Hint: the path is relative to the experiment "
+            "file; leave rules: out to use peakday's storefront rules."
+        )
+    return path

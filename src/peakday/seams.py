@@ -16,6 +16,7 @@ from typing import Protocol
 from peakday.faults.traffic import TrafficProbe, toxiproxy_traffic_probe
 from peakday.load.runner import Distribution, LocustProcess
 from peakday.load.workers import LoadWorkers
+from peakday.monitoring.api import PrometheusApi, PrometheusHttp
 from peakday.platforms.base import Platform
 from peakday.processes.children import ProcessGroup, default_registry_dir
 from peakday.results.model import TimelineRow
@@ -94,6 +95,8 @@ class RunSeams:
     # Traffic per proxy: Toxiproxy's byte counters from its API address (host:port) and the
     # connections open to each proxy's listen address (proxy name -> host:port).
     make_traffic_probe: Callable[[str, Mapping[str, str]], TrafficProbe] = toxiproxy_traffic_probe
+    # The Prometheus HTTP API at a base URL (monitoring: in the experiment).
+    make_prometheus_api: Callable[[str], PrometheusApi] = PrometheusHttp
     registry_dir: Callable[[], Path | None] = default_registry_dir
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep

@@ -39,6 +39,8 @@ LAYERS: Mapping[str, int] = {
     # Below platforms: the Docker platform checks images exist and labels its containers as
     # images do; building an image needs nothing from any platform.
     "images": 4,
+    # server-side signals: a Prometheus server, its HTTP API, PromQL series and alert timings
+    "monitoring": 4,
     "scoring": 5,
     "platforms": 6,
     "assemble": 6,

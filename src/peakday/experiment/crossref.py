@@ -13,6 +13,7 @@ from peakday.errors import SpecIssue
 from peakday.experiment.hints import all_of, did_you_mean, one_of
 from peakday.experiment.load_checks import shape_issues
 from peakday.experiment.models import FAULT_PHASE_PREFIX, TOXIC_ATTRIBUTES, Experiment, Fault
+from peakday.experiment.monitoring_checks import monitoring_issues
 from peakday.experiment.platform_checks import fault_kind_issues, platform_issues, proxy_names
 from peakday.experiment.service_level_checks import behaviour_overlaps
 from peakday.experiment.slo_checks import scoring_issues
@@ -57,6 +58,7 @@ def reference_issues(
         *_fault_issues(experiment, locator, topology),
         *_overlap_issues(experiment, locator),
         *_slo_issues(experiment, locator),
+        *monitoring_issues(experiment, locator),
         *scoring_issues(experiment, locator),
     ]
 
@@ -238,8 +240,8 @@ def _slo_issues(experiment: Experiment, locator: Locator) -> Iterator[SpecIssue]
                 "Give each SLO its own name; reports and scores refer to SLOs by name.",
             )
         names.setdefault(slo.name, index)
-        if experiment.on_user_system:
-            pass  # the user's locustfile names its own requests
+        if experiment.on_user_system or slo.source == "prometheus":
+            pass  # the user's locustfile names its own requests; a query is its own series
         elif slo.request not in ALL_STEPS:
             yield locator.issue(
                 (*here, "request"),

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from peakday.errors import SpecError, SpecIssue
 from peakday.experiment.models import Experiment
+from peakday.experiment.promql_syntax import promql_issues, promtool_checker
 from peakday.experiment.validate import Validation, validate_text
+from peakday.experiment.yaml_lines import Locator, parse_yaml
 from peakday.topology import Topology
 
 StrPath = str | os.PathLike[str]
@@ -35,19 +37,25 @@ def check_file(path: StrPath, topology: Topology | None = None) -> Validation:
     text_or_issue = read_text(file)
     if isinstance(text_or_issue, SpecIssue):
         return Validation(None, (text_or_issue,))
-    validation = validate_text(text_or_issue, file, topology)
-    experiment = validation.experiment
+    checked = validate_text(text_or_issue, file, topology)
+    experiment = checked.experiment
     if experiment is not None and experiment.platform == "compose":
         # The one check that asks the outside world: how the real Compose CLI reads the project.
         from peakday.experiment.compose_checks import check_project
         from peakday.experiment.compose_project import read_project
-        from peakday.experiment.yaml_lines import Locator, parse_yaml
 
         locator = Locator(file, parse_yaml(text_or_issue, file).lines)
-        issues = check_project(experiment, locator, Path(file), read_project)
-        if issues:
-            return Validation(None, tuple(issues))
-    return validation
+        compose_issues = check_project(experiment, locator, Path(file), read_project)
+        if compose_issues:
+            return Validation(None, tuple(compose_issues))
+    if experiment is None or not experiment.server_series:
+        return checked
+    check = promtool_checker()
+    if check is None:
+        return checked
+    locator = Locator(file, parse_yaml(text_or_issue, file).lines)
+    issues = tuple(promql_issues(experiment, locator, check))
+    return Validation(None, issues) if issues else checked
 
 
 def read_text(file: str) -> str | SpecIssue:

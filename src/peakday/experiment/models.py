@@ -256,8 +256,28 @@ class Compose(_Model):
 
 
 SloMetric = Literal[
-    "success_rate", "p50", "p90", "p95", "p99", "p999", "max", "rps", "error_budget"
+    "success_rate", "p50", "p90", "p95", "p99", "p999", "max", "rps", "error_budget", "value"
 ]
+# Where an SLO's or stop condition's series comes from: the load generator, or a PromQL query.
+SeriesSource = Literal["client", "prometheus"]
+# How the per-second values of a server-side series make one value over a phase.
+Aggregate = Literal["mean", "max", "min", "last"]
+
+
+def server_series_name(name: str) -> str:
+    """The timeline step holding the per-second values of a server-side SLO or stop condition."""
+    return f"prometheus:{name}"
+
+
+def _server_series_defaults(value: object) -> object:
+    """`source: prometheus` entries name no request or metric: their series is their query."""
+    if isinstance(value, dict) and value.get("source") == "prometheus":
+        name = value.get("name")
+        defaults = {"metric": "value"}
+        if isinstance(name, str):
+            defaults["request"] = server_series_name(name)
+        return {**defaults, **value}
+    return value
 
 
 class BurnRateAlert(_Model):
@@ -290,6 +310,15 @@ class Slo(_Model):
         if value is not None:
             parse_share(value)
         return value
+    # source: prometheus -> `query` (PromQL, one value) evaluated each second (monitoring/).
+    source: SeriesSource = "client"
+    query: str | None = Field(default=None, min_length=1)
+    aggregate: Aggregate = "mean"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _server_defaults(cls, value: object) -> object:
+        return _server_series_defaults(value)
 
     @field_validator("objective", "warning")
     @classmethod
@@ -332,6 +361,13 @@ class StopCondition(_Model):
     when: str  # the breach, such as "< 90%" for success_rate
     sustained: Seconds = Field(default=10.0, gt=0)
     action: Literal["end_faults", "end_run"] = "end_faults"
+    source: SeriesSource = "client"
+    query: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _server_defaults(cls, value: object) -> object:
+        return _server_series_defaults(value)
 
     @field_validator("when")
     @classmethod
@@ -404,6 +440,54 @@ class Storefront(_Model):
         }
 
 
+class PrometheusServer(_Model):
+    """A Prometheus server the user already runs (`monitoring: {prometheus: URL}`)."""
+
+    prometheus: str = Field(min_length=1)
+
+    @field_validator("prometheus")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parsed = urlsplit(value)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise SpecValueError(
+                f"The Prometheus server must be an http(s):// URL, got {value!r}.",
+                "Write monitoring: {prometheus: 'http://127.0.0.1:9090'}, or monitoring: "
+                "prometheus to let peakday start its own.",
+            )
+        return value.rstrip("/")
+
+
+def _monitoring_kind(value: object) -> str:
+    return "server" if isinstance(value, dict | PrometheusServer) else "name"
+
+
+# `prometheus`: peakday starts its own server; {prometheus: URL}: the user's.
+MonitoringChoice = Annotated[
+    Annotated[Literal["prometheus"], Tag("name")] | Annotated[PrometheusServer, Tag("server")],
+    Discriminator(_monitoring_kind),
+]
+
+
+class ExpectedAlert(_Model):
+    """An alerting rule that should fire during a fault (and clear after it)."""
+
+    fault: str = Field(min_length=1)  # a fault's name
+    alert: str = Field(min_length=1)  # the rule's `alert:` name
+    weight: Number = Field(default=1.0, ge=0)
+    key: Flag = False
+
+
+class Alerts(_Model):
+    """Which Prometheus alerts a game day expects; judged from the server's alert states."""
+
+    # A Prometheus rules file, relative to the experiment file; None: peakday's storefront rules.
+    rules: str | None = Field(default=None, min_length=1)
+    expect: tuple[ExpectedAlert, ...] = ()
+    # Weight of the check that no alert fires during the baseline (0 turns it off).
+    false_positive_weight: Number = Field(default=1.0, ge=0)
+
+
 class Experiment(_Model):
     name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
@@ -432,3 +516,12 @@ class Experiment(_Model):
         if self.platform == "external" and self.external is not None:
             return dict(self.external.user_classes)
         return None
+    # Server-side signals: `prometheus` (peakday starts one) or {prometheus: URL}.
+    monitoring: MonitoringChoice | None = None
+    alerts: Alerts | None = None  # needs monitoring
+
+    @property
+    def server_series(self) -> dict[str, str]:
+        """Timeline step -> PromQL query, for every `source: prometheus` SLO and stop condition."""
+        entries: list[Slo | StopCondition] = [*self.slos, *self.stop_conditions]
+        return {e.request: e.query for e in entries if e.source == "prometheus" and e.query}

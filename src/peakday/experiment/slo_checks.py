@@ -132,8 +132,8 @@ def _stop_condition_issues(experiment: Experiment, locator: Locator) -> Iterator
                 "Give each stop condition its own name; the result says which one fired.",
             )
         names.setdefault(condition.name, index)
-        if experiment.on_user_system:
-            pass  # the user's locustfile names its own requests
+        if experiment.on_user_system or condition.source == "prometheus":
+            pass  # the user's locustfile names its own requests; a query is its own series
         elif condition.request not in ALL_STEPS:
             yield locator.issue(
                 (*here, "request"),

@@ -75,7 +75,8 @@ def _trim(number: float) -> str:
 
 
 Comparator = Literal["<", "<=", ">", ">=", "=="]
-Metric = Literal["success_rate", "p50", "p90", "p95", "p99", "p999", "max", "rps"]
+# "value": a server-side series (a PromQL query's value), compared as a plain number.
+Metric = Literal["success_rate", "p50", "p90", "p95", "p99", "p999", "max", "rps", "value"]
 LATENCY_METRICS: frozenset[str] = frozenset({"p50", "p90", "p95", "p99", "p999", "max"})
 
 _OBJECTIVE = re.compile(r"^\s*(<=|>=|==|<|>)\s*(\d+(?:\.\d+)?)\s*(%|ms|s|rps|/s)?\s*$")
@@ -139,6 +140,13 @@ def parse_objective(text: str, metric: str) -> Objective:
                 "Write it such as '>= 50 rps'.",
             )
         threshold = number
+    elif metric == "value":
+        if unit not in ("%", None):
+            raise SpecValueError(
+                f"A PromQL query's objective is a plain number or a percentage, got {text!r}.",
+                "Write it such as '< 0.05' or '< 5%' (5% is read as 0.05).",
+            )
+        threshold = number / 100.0 if unit == "%" else number
     else:
         raise SpecValueError(f"Unknown metric {metric!r}.")
     return Objective(comparator=comparator, threshold=threshold, text=text.strip())  # type: ignore[arg-type]

@@ -15,6 +15,8 @@ from markupsafe import Markup
 
 from peakday.experiment.units import format_measure
 from peakday.reporting import svg
+from peakday.reporting.alerts import HEADERS as ALERT_HEADERS
+from peakday.reporting.alerts import alert_rows
 from peakday.reporting.formatting import (
     format_ms_tick,
     format_percent_tick,
@@ -264,4 +266,6 @@ def render_html(result: Result, resources: Sequence[ResourceSeries] = ()) -> str
         traffic_chart=traffic_chart(view),
         load_charts=load_charts(view),
         schema_version=result.schema_version,
+        alert_headers=ALERT_HEADERS,
+        alerts=alert_rows(result),
     )

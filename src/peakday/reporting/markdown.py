@@ -11,6 +11,8 @@ import re
 from markupsafe import Markup
 
 from peakday.reporting import svg
+from peakday.reporting.alerts import HEADERS as ALERT_HEADERS
+from peakday.reporting.alerts import alert_rows
 from peakday.reporting.formatting import (
     downsample,
     format_ms_tick,
@@ -170,6 +172,21 @@ def _traffic_table(view: ReportView) -> list[str]:
     return [*lines, ""]
 
 
+def _alerts_table(result: Result) -> list[str]:
+    rows = alert_rows(result)
+    if not rows:
+        return []
+    lines = [
+        "**Alerts (Prometheus):**",
+        "",
+        "| " + " | ".join(ALERT_HEADERS) + " |",
+        "|" + "---|" * len(ALERT_HEADERS),
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(md(cell) for cell in row.cells) + " |")
+    return [*lines, ""]
+
+
 def render_markdown(result: Result) -> str:
     view = build_view(result)
     out = [_headline(view), ""]
@@ -210,6 +227,7 @@ def render_markdown(result: Result) -> str:
             for r in view.recovery
         )
         out += [f"**Detection and recovery:** {recovery}", ""]
+    out += _alerts_table(result)
     out += _step_table(view)
     out += _correction_table(view)
     out.append("")

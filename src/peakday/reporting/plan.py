@@ -162,8 +162,9 @@ def named_things_issues(experiment: Experiment, topology: Topology) -> list[str]
             upstream = topology.proxy(fault.proxy).upstream
             problems.append(f"proxy {fault.proxy!r}: no service {upstream!r} behind it")
     steps = {step for steps in JOURNEY_STEPS.values() for step in steps}
-    named = [(s.name, s.request) for s in experiment.slos]
-    named += [(c.name, c.request) for c in experiment.stop_conditions]
+    # server-side entries read a PromQL query, not a step
+    named = [(s.name, s.request) for s in experiment.slos if s.source == "client"]
+    named += [(c.name, c.request) for c in experiment.stop_conditions if c.source == "client"]
     problems += [f"{name!r}: no step {step!r}" for name, step in named if step not in steps]
     return problems
 
@@ -247,7 +248,8 @@ def name_check_lines(experiment: Experiment, topology: Topology) -> list[str]:
     """Which names `plan` checked, which it cannot check before the run, and what the run
     checks instead."""
     requests = sorted(
-        {s.request for s in experiment.slos} | {c.request for c in experiment.stop_conditions}
+        {s.request for s in experiment.slos if s.source == "client"}
+        | {c.request for c in experiment.stop_conditions if c.source == "client"}
     )
     own = experiment.compose if experiment.platform == "compose" else experiment.external
     if experiment.on_user_system and own is not None:

@@ -9,6 +9,8 @@ from rich.text import Text
 
 from peakday.experiment.units import format_measure
 from peakday.reporting import extras
+from peakday.reporting.alerts import HEADERS as ALERT_HEADERS
+from peakday.reporting.alerts import alert_rows
 from peakday.reporting.formatting import format_score, format_seconds
 from peakday.reporting.latency import MEANING, correction_table, format_pair
 from peakday.results.model import Result
@@ -73,6 +75,18 @@ def recovery_table(result: Result) -> Table | None:
     return table
 
 
+def alerts_table(result: Result) -> Table | None:
+    rows = alert_rows(result)
+    if not rows:
+        return None
+    table = Table(title="Alerts (Prometheus)", title_justify="left")
+    for column in ALERT_HEADERS:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row.cells))
+    return table
+
+
 def format_summary(result: Result, run_dir: str) -> RenderableType:
     steps: dict[str, tuple[int, int]] = {}
     for row in result.timeline:
@@ -98,6 +112,9 @@ def format_summary(result: Result, run_dir: str) -> RenderableType:
     recovery = recovery_table(result)
     if recovery is not None:
         parts.append(recovery)
+    alerts = alerts_table(result)
+    if alerts is not None:
+        parts.append(alerts)
     for note in extras.stop_notes(result):
         parts.append(Text(note, style="yellow"))
     parts.append(Text(f"Results: {run_dir}/result.json; report: {run_dir}/report.html"))

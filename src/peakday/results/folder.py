@@ -5,6 +5,8 @@ events.jsonl      typed events, one a line, as they happen
 metrics.jsonl     per-second records from the Locust side, as they settle
 resources.jsonl   CPU and memory per service each second
 traffic.jsonl     Toxiproxy's byte counters per proxy each second (or why they were not measured)
+prometheus.jsonl  each server-side series' value per second, and alert states (monitoring/)
+prometheus/       the Prometheus server peakday started: prometheus.yml, rules.yml, data/
 load-plan.json    what the Locust plugin is told to do
 pids.json         every child process, for `peakday clean` after a SIGKILL
 toxiproxy-ledger.jsonl  proxies and toxics made on the user's own Toxiproxy, for `peakday clean`
@@ -34,6 +36,7 @@ TOXIPROXY_LEDGER_FILE = "toxiproxy-ledger.jsonl"
 TRAFFIC_FILE = "traffic.jsonl"
 COMPOSE_DIR = "compose"
 COMPOSE_LEDGER_FILE = "compose-ledger.json"
+SERVER_SERIES_FILE = "prometheus.jsonl"
 # The rendered reports, in the order they are written.
 REPORT_HTML = "report.html"
 SUMMARY_MD = "summary.md"
@@ -85,6 +88,16 @@ class RunFolder:
     @property
     def traffic(self) -> Path:
         return self.path / TRAFFIC_FILE
+
+    @property
+    def server_series(self) -> Path:
+        """Per-second values of PromQL queries and Prometheus alert states (monitoring/)."""
+        return self.path / SERVER_SERIES_FILE
+
+    @property
+    def prometheus(self) -> Path:
+        """The folder of the Prometheus server the run started (config, rules, data)."""
+        return self.path / "prometheus"
 
     @property
     def load_plan(self) -> Path:

@@ -66,7 +66,8 @@ SCHEMA_VERSION = 3
 Verdict = Literal["pass", "warn", "fail", "inconclusive"]
 SloVerdict = Literal["pass", "warn", "fail", "inconclusive"]
 # "integrity" = reconciliation of orders and labels (peakday/scoring/integrity_slos.py).
-ObjectiveKind = Literal["absolute", "baseline", "reference", "error_budget", "integrity"]
+# "alert" = an expected Prometheus alert fired, or none fired at baseline (scoring/alert_checks.py).
+ObjectiveKind = Literal["absolute", "baseline", "reference", "error_budget", "integrity", "alert"]
 
 
 class _Model(BaseModel):
@@ -136,6 +137,26 @@ class TimelineRow(_Model):
     uncorrected_p999_ms: float | None = None
     uncorrected_max_ms: float | None = None
     uncorrected_histogram: str = ""
+    # A server-side series (name `prometheus:<SLO>`): its PromQL value at the end of the second;
+    # such rows count no requests.
+    value: float | None = None
+
+
+class AlertTiming(_Model):
+    """When a Prometheus alert went pending, fired and cleared, in seconds after load start.
+
+    `fault` is None for an alert that fired during the baseline (a false positive).
+    """
+
+    fault: str | None
+    alert: str
+    expected: bool = True
+    pending_at_s: float | None = None
+    firing_at_s: float | None = None
+    time_to_alert_s: float | None = None  # firing_at_s - the fault's applied time
+    cleared_at_s: float | None = None
+    observed: bool = True  # False: the alert states or the fault's time are unknown
+    detail: str = ""
 
 
 class WindowValue(_Model):
@@ -215,6 +236,12 @@ class Result(_Model):
     # bytes per proxy per second (schema 3); null: not recorded (older results)
     traffic: Traffic | None = None
     fault_reach: tuple[FaultReach, ...] = ()  # did each fault reach traffic (scoring/reach.py)
+    # Server-side series (`source: prometheus`), one row per second each, beside `timeline`:
+    # SLOs and stop conditions read both; views of the load generator's steps read `timeline`.
+    server_timeline: tuple[TimelineRow, ...] = ()
+    # Prometheus alerts per fault (expected ones) and any fired during the baseline.
+    alerts: tuple[AlertTiming, ...] = ()
+    alert_readings: int = 0  # times Prometheus's alert states were read during the run
 
     @model_validator(mode="before")
     @classmethod

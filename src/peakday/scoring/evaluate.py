@@ -13,6 +13,7 @@ from peakday.experiment.models import Experiment
 from peakday.integrity.model import IntegrityReport
 from peakday.results.loadhealth import LoadHealth
 from peakday.results.model import (
+    AlertTiming,
     AppliedFault,
     BaselineCheck,
     FaultImpact,
@@ -28,6 +29,7 @@ from peakday.results.model import (
 from peakday.results.outcome import Outcome, RunStatus
 from peakday.results.reference import ReferenceRun
 from peakday.results.traffic import FaultReach, Traffic
+from peakday.scoring.alert_checks import alert_slos
 from peakday.scoring.integrity_slos import integrity_slos
 from peakday.scoring.matrix import resiliency_matrix
 from peakday.scoring.reach import fault_reach, reach_reason, unreached
@@ -88,10 +90,16 @@ def score_timeline(
     load_health: LoadHealth | None = None,
     faults: Sequence[AppliedFault] = (),
     traffic: Traffic | None = None,
+    server_timeline: Sequence[TimelineRow] = (),
+    alerts: Sequence[AlertTiming] = (),
+    alert_readings: int = 0,
 ) -> Scored:
-    slos = tuple(evaluate_slo(slo, timeline, phases, reference) for slo in experiment.slos)
+    # server-side series are judged like client-side ones, from the same kind of rows
+    rows = (*timeline, *server_timeline) if server_timeline else timeline
+    slos = tuple(evaluate_slo(slo, rows, phases, reference) for slo in experiment.slos)
     if experiment.storefront.integrity:  # lost == 0, duplicated == 0
         slos += integrity_slos(integrity)
+    slos += alert_slos(experiment, alerts, alert_readings)
     card, slo_verdict = score_card(slos, experiment.scoring)
     matrix, impacts = resiliency_matrix(experiment, timeline, phases, load_end_s, reference)
     reach = fault_reach(faults, timeline, traffic, load_end_s)
@@ -121,6 +129,7 @@ def with_spec(ran: Experiment, spec: Experiment) -> Experiment:
             "slos": spec.slos,
             "stop_conditions": spec.stop_conditions,
             "scoring": spec.scoring,
+            "alerts": spec.alerts,
         }
     )
 
@@ -156,6 +165,9 @@ def rescore(
         result.load_health,
         result.faults,
         result.traffic,
+        result.server_timeline,
+        result.alerts,
+        result.alert_readings,
     )
     return result.model_copy(
         update={

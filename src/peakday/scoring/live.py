@@ -71,6 +71,8 @@ def describe(condition: StopCondition) -> str:
 
 def second_value(condition: StopCondition, row: TimelineRow | None) -> float | None:
     """The condition's metric for one second; None when the second says nothing about it."""
+    if condition.metric == "value":  # a server-side series: the query's value, when it had one
+        return row.value if row is not None else None
     if condition.metric == "rps":
         return float(row.requests) if row is not None else 0.0
     if row is None or row.requests == 0:

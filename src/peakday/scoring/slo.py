@@ -36,6 +36,7 @@ from peakday.scoring.budget import evaluate_budget
 from peakday.scoring.names import never_ran_detail
 from peakday.scoring.noise import interval_of
 from peakday.scoring.phases import rows_in, seconds_covered, seconds_of, windows_for
+from peakday.scoring.server_series import series_value
 from peakday.scoring.stats import latency_ms_from_rows, merged_latency_ms
 from peakday.scoring.window_text import window_detail
 from peakday.scoring.windowed import (
@@ -48,11 +49,17 @@ from peakday.scoring.windowed import (
 
 
 def measure(
-    metric: str, step: str, rows: Sequence[TimelineRow], windows: Sequence[PhaseWindow]
+    metric: str,
+    step: str,
+    rows: Sequence[TimelineRow],
+    windows: Sequence[PhaseWindow],
+    aggregate: str = "mean",
 ) -> tuple[float | None, str]:
     """The metric's value over the windows, or None with the reason there is no value."""
     if not windows:
         return None, "the phase did not happen in this run"
+    if metric == "value":
+        return series_value(step, rows, windows, aggregate)
     selected = rows_in(rows, step, windows)
     requests = sum(r.requests for r in selected)
     if metric == "rps":
@@ -77,6 +84,8 @@ def measure(
 def unit_of(metric: str) -> str:
     if metric in ("success_rate", "error_budget"):
         return "ratio"
+    if metric == "value":
+        return ""
     if metric == "rps":
         return "req/s"
     return "ms"
@@ -135,13 +144,17 @@ def _bases(
     kinds = {kind_of(o) for o in objectives}
     baseline = None
     if "baseline" in kinds:
-        baseline, _ = measure(slo.metric, slo.request, rows, windows_for("baseline", phases))
+        baseline, _ = measure(
+            slo.metric, slo.request, rows, windows_for("baseline", phases), slo.aggregate
+        )
     if "reference" not in kinds:
         return _Bases(baseline, None, None, None, "")
     if reference is None:
         return _Bases(baseline, None, None, None, "no reference run to compare with")
     ref_windows = windows_for(slo.phase, reference.phases)
-    ref_value, why = measure(slo.metric, slo.request, reference.timeline, ref_windows)
+    ref_value, why = measure(
+        slo.metric, slo.request, reference.timeline, ref_windows, slo.aggregate
+    )
     return _Bases(
         baseline,
         ref_value,
@@ -178,7 +191,7 @@ def judge_over(
     reference: ReferenceRun | None = None,
 ) -> SloResult:
     """The SLO judged over `windows` (its own phase, or one fault window for the matrix)."""
-    value, why_missing = measure(slo.metric, slo.request, rows, windows)
+    value, why_missing = measure(slo.metric, slo.request, rows, windows, slo.aggregate)
     bases = _bases(slo, rows, windows, phases, reference)
     result = _result(slo, value, "inconclusive", why_missing)
     extra = {
@@ -282,7 +295,7 @@ def _window_measure(slo: Slo, rows: Sequence[TimelineRow]) -> Measure:
         if slo.metric == "rps" and ran:
             return requests / seconds_covered(windows), ""
         if requests == 0 or slo.metric == "rps":
-            return measure(slo.metric, slo.request, rows, windows)  # and why there is no value
+            return measure(slo.metric, slo.request, rows, windows, slo.aggregate)  # or why none
         if slo.metric == "success_rate":
             return (requests - sum(r.failures for r in selected)) / requests, ""
         histograms = (histogram(r) for r in selected if r.histogram)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from peakday.storefront.accounts import AccountStore
 from peakday.storefront.identity import Identity, Role
+from peakday.storefront.metrics import StorefrontMetrics, install_metrics
 from peakday.storefront.misbehaviour import FaultBoard
 from peakday.storefront.passwords import hash_password, verify_password
 from peakday.storefront.resilience import InFlight, LoadShedder, service_status
@@ -91,6 +92,12 @@ def create_app(
     app.add_middleware(LoadShedder, limit=limit)
     app.state.fault_board = board
     app.state.admin_status = partial(service_status, resilience, limit)
+    metrics = StorefrontMetrics("auth", app.state.admin_status)
+    install_metrics(app, metrics)
+    logins = {o: metrics.logins.labels(o) for o in ("issued", "invalid_credentials")}
+    checks = {
+        o: metrics.introspections.labels(o) for o in ("active", "malformed", "unknown", "expired")
+    }
 
     # A plain `def`: FastAPI runs it on its threadpool, so the ~4 ms of scrypt (which releases
     # the GIL) does not stall the event loop that serves /introspect.
@@ -112,10 +119,12 @@ def create_app(
             body.password, account.password_hash if account else decoy_hash
         )
         if account is None or not password_ok:
+            logins["invalid_credentials"].inc()
             raise ApiError(401, "invalid_credentials", _BAD_CREDENTIALS)
         now = int(clock())
         token = secrets.token_urlsafe(32)
         store.save_token(token, Identity(account.username, account.role, now + ttl_s), now)
+        logins["issued"].inc()
         return LoginResponse(
             access_token=token, token_type="bearer", expires_in=ttl_s, role=account.role
         )
@@ -131,12 +140,16 @@ def create_app(
     async def introspect(body: IntrospectRequest) -> IntrospectResponse:
         raise_if_injected(board, "introspect")
         if not looks_like_token(body.token):
+            checks["malformed"].inc()
             raise unauthorized("The token is malformed.")
         identity = store.find_token(body.token)
         if identity is None:
+            checks["unknown"].inc()
             raise unauthorized("The token is unknown.")
         if identity.expires_at <= int(clock()):
+            checks["expired"].inc()
             raise unauthorized("The token has expired; log in again.")
+        checks["active"].inc()
         return IntrospectResponse(
             active=True, sub=identity.subject, role=identity.role, exp=identity.expires_at
         )

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from peakday.errors import UsageError
 from peakday.storefront.identity import Introspector
+from peakday.storefront.metrics import StorefrontMetrics, install_metrics
 from peakday.storefront.misbehaviour import FaultBoard
 from peakday.storefront.resilience import InFlight, LoadShedder, auth_caller_for, service_status
 from peakday.storefront.settings import StorefrontSettings
@@ -54,4 +55,5 @@ def record_service(
     app.add_middleware(LoadShedder, limit=limit)
     app.state.fault_board = board
     app.state.admin_status = lambda: service_status(resilience, limit, caller)
+    install_metrics(app, StorefrontMetrics(name, app.state.admin_status))
     return RecordService(app=app, auth=auth, board=board, store=RecordStore(database, table))
