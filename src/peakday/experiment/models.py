@@ -310,6 +310,7 @@ class Slo(_Model):
         if value is not None:
             parse_share(value)
         return value
+
     # source: prometheus -> `query` (PromQL, one value) evaluated each second (monitoring/).
     source: SeriesSource = "client"
     query: str | None = Field(default=None, min_length=1)
@@ -516,6 +517,7 @@ class Experiment(_Model):
         if self.platform == "external" and self.external is not None:
             return dict(self.external.user_classes)
         return None
+
     # Server-side signals: `prometheus` (peakday starts one) or {prometheus: URL}.
     monitoring: MonitoringChoice | None = None
     alerts: Alerts | None = None  # needs monitoring
