@@ -52,9 +52,10 @@ MAIN_HELP = f"""Rehearse peak-day login-path failures: real load (Locust), real 
 
 \b
 Examples:
-  peakday validate experiments/*.yaml
-  peakday run experiments/smoke.yaml
-  peakday run experiments/cyber-monday-login-outage.yaml --out results/rehearsal-1
+  peakday experiments                      the shipped experiments, by name
+  peakday run smoke                        a shipped experiment, by name
+  peakday validate my-experiment.yaml
+  peakday run cyber-monday-login-outage --out results/rehearsal-1
   peakday report results/rehearsal-1
 
 {EXIT_CODES_HELP}"""
@@ -101,6 +102,7 @@ COMMAND_MODULES = (
     "clean",
     "plan",
     "score",
+    "experiments",
 )
 
 

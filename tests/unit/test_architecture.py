@@ -24,6 +24,8 @@ LAYERS: Mapping[str, int] = {
     "errors": 0,
     "topology": 0,
     "console": 0,
+    # paths of the files shipped in the package (journeys, experiments, schema); reads nothing
+    "assets": 0,
     # request routing by name or path (pure): validation, platforms and locustfiles share it
     "routes": 0,
     "experiment": 1,
