@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from peakday.assets import STOREFRONT_LOCUSTFILE
 from peakday.errors import UsageError
 from peakday.experiment.models import Experiment, External
 from peakday.experiment.overrides import choose_platform, non_local_targets
 from peakday.platforms.base import Endpoints
-from peakday.assets import STOREFRONT_LOCUSTFILE
 from peakday.runconfig import locustfile_for
 
 
