@@ -103,6 +103,8 @@ COMMAND_MODULES = (
     "plan",
     "score",
     "experiments",
+    "tools",
+    "doctor",
 )
 
 

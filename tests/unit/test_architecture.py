@@ -42,6 +42,8 @@ LAYERS: Mapping[str, int] = {
     # images do; building an image needs nothing from any platform.
     "images": 4,
     "scoring": 5,
+    # getting a machine ready: tools install and doctor (checks images, finds binaries)
+    "install": 5,
     "platforms": 6,
     "assemble": 6,
     "reporting": 7,
