@@ -105,6 +105,7 @@ COMMAND_MODULES = (
     "experiments",
     "tools",
     "doctor",
+    "schema",
 )
 
 
