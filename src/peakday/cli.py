@@ -106,6 +106,7 @@ COMMAND_MODULES = (
     "tools",
     "doctor",
     "schema",
+    "init",
 )
 
 
