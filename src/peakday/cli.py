@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from peakday import __version__
 from peakday.console import NO_COLOR_META, make_console
 from peakday.errors import PeakdayError, format_error
 
@@ -82,6 +83,7 @@ class PeakdayGroup(click.Group):
 @click.group(
     cls=PeakdayGroup, help=MAIN_HELP, context_settings={"help_option_names": ["-h", "--help"]}
 )
+@click.version_option(__version__, "-V", "--version", prog_name="peakday")
 @click.option("-v", "--verbose", is_flag=True, help="Log what peakday does in detail.")
 def main(verbose: bool) -> None:
     logging.basicConfig(
