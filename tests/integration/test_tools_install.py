@@ -32,6 +32,7 @@ def test_tools_install_builds_toxiproxy_into_the_tools_folder(tmp_path: Path) ->
         [str(tools / "toxiproxy-server"), "-version"], capture_output=True, text=True, check=True
     )
     assert "2.12.0" in version.stdout
+    assert sorted(path.name for path in tools.iterdir()) == ["toxiproxy-cli", "toxiproxy-server"]
     again = subprocess.run(
         [sys.executable, "-m", "peakday", "tools", "install"],
         env=env,

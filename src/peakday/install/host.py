@@ -3,6 +3,7 @@ implementation, so the logic above it is tested against a fake host."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -43,6 +44,10 @@ class Host(Protocol):
         """Move `source` to `target` (replacing it), creating target's folder."""
         ...
 
+    def remove_empty_dir(self, path: Path) -> None:
+        """Remove `path` if it is an empty folder; otherwise leave it."""
+        ...
+
     def docker(self, images: Sequence[str]) -> DockerStatus: ...
 
 
@@ -76,6 +81,10 @@ class SystemHost:
     def install_file(self, source: Path, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(source), str(target))
+
+    def remove_empty_dir(self, path: Path) -> None:
+        with contextlib.suppress(OSError):
+            path.rmdir()
 
     def docker(self, images: Sequence[str]) -> DockerStatus:
         from peakday.errors import EnvironmentProblem

@@ -116,6 +116,7 @@ def install_toxiproxy(
         )
     for name, command in TOXIPROXY_BINARIES.items():
         host.install_file(gobin / command, tools_dir / name)
+    host.remove_empty_dir(gobin)
     server = tool_version(host, tools_dir / "toxiproxy-server")
     if server is None or server.version != TOXIPROXY_VERSION:
         raise EnvironmentProblem(

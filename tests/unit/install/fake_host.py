@@ -19,6 +19,7 @@ class FakeHost:
     images_present: set[str] = field(default_factory=set)
     compose_version: str | None = "2.40.3"
     runs: list[tuple[list[str], dict[str, str]]] = field(default_factory=list)
+    removed_dirs: list[Path] = field(default_factory=list)
 
     def which(self, name: str) -> str | None:
         return self.on_path.get(name)
@@ -50,6 +51,10 @@ class FakeHost:
 
     def install_file(self, source: Path, target: Path) -> None:
         self.files[target] = self.files.pop(source)
+
+    def remove_empty_dir(self, path: Path) -> None:
+        if not any(file.parent == path for file in self.files):
+            self.removed_dirs.append(path)
 
     def docker(self, images: Sequence[str]) -> DockerStatus:
         if self.docker_version is None:

@@ -43,6 +43,7 @@ def test_install_builds_into_the_tools_folder_under_the_binary_names() -> None:
     assert env["CGO_ENABLED"] == "0"
     assert env["GOBIN"].startswith(str(TOOLS))
     assert env["HOME"] == "/home/u"  # go needs its module cache
+    assert host.removed_dirs == [Path(env["GOBIN"])]  # go's output folder is not left behind
 
 
 def test_install_leaves_the_pinned_version_alone_and_replaces_another() -> None:
