@@ -4,7 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 TOOLS := $(abspath .tools/bin)
 TOXIPROXY_VERSION := 2.12.0
-TOXIPROXY_MODULE := github.com/Shopify/toxiproxy/v2
 export PATH := $(TOOLS):$(abspath $(BIN)):$(PATH)
 export PEAKDAY_TOOLS_DIR := $(TOOLS)
 
@@ -27,24 +26,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-# toxiproxy-server and toxiproxy-cli: the project tools folder first, then PATH, else `go install`.
-tools:
-	@if [ -x "$(TOOLS)/toxiproxy-server" ] && [ -x "$(TOOLS)/toxiproxy-cli" ]; then exit 0; fi; \
-	if command -v toxiproxy-server >/dev/null 2>&1 && command -v toxiproxy-cli >/dev/null 2>&1; then \
-	  echo "using $$(command -v toxiproxy-server) from PATH"; exit 0; fi; \
-	if ! command -v go >/dev/null 2>&1; then \
-	  echo "error: toxiproxy-server v$(TOXIPROXY_VERSION) is not on PATH and Go is not installed to build it." >&2; \
-	  echo "Hint: install Go (https://go.dev/dl/) and re-run 'make tools', or download toxiproxy-server and" >&2; \
-	  echo "toxiproxy-cli v$(TOXIPROXY_VERSION) from the Toxiproxy GitHub releases page into $(TOOLS)," >&2; \
-	  echo "or 'brew install toxiproxy' on macOS; then re-run this command." >&2; \
-	  exit 3; fi; \
-	echo "building toxiproxy v$(TOXIPROXY_VERSION) with go install into $(TOOLS)"; \
-	mkdir -p "$(TOOLS)" .tools/gobin && \
-	CGO_ENABLED=0 GOBIN="$(abspath .tools/gobin)" go install \
-	  -ldflags "-X $(TOXIPROXY_MODULE).Version=$(TOXIPROXY_VERSION)" \
-	  $(TOXIPROXY_MODULE)/cmd/server@v$(TOXIPROXY_VERSION) $(TOXIPROXY_MODULE)/cmd/cli@v$(TOXIPROXY_VERSION) && \
-	mv .tools/gobin/server "$(TOOLS)/toxiproxy-server" && mv .tools/gobin/cli "$(TOOLS)/toxiproxy-cli" && \
-	"$(TOOLS)/toxiproxy-server" -version
+# toxiproxy-server and toxiproxy-cli v$(TOXIPROXY_VERSION) into .tools/bin: the same code path a user
+# of the installed tool runs (`peakday tools install`: go install, or where to download them).
+tools: venv
+	@$(BIN)/peakday tools install --dir "$(TOOLS)"
 
 # The Compose v2 plugin (built from its Go module and cached by .ci/install-compose), needed by the
 # compose platform and its tests; only where a docker CLI is installed, and only when missing.
@@ -69,7 +54,7 @@ prometheus:
 	fi
 
 demo: venv tools
-	@$(BIN)/peakday run experiments/cyber-monday-login-outage.yaml; \
+	@$(BIN)/peakday run cyber-monday-login-outage; \
 	status=$$?; \
 	case $$status in 0|1|4|5|6) \
 	  echo; echo "Results: the folder named on the 'Results:' line above (open its report.html)";; \

@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from peakday import __version__
 from peakday.console import NO_COLOR_META, make_console
 from peakday.errors import PeakdayError, format_error
 
@@ -52,9 +53,10 @@ MAIN_HELP = f"""Rehearse peak-day login-path failures: real load (Locust), real 
 
 \b
 Examples:
-  peakday validate experiments/*.yaml
-  peakday run experiments/smoke.yaml
-  peakday run experiments/cyber-monday-login-outage.yaml --out results/rehearsal-1
+  peakday experiments                      the shipped experiments, by name
+  peakday run smoke                        a shipped experiment, by name
+  peakday validate my-experiment.yaml
+  peakday run cyber-monday-login-outage --out results/rehearsal-1
   peakday report results/rehearsal-1
 
 {EXIT_CODES_HELP}"""
@@ -81,6 +83,7 @@ class PeakdayGroup(click.Group):
 @click.group(
     cls=PeakdayGroup, help=MAIN_HELP, context_settings={"help_option_names": ["-h", "--help"]}
 )
+@click.version_option(__version__, "-V", "--version", prog_name="peakday")
 @click.option("-v", "--verbose", is_flag=True, help="Log what peakday does in detail.")
 def main(verbose: bool) -> None:
     logging.basicConfig(
@@ -101,6 +104,11 @@ COMMAND_MODULES = (
     "clean",
     "plan",
     "score",
+    "experiments",
+    "tools",
+    "doctor",
+    "schema",
+    "init",
 )
 
 

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from peakday.errors import UsageError
+from peakday.assets import STOREFRONT_LOCUSTFILE
+from peakday.errors import SpecError, SpecIssue, UsageError
+from peakday.experiment.catalog import resolve_experiment_path
 from peakday.experiment.loader import load_experiment
 from peakday.experiment.models import Experiment
 from peakday.experiment.overrides import apply_worker_options, choose_platform
+from peakday.processes.tools import find_binary, user_tools_dir
 from peakday.results.folder import RunFolder
-
-STOREFRONT_LOCUSTFILE = Path("locustfiles") / "storefront.py"
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,10 @@ def new_run_id(now: datetime | None = None) -> str:
 def tools_dirs_for(
     experiment_path: Path, environ: Mapping[str, str], cwd: Path
 ) -> tuple[Path, ...]:
-    """Where toxiproxy-server is looked for before PATH: $PEAKDAY_TOOLS_DIR, ./.tools/bin, and
-    .tools/bin of the project the experiment file sits in."""
-    dirs = []
-    if environ.get("PEAKDAY_TOOLS_DIR"):
-        dirs.append(Path(environ["PEAKDAY_TOOLS_DIR"]))
+    """Where toxiproxy-server is looked for before PATH: $PEAKDAY_TOOLS_DIR, else the per-user
+    tools folder `peakday tools install` fills; then ./.tools/bin and .tools/bin of the project
+    the experiment file sits in."""
+    dirs = [user_tools_dir(environ)]
     dirs.append(cwd / ".tools" / "bin")
     dirs.append(experiment_path.resolve().parent.parent / ".tools" / "bin")
     return tuple(dict.fromkeys(dirs))
@@ -71,7 +71,8 @@ def tools_dirs_for(
 
 def locustfile_for(experiment: Experiment, experiment_path: Path, cwd: Path) -> Path:
     """The user's locustfile (relative to the experiment file) on the external platform;
-    otherwise the storefront's journeys, from this folder or the experiment's project."""
+    otherwise the storefront's journeys shipped in the package (locustfiles/storefront.py of
+    the repository is a link to the same file)."""
     user_locustfile = None
     if experiment.platform == "external" and experiment.external is not None:
         user_locustfile = experiment.external.locustfile
@@ -79,12 +80,47 @@ def locustfile_for(experiment: Experiment, experiment_path: Path, cwd: Path) -> 
         user_locustfile = experiment.compose.locustfile
     if user_locustfile is not None:
         path = Path(user_locustfile)
-        return path if path.is_absolute() else experiment_path.resolve().parent / path
-    for base in (cwd, experiment_path.resolve().parent.parent):
-        candidate = base / STOREFRONT_LOCUSTFILE
-        if candidate.is_file():
-            return candidate
-    return cwd / STOREFRONT_LOCUSTFILE
+        return path if path.is_absolute() else (cwd / experiment_path).resolve().parent / path
+    return STOREFRONT_LOCUSTFILE
+
+
+def needs_toxiproxy_server(experiment: Experiment) -> bool:
+    """Whether the run starts toxiproxy-server itself: local always, external unless the user
+    runs their own (external.toxiproxy.api); docker runs it as a container."""
+    if experiment.platform == "local":
+        return True
+    external = experiment.external
+    return (
+        experiment.platform == "external"
+        and external is not None
+        and isinstance(external.toxiproxy, str)
+    )
+
+
+def check_run_inputs(
+    experiment: Experiment, experiment_path: Path, locustfile: Path, tools_dirs: tuple[Path, ...]
+) -> None:
+    """Every file the run needs, checked before anything starts: the locustfile (SpecError,
+    exit 2) and toxiproxy-server when the run starts it (EnvironmentProblem, exit 3)."""
+    if not locustfile.is_file():
+        external = experiment.on_user_system
+        raise SpecError(
+            [
+                SpecIssue(
+                    str(experiment_path),
+                    None,
+                    f"{experiment.platform}.locustfile" if external else "",
+                    f"The locustfile {str(locustfile)!r} does not exist.",
+                    f"Give {experiment.platform}.locustfile relative to the experiment file, such as "
+                    "'locustfile.py' ('peakday init --platform external' writes a starter)."
+                    if external
+                    else "The storefront's journeys ship in the package: reinstall peakday "
+                    "('pip install --force-reinstall peakday').",
+                )
+            ]
+        )
+    if needs_toxiproxy_server(experiment):
+        find_binary("toxiproxy-server", tools_dirs)
 
 
 def apply_compose_options(
@@ -120,15 +156,19 @@ def build_run_config(
 ) -> RunConfig:
     """The one way to configure a run. Raises SpecError/UsageError (exit 2) for bad input,
     before anything starts."""
+    experiment_path = resolve_experiment_path(experiment_path, cwd)
     experiment = load_experiment(experiment_path)
     experiment = choose_platform(experiment, overrides.platform, overrides.allow_non_local)
     experiment = apply_worker_options(experiment, overrides.master_bind, overrides.expect_workers)
     experiment = apply_compose_options(experiment, experiment_path, overrides)
+    locustfile = locustfile_for(experiment, experiment_path, cwd)
+    tools_dirs = tools_dirs_for(experiment_path, environ, cwd)
+    check_run_inputs(experiment, experiment_path, locustfile, tools_dirs)
     return RunConfig(
         experiment=experiment,
         run_dir=overrides.out_dir or default_run_dir(experiment),
-        locustfile=locustfile_for(experiment, experiment_path, cwd),
-        tools_dirs=tools_dirs_for(experiment_path, environ, cwd),
+        locustfile=locustfile,
+        tools_dirs=tools_dirs,
         run_id=new_run_id(),
         alert_rules=alert_rules_for(experiment, experiment_path),
     )

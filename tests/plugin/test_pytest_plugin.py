@@ -243,6 +243,7 @@ def test_external_experiment_through_pytest_drives_the_users_locustfile(
     (pytester.path / "exp").mkdir()
     spec = EXTERNAL.replace("UPSTREAM", "127.0.0.1:8080")
     (pytester.path / "exp" / "mine.yaml").write_text(spec)
+    (pytester.path / "exp" / "shop_locust.py").write_text("")  # inputs are checked before a run
     pytester.makeconftest(CAPTURE_RUN.replace("__RESULT__", repr(str(RESULT))))
     outcome = pytester.runpytest_inprocess("--peakday", "exp/mine.yaml")
     outcome.assert_outcomes(passed=1)

@@ -24,6 +24,8 @@ LAYERS: Mapping[str, int] = {
     "errors": 0,
     "topology": 0,
     "console": 0,
+    # paths of the files shipped in the package (journeys, experiments, schema); reads nothing
+    "assets": 0,
     # request routing by name or path (pure): validation, platforms and locustfiles share it
     "routes": 0,
     "experiment": 1,
@@ -42,6 +44,8 @@ LAYERS: Mapping[str, int] = {
     # server-side signals: a Prometheus server, its HTTP API, PromQL series and alert timings
     "monitoring": 4,
     "scoring": 5,
+    # getting a machine ready: tools install and doctor (checks images, finds binaries)
+    "install": 5,
     "platforms": 6,
     "assemble": 6,
     "reporting": 7,

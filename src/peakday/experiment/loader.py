@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from peakday.errors import SpecError, SpecIssue
+from peakday.experiment.catalog import resolve_experiment_path
 from peakday.experiment.models import Experiment
 from peakday.experiment.promql_syntax import promql_issues, promtool_checker
 from peakday.experiment.validate import Validation, validate_text
@@ -33,7 +34,7 @@ def validate_files(
 
 def check_file(path: StrPath, topology: Topology | None = None) -> Validation:
     """Read one file and validate it; reading problems come back as issues too."""
-    file = os.fspath(path)
+    file = os.fspath(resolve_experiment_path(path, Path.cwd()))
     text_or_issue = read_text(file)
     if isinstance(text_or_issue, SpecIssue):
         return Validation(None, (text_or_issue,))
@@ -68,7 +69,8 @@ def read_text(file: str) -> str | SpecIssue:
             None,
             "",
             "The file does not exist.",
-            f"Check the path; relative paths start from {os.getcwd()!r}.",
+            f"Check the path (relative paths start from {os.getcwd()!r}), or name a shipped "
+            "experiment such as 'smoke' ('peakday experiments' lists them).",
         )
     except IsADirectoryError:
         return SpecIssue(

@@ -90,7 +90,8 @@ class ProcessGroup:
             except FileNotFoundError as exc:
                 raise EnvironmentProblem(
                     f"Could not start {name}: {argv[0]!r} was not found. "
-                    "Hint: run 'make tools' or put the binary on PATH."
+                    "Hint: run 'peakday tools install' (then 'peakday doctor'), or put the "
+                    "binary on PATH."
                 ) from exc
         child = ManagedProcess(name=name, popen=popen, log_path=log_path, argv=tuple(argv))
         self._children.append(child)

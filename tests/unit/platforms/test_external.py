@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from peakday.assets import STOREFRONT_LOCUSTFILE
 from peakday.errors import UsageError
 from peakday.experiment.models import Experiment, External
 from peakday.experiment.overrides import choose_platform, non_local_targets
@@ -55,7 +56,7 @@ def test_platform_override_and_user_locustfile(tmp_path: Path) -> None:
     assert locustfile_for(experiment(), spec_file, tmp_path) == (
         tmp_path / "exp" / "shop_locust.py"
     )
-    assert locustfile_for(local, spec_file, tmp_path) == tmp_path / "locustfiles" / "storefront.py"
+    assert locustfile_for(local, spec_file, tmp_path) == STOREFRONT_LOCUSTFILE
 
 
 def test_endpoints_give_a_users_locustfile_every_proxy_and_its_own_host() -> None:
