@@ -111,7 +111,8 @@ def check_run_inputs(
                     None,
                     f"{experiment.platform}.locustfile" if external else "",
                     f"The locustfile {str(locustfile)!r} does not exist.",
-                    f"Give {experiment.platform}.locustfile relative to the experiment file, such as "
+                    f"Give {experiment.platform}.locustfile relative to the experiment file, "
+                    "such as "
                     "'locustfile.py' ('peakday init --platform external' writes a starter)."
                     if external
                     else "The storefront's journeys ship in the package: reinstall peakday "

@@ -141,13 +141,14 @@ def _record_confirmation(response: Response, step: str, key: str, username: str)
         _confirmations = open(  # noqa: SIM115 - kept open for the life of the process
             os.path.join(folder, f"{os.getpid()}.jsonl"), "a", buffering=1, encoding="utf-8"
         )
+    headers = response.headers
     line = {
         "kind": "order" if record_id.startswith("ord_") else "label",
         "id": record_id,
         "key": key,
         "user": username,
         "step": step,
-        "replayed": (response.headers or {}).get("Idempotent-Replayed") == "true",
+        "replayed": headers is not None and headers.get("Idempotent-Replayed") == "true",
         "wall": time.time(),
     }
     _confirmations.write(json.dumps(line) + "\n")
