@@ -56,6 +56,13 @@ def experiment_schema() -> dict[str, Any]:
             proxy_entry,
         ]
     }
+    # `source: prometheus` SLOs and stop conditions name no request or metric: a model validator
+    # fills them in from the name (their series is their query).
+    for model in ("Slo", "StopCondition"):
+        definition = generated["$defs"][model]
+        definition["required"] = [
+            key for key in definition.get("required", []) if key not in ("request", "metric")
+        ]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
