@@ -2,14 +2,16 @@
 # The shell steps of the peakday GitHub composite action (action.yml at the repository root),
 # kept here so they can be run and tested outside GitHub with fake GITHUB_* variables:
 #
-#   action/peakday-action.sh install   pip install peakday ($PEAKDAY_PACKAGE), then its tools
+#   action/peakday-action.sh install   pip install peakday (the action's own checkout, or
+#                                      $PEAKDAY_PACKAGE), then its tools
 #   action/peakday-action.sh run       run $PEAKDAY_EXPERIMENT into $PEAKDAY_OUT; write
 #                                      summary.md to $GITHUB_STEP_SUMMARY and exit-code,
 #                                      verdict, results-dir to $GITHUB_OUTPUT; never fails itself
 #   action/peakday-action.sh finish    exit with $PEAKDAY_EXIT_CODE (the job fails as peakday did)
 #
 # Settings (the action maps its inputs to them):
-#   PEAKDAY_PACKAGE     what pip installs (default: peakday)
+#   PEAKDAY_PACKAGE     what pip installs (default: the folder this action was checked out to,
+#                       $GITHUB_ACTION_PATH: peakday is not on PyPI yet)
 #   PEAKDAY_EXPERIMENT  a file, or the name of a shipped experiment (default: gate)
 #   PEAKDAY_OUT         the run folder (default: peakday-results)
 #   PEAKDAY_PLATFORM    optional: local, docker or external
@@ -20,7 +22,11 @@ log() { printf 'peakday-action: %s\n' "$*" >&2; }
 
 install() {
   set -e
-  local package="${PEAKDAY_PACKAGE:-peakday}"
+  local package="${PEAKDAY_PACKAGE:-${GITHUB_ACTION_PATH:-}}"
+  if [ -z "$package" ]; then
+    log "error: nothing to install: set PEAKDAY_PACKAGE (a wheel, a path or a version) or run as a GitHub action (GITHUB_ACTION_PATH)."
+    exit 2
+  fi
   log "pip install $package"
   python -m pip install --quiet "$package"
   peakday --version

@@ -25,3 +25,22 @@ def test_the_action_runs_install_run_upload_then_fails_by_the_exit_code() -> Non
     assert set(action["outputs"]) == {"exit-code", "verdict", "results-dir"}
     assert run_step["env"]["PEAKDAY_EXPERIMENT"] == "${{ inputs.experiment }}"
     assert (REPO / "action" / "peakday-action.sh").stat().st_mode & 0o111
+
+
+def test_install_defaults_to_the_actions_own_checkout_and_refuses_nothing(tmp_path: Path) -> None:
+    """peakday is not on PyPI: with no package and no GITHUB_ACTION_PATH the step stops (exit 2)
+    instead of asking pip for a name that is not there; the action passes no package by default."""
+    import subprocess
+
+    action = yaml.safe_load((REPO / "action.yml").read_text())
+    assert action["inputs"]["package"]["default"] == ""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(
+        ["bash", str(REPO / "action" / "peakday-action.sh"), "install"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "nothing to install" in done.stderr
