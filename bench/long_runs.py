@@ -48,9 +48,14 @@ def repeat_seconds(
 def more_steps(rows: list[dict[str, Any]], steps: int) -> list[dict[str, Any]]:
     """Rows of the run's steps copied under new names until there are `steps` steps."""
     names = sorted({row["name"] for row in rows})
-    copies = {f"{names[i % len(names)]}-copy{i}": names[i % len(names)] for i in range(steps - len(names))}
+    copies = {
+        f"{names[i % len(names)]}-copy{i}": names[i % len(names)] for i in range(steps - len(names))
+    }
     extra = [
-        {**row, "name": copy} for copy, source in copies.items() for row in rows if row["name"] == source
+        {**row, "name": copy}
+        for copy, source in copies.items()
+        for row in rows
+        if row["name"] == source
     ]
     return sorted(rows + extra, key=lambda row: (row["t_s"], row["name"]))
 

@@ -14,7 +14,7 @@ from peakday.results.model import Result
 def load_result(run_dir: Path) -> Result:
     path = RunFolder(run_dir).result if run_dir.is_dir() else run_dir
     try:
-        return Result.model_validate_json(path.read_text(encoding="utf-8"))
+        return Result.model_validate_json(path.read_bytes())  # bytes: no second copy as str
     except FileNotFoundError as exc:
         raise ResultError(
             f"No result at {str(path)!r}. Hint: pass the folder a 'peakday run' wrote."

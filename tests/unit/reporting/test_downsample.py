@@ -58,7 +58,9 @@ def test_the_html_chart_of_a_long_run_is_small_and_keeps_its_spike() -> None:
     points = _flat(8 * 3600)
     points[7_777] = (7_777.0, 500.0)
     chart = Chart(
-        title="p95", series=(Series("p95", tuple(points), "#000"),), x_max=8 * 3600.0,
+        title="p95",
+        series=(Series("p95", tuple(points), "#000"),),
+        x_max=8 * 3600.0,
         y_format=str,
     )
     svg = str(render_chart(chart))
