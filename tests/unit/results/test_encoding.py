@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from peakday.errors import ResultError
 from peakday.results.encoding import result_json_chunks
 from peakday.results.folder import RunFolder
 from peakday.results.model import Result
@@ -55,3 +56,19 @@ def test_more_rows_than_one_piece_stay_one_document() -> None:
     many = result.model_copy(update={"timeline": result.timeline * 40})
     assert len(many.timeline) > 2_000  # more than one chunk of rows
     assert Result.model_validate_json("".join(result_json_chunks(many))) == many
+
+
+@pytest.mark.parametrize("sample", sorted(SAMPLES))
+def test_results_written_before_still_read(sample: str, tmp_path: Path) -> None:
+    result = SAMPLES[sample]().model_copy(update={"schema_version": 3})
+    (tmp_path / "result.json").write_text(result.model_dump_json(indent=2))  # the old layout
+    assert load_result(tmp_path) == result
+    (tmp_path / "result.json").write_text(result.model_dump_json())  # one line
+    assert load_result(tmp_path) == result
+
+
+def test_a_bad_row_is_refused_like_any_bad_result(tmp_path: Path) -> None:
+    text = "".join(result_json_chunks(load_smoke()))
+    (tmp_path / "result.json").write_text(text.replace('"requests":', '"requestz":', 1))
+    with pytest.raises(ResultError, match="not a peakday result"):
+        load_result(tmp_path)
