@@ -8,6 +8,7 @@ a least-squares line through the samples after the first --settle seconds (alloc
 start are not growth). Target: under 20 MB/h for the orchestrator and each Locust process.
 
     .venv/bin/python bench/soak.py [--minutes 20] [--users 60] [--every 10]
+    (toxiproxy-server from .tools/bin, or the folder PEAKDAY_TOOLS_DIR names)
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-TOOLS = REPO / ".tools" / "bin"
 TARGET_MB_PER_H = 20.0
 
 EXPERIMENT = """name: soak-bench
@@ -125,7 +125,8 @@ def main() -> None:
     spec = work / "soak.yaml"
     spec.write_text(EXPERIMENT.format(users=args.users, seconds=seconds))
     run_dir = work / "run"
-    env = {**os.environ, "PATH": f"{TOOLS}{os.pathsep}{os.environ['PATH']}"}
+    tools = os.environ.get("PEAKDAY_TOOLS_DIR", str(REPO / ".tools" / "bin"))
+    env = {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}
     command = [sys.executable, "-m", "peakday", "run", str(spec), "--out", str(run_dir), "-q"]
     print(f"soak: {args.minutes:g} min, {args.users} users, sampling every {args.every:g} s")
     print(f"run folder: {run_dir}", flush=True)

@@ -174,14 +174,16 @@ class Run:
         self._record(LoadStarted(wall=t0))
         self._progress.message(f"load started; running for {self.experiment.load.duration:.0f} s")
         injector = self._fault_injector(teardown, platform, endpoints)
+        live_timeline = LiveTimeline(self.folder.metrics)
         guard = LiveGuard(
             self.experiment,
-            LiveTimeline(self.folder.metrics).rows,
+            live_timeline.rows,
             self._record,
             injector.rollback_all,
             self._progress.message,
             reference,
             clock=self._seams.clock,
+            forget_before=live_timeline.forget_before,
         )
         ticker = _Ticker(
             self.experiment,
