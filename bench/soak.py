@@ -4,8 +4,8 @@ Runs `peakday run` on the local platform for --minutes with many users (no fault
 one early fault, a baseline SLO and a stop condition, so the live guard works all run long), and
 samples the resident memory (VmRSS) of the orchestrator and of every process below it each
 --every seconds. Prints, per process, RSS at start and end and the growth per hour: the slope of
-a least-squares line through the samples after the first --settle seconds (allocations of the
-start are not growth). Target: under 20 MB/h for the orchestrator and each Locust process.
+a least-squares line through the samples from --settle seconds (allocations of the start are
+not growth) to the end of the load (scoring the run afterwards reads all of it, by design). Target: under 20 MB/h for the orchestrator and each Locust process.
 
     .venv/bin/python bench/soak.py [--minutes 20] [--users 60] [--every 10]
     (toxiproxy-server from .tools/bin, or the folder PEAKDAY_TOOLS_DIR names)
@@ -52,8 +52,8 @@ class Series:
     label: str
     samples: list[tuple[float, float]] = field(default_factory=list)  # (seconds, MB)
 
-    def growth_mb_per_h(self, settle_s: float) -> float | None:
-        points = [(t, mb) for t, mb in self.samples if t >= settle_s]
+    def growth_mb_per_h(self, settle_s: float, until_s: float) -> float | None:
+        points = [(t, mb) for t, mb in self.samples if settle_s <= t <= until_s]
         if len(points) < 3:
             return None
         mean_t = sum(t for t, _ in points) / len(points)
@@ -95,11 +95,10 @@ def label_of(pid: int) -> str:
         return "locust" + (" worker" if "--worker" in text else "")
     if "toxiproxy" in text:
         return "toxiproxy-server"
-    if "storefront" in text:
-        for service in ("auth", "checkout", "labels"):
-            if service in text:
-                return f"storefront {service}"
-        return "storefront"
+    if "peakday.storefront" in text:  # python -m peakday.storefront SERVICE --host ...
+        names = [a.decode(errors="replace") for a in argv]
+        after = names.index("peakday.storefront") + 1 if "peakday.storefront" in names else 0
+        return f"storefront {names[after]}" if 0 < after < len(names) else "storefront"
     return Path(argv[0].decode(errors="replace")).name
 
 
@@ -147,7 +146,8 @@ def main() -> None:
     for pid, one in sorted(series.items(), key=lambda item: item[1].label):
         if not one.samples:
             continue
-        growth = one.growth_mb_per_h(args.settle)
+        # Until the load ends: afterwards the orchestrator reads the whole run to score it.
+        growth = one.growth_mb_per_h(args.settle, seconds)
         mbs = [mb for _, mb in one.samples]
         judged = one.label.startswith(("orchestrator", "locust"))
         verdict = ""
