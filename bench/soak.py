@@ -5,7 +5,8 @@ one early fault, a baseline SLO and a stop condition, so the live guard works al
 samples the resident memory (VmRSS) of the orchestrator and of every process below it each
 --every seconds. Prints, per process, RSS at start and end and the growth per hour: the slope of
 a least-squares line through the samples from --settle seconds (allocations of the start are
-not growth) to the end of the load (scoring the run afterwards reads all of it, by design). Target: under 20 MB/h for the orchestrator and each Locust process.
+not growth) to the end of the load (scoring the run afterwards reads all of it, by design).
+Target: under 20 MB/h for the orchestrator and each Locust process.
 
     .venv/bin/python bench/soak.py [--minutes 20] [--users 60] [--every 10]
     (toxiproxy-server from .tools/bin, or the folder PEAKDAY_TOOLS_DIR names)
