@@ -143,6 +143,12 @@ def main() -> None:
                 one.samples.append((now, mb))
         time.sleep(args.every)
     print(f"peakday run exited {orchestrator.returncode} after {time.monotonic() - started:.0f} s")
+    samples = work / "rss.csv"
+    with samples.open("w", encoding="utf-8") as handle:
+        handle.write("process,pid,seconds,rss_mb\n")
+        for pid, one in series.items():
+            handle.writelines(f"{one.label},{pid},{t:.1f},{mb:.1f}\n" for t, mb in one.samples)
+    print(f"samples: {samples}")
     print(f"{'process':<28} {'pid':>7} {'first MB':>9} {'last MB':>8} {'max MB':>7} {'MB/h':>7}")
     for pid, one in sorted(series.items(), key=lambda item: item[1].label):
         if not one.samples:
