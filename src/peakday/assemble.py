@@ -20,6 +20,7 @@ from peakday.integrity.model import IntegrityReport
 from peakday.load.health import load_health
 from peakday.load.timeline import timeline_from_records
 from peakday.monitoring.records import alert_timings, server_rows
+from peakday.results.encoding import result_json_chunks
 from peakday.results.eventlog import read_events, read_jsonl
 from peakday.results.events import (
     BaselineChecked,
@@ -294,7 +295,7 @@ def assemble_run(folder: RunFolder, reference: ReferenceRun | None = None) -> Re
 def write_assembled(folder: RunFolder, reference: ReferenceRun | None = None) -> Result:
     """The run folder's result, assembled and written (atomically) as its result.json."""
     result = assemble_run(folder, reference)
-    folder.write_result(result.model_dump_json(indent=2))
+    folder.write_result(result_json_chunks(result))
     return result
 
 

@@ -175,7 +175,8 @@ class Run:
         load = self._start_load(teardown, platform, processes, endpoints)
         t0 = load.wait_started()
         self._record(LoadStarted(wall=t0))
-        read_rows = LiveTimeline(self.folder.metrics).rows
+        live_timeline = LiveTimeline(self.folder.metrics)
+        read_rows = live_timeline.rows
         if server is not None:
             server.begin(t0)
             client_rows = read_rows
@@ -193,6 +194,7 @@ class Run:
             self._progress.message,
             reference,
             clock=self._seams.clock,
+            forget_before=live_timeline.forget_before,
         )
         ticker = _Ticker(
             self.experiment,

@@ -35,6 +35,7 @@ def score(run_dir: Path, spec_file: Path | None, compare_to: str | None, dry_run
     """Re-score a saved run from its timeline (optionally with a changed spec)."""
     from peakday.console import make_console
     from peakday.experiment.loader import load_experiment
+    from peakday.results.encoding import result_json_chunks
     from peakday.results.folder import RunFolder, write_text_atomic
     from peakday.results.outcome import exit_code_for
     from peakday.results.reference import load_reference
@@ -61,7 +62,7 @@ def score(run_dir: Path, spec_file: Path | None, compare_to: str | None, dry_run
     rescored = rescore(result, spec, reference)
     if not dry_run:
         path = RunFolder(run_dir).result if run_dir.is_dir() else run_dir
-        write_text_atomic(path, rescored.model_dump_json(indent=2))
+        write_text_atomic(path, result_json_chunks(rescored))
         # The rendered reports must not go stale next to a re-scored result.json.
         write_reports_or_warn(rescored, path.parent, lambda text: err.print(f"warning: {text}"))
     click.echo(format_scorecard(rescored))

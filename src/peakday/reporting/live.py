@@ -23,6 +23,9 @@ from peakday.results.model import TimelineRow
 
 # Seconds of settled rows that "current" rps and error % are averaged over.
 RATE_WINDOW_S = 3
+# Seconds held behind the latest one: the rate window plus time for a second's late parts. Older
+# seconds only count in the totals, so the view's memory does not grow with run length.
+KEEP_SECONDS = RATE_WINDOW_S + 60
 # The phase shown once every fault is off but the figures beside it still average fault seconds.
 SETTLING_LABEL = "recovery (rates still include fault seconds)"
 LOG_INTERVAL_S = 5.0
@@ -51,6 +54,8 @@ class LiveState:
         self._fault_spans: list[tuple[float, float | None]] = []
         # step -> second -> (requests, failures, p95_ms); a second may arrive in parts.
         self._seconds: dict[str, dict[int, tuple[int, int, float | None]]] = {}
+        self._totals: dict[str, tuple[int, int]] = {}  # step -> (requests, failures), whole run
+        self._latest_s: int | None = None
 
     def tick(self, elapsed_s: float, duration_s: float, active_faults: list[str]) -> None:
         self.elapsed_s = elapsed_s
@@ -65,10 +70,23 @@ class LiveState:
 
     def add_rows(self, rows: Sequence[TimelineRow]) -> None:
         for row in rows:
+            requests_so_far, failures_so_far = self._totals.get(row.name, (0, 0))
+            self._totals[row.name] = (
+                requests_so_far + row.requests,
+                failures_so_far + row.failures,
+            )
             seconds = self._seconds.setdefault(row.name, {})
+            if self._latest_s is not None and row.t_s < self._latest_s - KEEP_SECONDS:
+                continue  # a late part of a second no rate looks at any more
             requests, failures, p95 = seconds.get(row.t_s, (0, 0, None))
             latest_p95 = row.p95_ms if row.p95_ms is not None else p95
             seconds[row.t_s] = (requests + row.requests, failures + row.failures, latest_p95)
+            self._latest_s = max(row.t_s, self._latest_s if self._latest_s is not None else row.t_s)
+        if self._latest_s is not None:
+            oldest = self._latest_s - KEEP_SECONDS
+            for seconds in self._seconds.values():
+                for t_s in [t for t in seconds if t < oldest]:
+                    del seconds[t_s]
 
     @property
     def phase(self) -> str:
@@ -86,7 +104,7 @@ class LiveState:
         return "baseline"
 
     def _latest_settled_s(self) -> int | None:
-        return max((max(s) for s in self._seconds.values() if s), default=None)
+        return self._latest_s
 
     def _rate_window(self) -> range:
         latest = self._latest_settled_s()
@@ -119,8 +137,8 @@ class LiveState:
                     rps=requests / RATE_WINDOW_S if window else 0.0,
                     error_pct=100.0 * failures / requests if requests else None,
                     p95_ms=p95s[-1] if p95s else None,
-                    requests=sum(v[0] for v in seconds.values()),
-                    failures=sum(v[1] for v in seconds.values()),
+                    requests=self._totals[step][0],
+                    failures=self._totals[step][1],
                 )
             )
         return out

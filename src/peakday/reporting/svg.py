@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
+from peakday.reporting.downsample import downsample
 from peakday.reporting.svglayout import (
     PlacedLabel,
     legend_rows,
@@ -228,7 +229,7 @@ def render_chart(chart: Chart) -> Markup:
         )
     for series in chart.series:
         dash = f' stroke-dasharray="{escape(series.dash)}"' if series.dash else ""
-        for segment in _segments(series.points):
+        for segment in _segments(downsample(series.points)):  # long runs: peaks kept
             if len(segment) == 1:
                 x, y = segment[0]
                 parts.append(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,13 +46,15 @@ JUNIT_XML = "junit.xml"
 REPORT_FILES = (REPORT_HTML, SUMMARY_MD, SUMMARY_SVG, JUNIT_XML)
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write `path` so that a reader (or a crash) sees the old file or the new one, never half."""
+def write_text_atomic(path: Path, text: str | Iterable[str]) -> None:
+    """Write `path` so that a reader (or a crash) sees the old file or the new one, never half.
+
+    `text` may come in pieces (a long run's result), so it never has to be one string."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            handle.writelines([text] if isinstance(text, str) else text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
@@ -169,6 +172,6 @@ class RunFolder:
                 "timestamped folder."
             )
 
-    def write_result(self, json_text: str) -> Path:
+    def write_result(self, json_text: str | Iterable[str]) -> Path:
         write_text_atomic(self.result, json_text)
         return self.result

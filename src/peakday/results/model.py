@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.dataclasses import dataclass
 
 from peakday.experiment.models import Experiment
 from peakday.integrity.model import IntegrityReport
@@ -110,8 +111,13 @@ class AppliedFault(_Model):
     skipped: str | None = None  # why it was never applied (baseline not met, stop condition)
 
 
-class TimelineRow(_Model):
-    """One second of one step: requests starting in [t_s, t_s + 1) after load start."""
+@dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
+class TimelineRow:
+    """One second of one step: requests starting in [t_s, t_s + 1) after load start.
+
+    A slotted dataclass, not a model: an 8-hour run holds hundreds of thousands of rows, and a
+    model's per-instance dict and fields-set cost several times the row's own data.
+    """
 
     t_s: int
     name: str
@@ -243,26 +249,25 @@ class Result(_Model):
     alerts: tuple[AlertTiming, ...] = ()
     alert_readings: int = 0  # times Prometheus's alert states were read during the run
 
-    @model_validator(mode="before")
-    @classmethod
-    def _older_results(cls, data: Any) -> Any:
+    @model_validator(mode="after")
+    def _older_results(self) -> Result:
         """Results of older schemas: derive `outcome` (schema 1) from the status and verdict;
         before schema 3 no traffic was recorded, so `traffic` stays null and no fault's reach
-        is judged (a re-score keeps the verdict the run had)."""
-        if not isinstance(data, dict):
-            return data
-        version = data.get("schema_version", SCHEMA_VERSION)
-        if isinstance(version, int) and version < 3:
-            data = {**data, "traffic": None, "fault_reach": ()}
-        if "outcome" not in data:
-            run = data.get("run")
-            status = run.get("status") if isinstance(run, dict) else None
-            verdict = data.get("verdict")
-            if status in ("interrupted", "error"):
-                return {**data, "outcome": status}
-            if verdict in ("pass", "warn", "fail", "inconclusive"):
-                return {**data, "outcome": verdict}
-        return data
+        is judged (a re-score keeps the verdict the run had).
+
+        An after-validator, not a before-validator: a before-validator would make pydantic turn
+        the whole JSON document into Python objects first (the timeline of a long run is
+        hundreds of megabytes that way); after, the JSON is validated straight into the models.
+        """
+        update: dict[str, Any] = {}
+        if self.schema_version < 3:
+            update.update(traffic=None, fault_reach=())
+        if "outcome" not in self.model_fields_set:
+            if self.run.status in ("interrupted", "error"):
+                update["outcome"] = self.run.status
+            else:
+                update["outcome"] = self.verdict
+        return self.model_copy(update=update) if update else self
 
     @property
     def stopped_by(self) -> StopRecord | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from peakday.errors import ResultError
+from peakday.results.encoding import read_result_lines
 from peakday.results.folder import RunFolder
 from peakday.results.model import Result
 
@@ -14,7 +15,8 @@ from peakday.results.model import Result
 def load_result(run_dir: Path) -> Result:
     path = RunFolder(run_dir).result if run_dir.is_dir() else run_dir
     try:
-        return Result.model_validate_json(path.read_text(encoding="utf-8"))
+        with path.open("rb") as lines:  # a long run's rows one at a time, never the whole file
+            return read_result_lines(lines)
     except FileNotFoundError as exc:
         raise ResultError(
             f"No result at {str(path)!r}. Hint: pass the folder a 'peakday run' wrote."

@@ -7,8 +7,10 @@ write an event, roll back every fault, tell the user. Unit tests drive it with f
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
+from typing import Final
 
 from peakday.experiment.models import Experiment
 from peakday.results.events import (
@@ -24,6 +26,10 @@ from peakday.scoring.live import StopConditionMonitor, check_baseline, stop_mess
 
 RecordEvent = Callable[[Event], None]  # EventLog.write
 
+# Seconds kept behind the stop conditions' longest `sustained`: a second's last part can come as
+# late as a request can take (load.request_timeout), and a tick can be late on a busy machine.
+FORGET_MARGIN_S: Final = 60
+
 
 class LiveGuard:
     def __init__(
@@ -35,7 +41,10 @@ class LiveGuard:
         say: Callable[[str], None],
         reference: ReferenceRun | None = None,
         clock: Callable[[], float] = time.time,
+        forget_before: Callable[[int], None] | None = None,
     ) -> None:
+        """`forget_before(t_s)`, when given, lets the timeline drop the seconds before `t_s`:
+        called once the steady-state check is done, with what the stop conditions still need."""
         self._experiment = experiment
         self._read_rows = read_rows
         self._record = record
@@ -43,6 +52,13 @@ class LiveGuard:
         self._say = say
         self._reference = reference
         self._clock = clock
+        self._forget_before = forget_before
+        self._forgotten_before = 0
+        self._keep_s = (
+            max((math.ceil(c.sustained) for c in experiment.stop_conditions), default=0)
+            + math.ceil(experiment.load.request_timeout)
+            + FORGET_MARGIN_S
+        )
         self._monitor = StopConditionMonitor(experiment.stop_conditions, experiment.load.warmup)
         self._applied: set[int] = set()
         self._baseline_checked = False
@@ -67,7 +83,8 @@ class LiveGuard:
         """Once a second: judge the stop conditions on the timeline so far and act on them."""
         if self.run_over or not self._experiment.stop_conditions:
             return
-        decision = self._monitor.observe(self._read_rows(), now_s)
+        decision = self._monitor.observe(self._read_rows(), now_s, self._forgotten_before)
+        self._forget(now_s)
         for record in decision.fired:
             self._record(StopConditionFired(wall=self._clock(), record=record))
             self._say(stop_message(record))
@@ -76,6 +93,18 @@ class LiveGuard:
         self._end_faults(f"stop condition {decision.fired[0].name!r} fired")
         if decision.action == "end_run":
             self._end_run(f"stop condition {decision.fired[0].name!r}")
+
+    def _forget(self, now_s: float) -> None:
+        """Let the timeline drop what no check will read again: everything before the stop
+        conditions' window, once the steady-state check (at the first fault) has read it."""
+        if self._forget_before is None:
+            return
+        if self._experiment.faults and not self._baseline_checked:
+            return
+        before = math.floor(now_s) - self._keep_s
+        if before > self._forgotten_before:
+            self._forgotten_before = before
+            self._forget_before(before)
 
     def _check_baseline(self, now_s: float) -> None:
         check = check_baseline(self._experiment, self._read_rows(), now_s, self._reference)

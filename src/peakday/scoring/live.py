@@ -130,10 +130,12 @@ class StopConditionMonitor:
     warmup_s: float
     fired: list[StopRecord] = field(default_factory=list)
 
-    def observe(self, rows: Sequence[TimelineRow], now_s: float) -> StopDecision:
+    def observe(self, rows: Sequence[TimelineRow], now_s: float, from_s: int = 0) -> StopDecision:
+        """Judge the conditions on `rows`; seconds before `from_s` were forgotten, so they are
+        not seconds without requests (for rps that would read as 0 req/s)."""
         if not rows:
             return StopDecision()
-        first_s = math.ceil(self.warmup_s - 0.5)
+        first_s = max(math.ceil(self.warmup_s - 0.5), from_s)
         last_s = max(r.t_s for r in rows)
         done = {record.name for record in self.fired}
         new: list[StopRecord] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from peakday.faults.traffic import traffic_from_records
@@ -184,8 +185,9 @@ def _open_row(row: TimelineRow) -> TimelineRow:
     corrected = _delayed(row.histogram, delay_ms) if delay_ms else row.histogram
     summary = summarize(decode_histogram(corrected))
     assert summary is not None
-    return row.model_copy(
-        update={
+    return dataclasses.replace(
+        row,
+        **{
             "histogram": corrected,
             "p50_ms": summary.p50_ms,
             "p90_ms": summary.p90_ms,
@@ -200,7 +202,7 @@ def _open_row(row: TimelineRow) -> TimelineRow:
             "uncorrected_p99_ms": row.p99_ms,
             "uncorrected_p999_ms": row.p999_ms,
             "uncorrected_max_ms": row.max_ms,
-        }
+        },
     )
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from peakday.load.histograms import merge_histograms, percentile_ms
@@ -17,7 +19,7 @@ def test_open_model_without_uncorrected_data_has_nothing_to_compare(
     open_model_result: Result,
 ) -> None:
     stripped = tuple(
-        row.model_copy(update={"uncorrected_histogram": "", "uncorrected_p99_ms": None})
+        dataclasses.replace(row, uncorrected_histogram="", uncorrected_p99_ms=None)
         for row in open_model_result.timeline
     )
     result = open_model_result.model_copy(update={"timeline": stripped})

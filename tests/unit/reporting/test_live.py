@@ -8,6 +8,7 @@ from rich.console import Console
 
 from peakday.experiment.loader import load_experiment
 from peakday.reporting.live import (
+    KEEP_SECONDS,
     LiveProgress,
     LiveState,
     LogProgress,
@@ -131,3 +132,14 @@ def test_progress_for_starts_and_stops_the_live_view(experiment) -> None:  # typ
         progress.tick(1, 30, [])
     with progress_for(console, experiment, quiet=False, no_color=True, environ={}) as progress:
         assert isinstance(progress, LogProgress)
+
+
+def test_a_long_run_keeps_only_recent_seconds_but_whole_run_totals(experiment) -> None:  # type: ignore[no-untyped-def]
+    state = LiveState(experiment)
+    for t in range(0, 5_000):
+        state.add_rows([row(t, "login", 2, 1 if t % 10 == 0 else 0)])
+    state.add_rows([row(3, "login", 7)])  # a late part of a long-gone second
+    (login,) = state.steps()
+    assert (login.requests, login.failures) == (10_007, 500)
+    assert login.rps == 2.0
+    assert len(state._seconds["login"]) <= KEEP_SECONDS + 1

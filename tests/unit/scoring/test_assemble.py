@@ -119,3 +119,22 @@ def test_the_live_timeline_reads_only_new_lines_and_merges_a_second_exactly(tmp_
     (merged,) = live.rows()
     assert (merged.requests, merged.failures) == (5, 2)
     assert merged.max_ms is not None and merged.max_ms >= 1000
+
+
+def test_the_live_timeline_forgets_old_seconds_and_their_late_parts(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.jsonl"
+    live = LiveTimeline(path)
+    with path.open("w") as handle:
+        for t in range(0, 100):
+            handle.write(json.dumps(record(row(t, "login", n=3))) + "\n")
+    assert len(live.rows()) == 100
+    live.forget_before(90)
+    assert [r.t_s for r in live.rows()] == list(range(90, 100))
+    with path.open("a") as handle:  # a late part of a forgotten second, and of a kept one
+        handle.write(json.dumps(record(row(5, "login", n=2))) + "\n")
+        handle.write(json.dumps(record(row(95, "login", n=2))) + "\n")
+    kept = {r.t_s: r.requests for r in live.rows()}
+    assert 5 not in kept
+    assert kept[95] == 5
+    live.forget_before(10)  # never backwards
+    assert live.first_s == 90

@@ -112,3 +112,66 @@ def test_without_stop_conditions_ticks_read_nothing() -> None:
     live = LiveGuard(experiment(), lambda: 1 / 0, world.record, world.rollback, world.said.append)  # type: ignore[arg-type,return-value]
     live.tick(50.0)
     assert world.events == []
+
+
+@dataclass
+class Forgetful:
+    """A timeline that forgets, as load.live_timeline.LiveTimeline does."""
+
+    rows: list[TimelineRow]
+    calls: list[int] = field(default_factory=list)
+
+    def read(self) -> list[TimelineRow]:
+        return self.rows
+
+    def forget_before(self, t_s: int) -> None:
+        self.calls.append(t_s)
+        self.rows = [r for r in self.rows if r.t_s >= t_s]
+
+
+def forgetful_guard(world: World, timeline: Forgetful, **spec: Any) -> LiveGuard:
+    return LiveGuard(
+        experiment(faults=[LOGIN_FAULT, SECOND_FAULT], **spec),
+        timeline.read,
+        world.record,
+        world.rollback,
+        world.said.append,
+        clock=lambda: 1000.0,
+        forget_before=timeline.forget_before,
+    )
+
+
+def test_the_timeline_is_not_forgotten_before_the_steady_state_check() -> None:
+    timeline = Forgetful(rows("login", range(0, 39)))
+    live = forgetful_guard(World(), timeline, slos=BASELINE, stop_conditions=[STOP])
+    live.tick(400.0)  # long before the first fault in real life: the baseline check needs it all
+    assert timeline.calls == []
+    assert live.allows("apply", 0, 400.0)
+    live.tick(401.0)
+    # kept: the longest `sustained` (3 s) + request_timeout (10 s) + 60 s of margin
+    assert timeline.calls == [401 - 3 - 10 - 60]
+
+
+def test_forgotten_seconds_are_not_read_as_seconds_without_requests() -> None:
+    world = World()
+    rps_floor = {**STOP, "metric": "rps", "when": "< 1", "sustained": "3s"}
+    timeline = Forgetful(rows("checkout", range(10, 40)))
+    live = forgetful_guard(world, timeline, stop_conditions=[rps_floor])
+    assert live.allows("apply", 0, 40.0)
+    timeline.rows += rows("checkout", range(40, 300))
+    for now in range(100, 300, 50):  # forgets all but the last 73 s each time
+        live.tick(float(now))
+    assert timeline.calls and min(r.t_s for r in timeline.rows) > 100
+    assert "stop_condition_fired" not in world.kinds()  # seconds 10..100 are not 0 req/s
+
+
+def test_a_breach_inside_the_kept_window_still_fires_after_forgetting() -> None:
+    world = World()
+    timeline = Forgetful(rows("checkout", range(10, 40)))
+    live = forgetful_guard(world, timeline, stop_conditions=[STOP])
+    assert live.allows("apply", 0, 40.0)
+    timeline.rows += rows("checkout", range(40, 200))
+    live.tick(200.0)
+    timeline.rows += [row(t, "checkout", failures=5) for t in range(200, 203)]
+    live.tick(204.0)
+    assert "stop_condition_fired" in world.kinds()

@@ -3,6 +3,7 @@ the one outcome rule, whichever command judges it."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import pytest
@@ -201,7 +202,7 @@ def result_with(measured: Traffic | None, schema_version: int = 3) -> Result:
                 "load_ended_s": LOAD_S},
         "phases": [p.model_dump() for p in phases(10, LOAD_S, fault)],
         "faults": [fault.model_dump()],
-        "timeline": [r.model_dump() for r in TIMELINE],
+        "timeline": [dataclasses.asdict(r) for r in TIMELINE],
         "slos": [],
         "verdict": "pass",
         "traffic": measured.model_dump() if measured is not None else None,

@@ -1,0 +1,151 @@
+"""What `peakday score` and `peakday report` cost as runs grow: wall time and peak memory.
+
+A real run's result.json (a demo or smoke run; --source) is re-timed to long runs: the seconds
+before its recovery phase are kept, its recovery seconds are repeated until the run lasts 0.5, 2
+and 8 hours, and its steps are copied under new names until there are 10 of them. Each command
+runs as a child process (`python -m peakday score|report DIR`); its CPU time and its own peak
+RSS (os.wait4's rusage of that child) are printed side by side with result.json's size. `score`
+runs twice: first on the file as re-timed here (one JSON line, as any older result), which it
+rewrites in the current layout; then on that, as every later score and report reads it.
+Target: under 300 MB for the 8 h run, and a cost that does not grow with run length.
+
+    .venv/bin/python bench/long_runs.py --source results/<a demo run>/result.json \
+        [--hours 0.5,2,8] [--steps 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from peakday.results.folder import RunFolder
+from peakday.results.model import Result
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def repeat_seconds(
+    items: list[dict[str, Any]], recovery_start_s: int, period_s: int, end_s: int
+) -> list[dict[str, Any]]:
+    """Items keyed by `t_s` (whole or fractional seconds) with the recovery ones repeated."""
+    kept = [item for item in items if item["t_s"] < recovery_start_s]
+    recovery = [item for item in items if item["t_s"] >= recovery_start_s]
+    for cycle in range(math.ceil((end_s - recovery_start_s) / period_s)):
+        shift = cycle * period_s
+        for item in recovery:
+            t_s = item["t_s"] + shift
+            if t_s < end_s:
+                kept.append({**item, "t_s": t_s})
+    return kept
+
+
+def more_steps(rows: list[dict[str, Any]], steps: int) -> list[dict[str, Any]]:
+    """Rows of the run's steps copied under new names until there are `steps` steps."""
+    names = sorted({row["name"] for row in rows})
+    copies = {
+        f"{names[i % len(names)]}-copy{i}": names[i % len(names)] for i in range(steps - len(names))
+    }
+    extra = [
+        {**row, "name": copy}
+        for copy, source in copies.items()
+        for row in rows
+        if row["name"] == source
+    ]
+    return sorted(rows + extra, key=lambda row: (row["t_s"], row["name"]))
+
+
+def retimed(source: dict[str, Any], hours: float, steps: int) -> dict[str, Any]:
+    data = json.loads(json.dumps(source))
+    if data.get("schema_version", 0) >= 4:
+        raise SystemExit("--source must be a result of schema <= 3 (rows as objects)")
+    end_s = round(hours * 3600)
+    recovery = next(p for p in data["phases"] if p["kind"] == "recovery")
+    recovery_start_s = math.ceil(recovery["start_s"])
+    load_end_s = int(data["run"]["load_ended_s"] or data["experiment"]["load"]["duration"])
+    period_s = load_end_s - recovery_start_s
+    data["timeline"] = more_steps(
+        repeat_seconds(data["timeline"], recovery_start_s, period_s, end_s), steps
+    )
+    for phase in data["phases"]:
+        if phase["kind"] in ("recovery", "all"):
+            phase["end_s"] = float(end_s)
+    data["experiment"]["load"]["duration"] = float(end_s)
+    data["run"]["load_ended_s"] = float(end_s)
+    if data.get("traffic"):
+        for proxy in data["traffic"]["proxies"]:
+            proxy["seconds"] = repeat_seconds(proxy["seconds"], recovery_start_s, period_s, end_s)
+    health = data.get("load_health")
+    if health:
+        for key in ("generator", "arrivals"):
+            health[key] = repeat_seconds(health.get(key, []), recovery_start_s, period_s, end_s)
+    return data
+
+
+def measure(command: str, run_dir: Path) -> tuple[float, float]:
+    """CPU seconds (user + system) and peak RSS (MB) of `peakday COMMAND RUN_DIR`, in its own
+    process. CPU, not wall time: on a shared machine wall time is mostly other people's load."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "peakday", command, str(run_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    cpu_s = usage.ru_utime + usage.ru_stime
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1, 4):  # the run's own verdict is fine; a crash is not
+        error = child.stderr.read().decode() if child.stderr else ""
+        raise SystemExit(f"peakday {command} {run_dir} exited {code}: {error[-2000:]}")
+    return cpu_s, usage.ru_maxrss / 1024.0  # KiB on Linux
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--source", type=Path, required=True, help="a real run's result.json")
+    parser.add_argument("--hours", default="0.5,2,8")
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--keep", type=Path, help="write the re-timed runs here (not a temp dir)")
+    args = parser.parse_args()
+    source_path = RunFolder.of(args.source).result
+    source = json.loads(source_path.read_text(encoding="utf-8"))
+    Result.model_validate(source)  # a result this version reads
+    hours = [float(h) for h in args.hours.split(",")]
+    print(f"source: {source_path} ({len(source['timeline'])} rows), {args.steps} steps")
+    print(
+        f"{'hours':>5} {'rows':>8} {'result MB':>9} {'1st score cpu s':>15} {'1st score MB':>12} "
+        f"{'score cpu s':>11} {'score MB':>9} "
+        f"{'report cpu s':>12} {'report MB':>9} {'html MB':>8}"
+    )
+    with tempfile.TemporaryDirectory(prefix="peakday-long-") as temporary:
+        work = args.keep or Path(temporary)
+        for hour in hours:
+            run_dir = work / f"{hour}h"
+            run_dir.mkdir(parents=True, exist_ok=True)
+            data = retimed(source, hour, args.steps)
+            folder = RunFolder(run_dir)
+            folder.result.write_text(json.dumps(data), encoding="utf-8")
+            rows = len(data["timeline"])
+            del data
+            # The first score reads the file as written above (one line, as an older peakday
+            # wrote it) and rewrites it in the current layout; the second reads that.
+            first_s, first_mb = measure("score", run_dir)
+            size_mb = folder.result.stat().st_size / 1e6  # as `score` rewrote it
+            score_s, score_mb = measure("score", run_dir)
+            report_s, report_mb = measure("report", run_dir)
+            html_mb = folder.report("report.html").stat().st_size / 1e6
+            print(
+                f"{hour:>5g} {rows:>8} {size_mb:>9.1f} {first_s:>15.1f} {first_mb:>12.0f} "
+                f"{score_s:>11.1f} {score_mb:>9.0f} "
+                f"{report_s:>12.1f} {report_mb:>9.0f} {html_mb:>8.2f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""result.json's text, made and read a piece at a time (pure), so a long run is never one huge
+string nor one huge parse.
+
+Everything but the timeline is indented as before; the timeline comes last, one row a line, each
+row without the fields that hold their default (no uncorrected series in the closed model, no
+failures in a good second). Every reader of schema 3 reads it: a left-out field is its default.
+`read_result_lines` reads that layout a row at a time; any other layout (results written before,
+or by hand) is parsed as one document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Final
+
+from pydantic import TypeAdapter
+
+from peakday.results.model import Result, TimelineRow
+
+_ROWS_PER_CHUNK: Final = 2_000
+_TIMELINE_OPENS: Final = b'"timeline": ['
+_TIMELINE_CLOSES: Final = b"]"
+
+
+def result_json_chunks(result: Result) -> Iterator[str]:
+    """The JSON text of `result` in pieces that together are one document."""
+    head = result.model_dump_json(indent=2, exclude={"timeline"})
+    if not head.endswith("\n}"):  # pydantic's indented object always ends so
+        raise AssertionError("unexpected JSON from pydantic")
+    yield head[: -len("\n}")] + ',\n  "timeline": ['
+    row_json = TypeAdapter(TimelineRow).dump_json
+    rows = result.timeline
+    for start in range(0, len(rows), _ROWS_PER_CHUNK):
+        lines = (
+            row_json(row, exclude_defaults=True).decode()
+            for row in rows[start : start + _ROWS_PER_CHUNK]
+        )
+        yield ("," if start else "") + "\n    " + ",\n    ".join(lines)
+    yield "\n  ]\n}\n" if rows else "]\n}\n"
+
+
+def read_result_lines(lines: Iterable[bytes]) -> Result:
+    """The result in `lines` (a result.json's lines, newlines kept), its timeline validated a
+    row at a time when it has the layout `result_json_chunks` writes; raises pydantic's
+    ValidationError or ValueError on a bad document, as `Result.model_validate_json` does."""
+    outside: list[bytes] = []  # every line but the rows
+    rows: list[TimelineRow] = []
+    row_from_json = TypeAdapter(TimelineRow).validate_json
+    state, opener = "head", b""
+    for line in lines:
+        stripped = line.strip()
+        if state == "head" and stripped == _TIMELINE_OPENS:
+            outside.append(b'  "timeline": []\n')
+            opener = line
+            state = "rows"
+        elif state == "rows" and not rows and stripped == b"{":  # rows over many lines (indent)
+            outside[-1:] = [opener, line]
+            state = "document"
+        elif state == "rows" and stripped == _TIMELINE_CLOSES:
+            state = "tail"
+        elif state == "rows":
+            rows.append(row_from_json(stripped.removesuffix(b",")))
+        else:
+            outside.append(line)
+    result = Result.model_validate_json(b"".join(outside))
+    return result.model_copy(update={"timeline": tuple(rows)}) if rows else result
