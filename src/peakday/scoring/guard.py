@@ -21,6 +21,7 @@ from peakday.results.events import (
 from peakday.results.model import TimelineRow
 from peakday.results.reference import ReferenceRun
 from peakday.scoring.live import StopConditionMonitor, check_baseline, stop_message
+from peakday.scoring.manual import ManualStop, manual_stop_record
 
 RecordEvent = Callable[[Event], None]  # EventLog.write
 
@@ -76,6 +77,18 @@ class LiveGuard:
         self._end_faults(f"stop condition {decision.fired[0].name!r} fired")
         if decision.action == "end_run":
             self._end_run(f"stop condition {decision.fired[0].name!r}")
+
+    def manual_stop(self, stop: ManualStop, now_s: float) -> None:
+        """A stop button pressed on the dashboard: acts like a stop condition with its action."""
+        if self.run_over or (stop.action == "end_faults" and self.faults_ended):
+            return  # nothing left for it to do; not recorded, so a late press changes nothing
+        record = manual_stop_record(stop, now_s)
+        self._record(StopConditionFired(wall=self._clock(), record=record))
+        what = "ending the run" if stop.action == "end_run" else "rolling back all faults"
+        self._say(f"{record.condition}: {what}")
+        self._end_faults(f"manual stop by {stop.by}")
+        if stop.action == "end_run":
+            self._end_run(f"manual stop by {stop.by}")
 
     def _check_baseline(self, now_s: float) -> None:
         check = check_baseline(self._experiment, self._read_rows(), now_s, self._reference)
