@@ -214,21 +214,27 @@ def build_snapshot(
         ),
         stops=_stop_lines(experiment, result),
         matrix_columns=view.matrix.columns if view.matrix is not None else (),
-        matrix=tuple(
-            MatrixLine(
-                fault=fault,
-                cells=tuple(
-                    (column, cell.css, cell.text)
-                    for column, cell in zip(view.matrix.columns, cells, strict=False)
-                ),
-            )
-            for fault, cells in (view.matrix.rows if view.matrix is not None else ())
-        ),
+        matrix=_matrix_lines(view),
         generator=view.load_health.summary if view.load_health is not None else "",
         generator_trusted=view.load_health.trusted if view.load_health is not None else True,
         outcome=result.outcome if final is not None else "",
         score=result.score.total if final is not None and result.score is not None else None,
         final=final is not None,
+    )
+
+
+def _matrix_lines(view: ReportView) -> tuple[MatrixLine, ...]:
+    if view.matrix is None:
+        return ()
+    columns = view.matrix.columns
+    return tuple(
+        MatrixLine(
+            fault=fault,
+            cells=tuple(
+                (column, cell.css, cell.text) for column, cell in zip(columns, cells, strict=False)
+            ),
+        )
+        for fault, cells in view.matrix.rows
     )
 
 

@@ -20,9 +20,8 @@ from peakday.results.events import (
 )
 from peakday.results.folder import RunFolder
 from peakday.scoring.manual import ManualStop, manual_stop_record
-from unit.scoring.synthetic import LOGIN_FAULT, experiment, slo
+from unit.scoring.synthetic import LOGIN_FAULT, experiment, row, slo
 from unit.scoring.test_assemble import T0, record
-from unit.scoring.synthetic import row
 
 SPEC = experiment(
     faults=[LOGIN_FAULT, {**LOGIN_FAULT, "name": "g", "at": "70s"}],  # 40-60 s and 70-90 s
