@@ -13,6 +13,7 @@ import json
 import secrets
 from dataclasses import dataclass
 
+from peakday.errors import UsageError
 from peakday.scoring.manual import ManualAction, ManualStop, ManualStops
 
 TOKEN_HEADER = "X-Peakday-Token"
@@ -113,3 +114,23 @@ def press(stops: ManualStops, stop: ManualStop) -> Reply:
     if stops.press(stop):
         return Reply(202, {"accepted": True, "action": stop.action, "by": stop.by})
     return Reply(200, {"accepted": False, "action": stop.action, "already": True})
+
+
+DEFAULT_BIND = "127.0.0.1:0"
+
+
+def parse_bind(value: str) -> tuple[str, int]:
+    """HOST:PORT for --dashboard (PORT 0: a free one); a bare HOST or PORT is accepted too."""
+    host, _, port_text = value.rpartition(":") if ":" in value else (value, "", "0")
+    if not host and port_text.isdigit():
+        host = "127.0.0.1"
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise UsageError(
+            f"--dashboard {value!r} is not HOST:PORT. Hint: --dashboard alone serves on "
+            "127.0.0.1 and a free port; --dashboard 0.0.0.0:8089 serves the whole network "
+            "(the token is then needed to view the page too). Put EXPERIMENT before "
+            "--dashboard, or write --dashboard=HOST:PORT."
+        )
+    return host, int(port_text)
