@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -117,16 +118,21 @@ def press(stops: ManualStops, stop: ManualStop) -> Reply:
 
 
 DEFAULT_BIND = "127.0.0.1:0"
+_HOST = re.compile(r"[A-Za-z0-9.\-]+|[0-9A-Fa-f:]+")
+_SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def parse_bind(value: str) -> tuple[str, int]:
     """HOST:PORT for --dashboard (PORT 0: a free one); a bare HOST or PORT is accepted too."""
-    host, _, port_text = value.rpartition(":") if ":" in value else (value, "", "0")
-    if not host and port_text.isdigit():
-        host = "127.0.0.1"
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+    if value.isdigit():
+        host, port_text = "127.0.0.1", value
+    elif value.startswith("[") or value.count(":") == 1:
+        host, _, port_text = value.rpartition(":")
+    else:
+        host, port_text = value, "0"
+    host = host.removeprefix("[").removesuffix("]")
+    looks_like_host = bool(_HOST.fullmatch(host)) and not host.endswith(_SPEC_SUFFIXES)
+    if not looks_like_host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
         raise UsageError(
             f"--dashboard {value!r} is not HOST:PORT. Hint: --dashboard alone serves on "
             "127.0.0.1 and a free port; --dashboard 0.0.0.0:8089 serves the whole network "
