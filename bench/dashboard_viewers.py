@@ -1,0 +1,135 @@
+"""Does watching slow the run? Fault onset and requests/s of a smoke run with 0 and 20 dashboards.
+
+Runs `peakday run experiments/smoke.yaml --dashboard` alternately with no viewer and with N
+viewers (each a real server-sent-events connection to the run's dashboard, reading every
+snapshot), and prints, side by side, per round and as medians:
+  - fault onset lateness: when the fault was applied minus when it was planned (events.jsonl);
+  - requests/s over the whole load (result.json);
+  - snapshots each viewer received per second (the page must update at least once a second).
+The ratios printed are (with viewers) / (without); the target is onset within noise (a few ms)
+and rps ratio >= 0.97.
+
+    .venv/bin/python bench/dashboard_viewers.py [--rounds 1] [--viewers 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import queue
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+URL = re.compile(r"dashboard: http://([^/\s]+)/\?token=(\S+)")
+
+
+@dataclass(frozen=True)
+class Round:
+    viewers: int
+    onset_ms: float
+    rps: float
+    snapshots_per_s: float  # per viewer, over the run (0 without viewers)
+
+
+def _viewer(address: str, token: str, stop: threading.Event, counts: list[int], i: int) -> None:
+    host, port = address.rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.request("GET", f"/events?token={token}")
+    response = connection.getresponse()
+    while not stop.is_set():
+        line = response.fp.readline() if response.fp is not None else b""
+        if not line:
+            return
+        if line.startswith(b"data: "):
+            counts[i] += 1
+
+
+def one_run(viewers: int, out: Path) -> Round:
+    env = dict(os.environ)
+    env.setdefault("PEAKDAY_TOOLS_DIR", str(REPO / ".tools" / "bin"))
+    command = [sys.executable, "-m", "peakday", "run", "experiments/smoke.yaml", "--no-color",
+               "-q", "--out", str(out), "--dashboard"]  # fmt: skip
+    popen = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True,
+                             stdout=subprocess.DEVNULL)  # fmt: skip
+    assert popen.stderr is not None
+    found: queue.Queue[tuple[str, str]] = queue.Queue()
+
+    def pump() -> None:
+        assert popen.stderr is not None
+        for line in popen.stderr:
+            match = URL.search(line)
+            if match:
+                found.put((match.group(1), match.group(2)))
+
+    threading.Thread(target=pump, daemon=True).start()
+    address, token = found.get(timeout=60)
+    stop = threading.Event()
+    counts = [0] * viewers
+    threads = [
+        threading.Thread(target=_viewer, args=(address, token, stop, counts, i), daemon=True)
+        for i in range(viewers)
+    ]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    popen.wait(timeout=180)
+    watched_s = time.monotonic() - started
+    stop.set()
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    t0 = next(e["wall"] for e in events if e["kind"] == "load_started")
+    applied = next(e for e in events if e["kind"] == "fault_applied")
+    experiment = next(e for e in events if e["kind"] == "run_started")["experiment"]
+    planned_s = float(experiment["faults"][applied["fault_index"]]["at"])
+    result = json.loads((out / "result.json").read_text())
+    requests = sum(row["requests"] for row in result["timeline"])
+    load_s = float(result["run"]["load_ended_s"])
+    return Round(
+        viewers=viewers,
+        onset_ms=(applied["wall"] - t0 - planned_s) * 1000,
+        rps=requests / load_s,
+        snapshots_per_s=statistics.mean(counts) / watched_s if viewers else 0.0,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--viewers", type=int, default=20)
+    args = parser.parse_args()
+    rounds: list[Round] = []
+    with tempfile.TemporaryDirectory(prefix="peakday-dashboard-bench-") as tmp:
+        for i in range(args.rounds):
+            for viewers in (0, args.viewers):
+                done = one_run(viewers, Path(tmp) / f"run-{i}-{viewers}")
+                rounds.append(done)
+                print(
+                    f"round {i + 1} viewers={viewers:>2}: fault onset {done.onset_ms:6.1f} ms "
+                    f"late, {done.rps:6.1f} req/s, {done.snapshots_per_s:.2f} snapshots/s "
+                    "per viewer",
+                    flush=True,
+                )
+    without = [r for r in rounds if r.viewers == 0]
+    with_viewers = [r for r in rounds if r.viewers > 0]
+    onset_0 = statistics.median(r.onset_ms for r in without)
+    onset_n = statistics.median(r.onset_ms for r in with_viewers)
+    rps_0 = statistics.median(r.rps for r in without)
+    rps_n = statistics.median(r.rps for r in with_viewers)
+    print(f"fault onset: {onset_0:.1f} ms (0 viewers) vs {onset_n:.1f} ms ({args.viewers} "
+          f"viewers), difference {onset_n - onset_0:+.1f} ms")  # fmt: skip
+    print(f"requests/s: {rps_0:.1f} vs {rps_n:.1f}, ratio {rps_n / rps_0:.3f} (target >= 0.97)")
+    updates = statistics.median(r.snapshots_per_s for r in with_viewers)
+    print(f"snapshots per viewer per second: {updates:.2f} (target >= 1)")
+
+
+if __name__ == "__main__":
+    main()
