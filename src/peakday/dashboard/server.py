@@ -33,7 +33,7 @@ from .control import (
 )
 from .page import render_page
 from .reader import FolderReader
-from .state import build_snapshot
+from .state import SnapshotBuilder
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ class DashboardServer:
         self._clock = clock
         self._poll_s = poll_s
         self._reader = FolderReader(folder)
+        self._builder = SnapshotBuilder()
         self._reader_lock = threading.Lock()
         self.hub = SnapshotHub()
         self._stopping = threading.Event()
@@ -126,7 +127,7 @@ class DashboardServer:
     def snapshot_json(self, until_s: float | None = None) -> str:
         with self._reader_lock:
             self._reader.poll()
-            snapshot = build_snapshot(
+            snapshot = self._builder.build(
                 self._reader.records, self._clock(), self._reader.final_result(), until_s
             )
         return snapshot.model_dump_json()
@@ -134,6 +135,7 @@ class DashboardServer:
     def _publish(self) -> None:
         last_wall = 0.0
         published_final = False
+        pause_s = self._poll_s
         while not self._stopping.is_set():
             try:
                 with self._reader_lock:
@@ -142,11 +144,14 @@ class DashboardServer:
                 now = self._clock()
                 due = now - last_wall >= 1.0 and not published_final
                 if changed or due or (final and not published_final):
+                    started = time.perf_counter()
                     self.hub.publish(self.snapshot_json())
                     last_wall, published_final = now, final
+                    # never more than about half a core, whatever a snapshot costs
+                    pause_s = max(self._poll_s, time.perf_counter() - started)
             except Exception:  # a viewer's page must never take the run down
                 log.exception("the dashboard could not build its snapshot")
-            self._stopping.wait(self._poll_s)
+            self._stopping.wait(pause_s)
 
 
 def _handler_for(dashboard: DashboardServer) -> type[BaseHTTPRequestHandler]:

@@ -19,8 +19,10 @@ from pydantic import BaseModel, ConfigDict
 
 from peakday.assemble import assemble_result, environment_of, run_info_of
 from peakday.experiment.models import Experiment, StopCondition
+from peakday.load import StepSecond, merge_step_seconds
+from peakday.load.timeline import row_from_step_second, step_seconds
 from peakday.reporting.html import step_charts, throughput_chart
-from peakday.reporting.model import ReportView, build_view
+from peakday.reporting.model import ReportView, build_view, fault_views, step_views
 from peakday.results.events import (
     Event,
     FaultApplied,
@@ -113,13 +115,27 @@ class Snapshot(_Model):
     final: bool = False  # from the written result.json (the report is ready)
 
 
-@dataclasses.dataclass
 class LiveRecords:
-    """Everything read from the run folder so far."""
+    """Everything read from the run folder so far, and the timeline rows they make (kept
+    incrementally: a row is summarised again only when a record for its second arrives)."""
 
-    events: list[Event] = dataclasses.field(default_factory=list)
-    metrics: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    traffic: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.metrics: list[dict[str, Any]] = []
+        self.traffic: list[dict[str, Any]] = []
+        self._merged: dict[tuple[int, str], StepSecond] = {}
+        self._rows: dict[tuple[int, str], TimelineRow] = {}
+
+    @classmethod
+    def of(
+        cls,
+        events: Sequence[Event] = (),
+        metrics: Sequence[dict[str, Any]] = (),
+        traffic: Sequence[dict[str, Any]] = (),
+    ) -> LiveRecords:
+        records = cls()
+        records.add(events, metrics, traffic)
+        return records
 
     def add(
         self,
@@ -131,7 +147,19 @@ class LiveRecords:
         self.events.extend(events)
         self.metrics.extend(metrics)
         self.traffic.extend(traffic)
+        changed: set[tuple[int, str]] = set()
+        for record in step_seconds(metrics):
+            previous = self._merged.get(record.key)
+            self._merged[record.key] = (
+                record if previous is None else merge_step_seconds([previous, record])
+            )
+            changed.add(record.key)
+        for key in changed:
+            self._rows[key] = row_from_step_second(self._merged[key])
         return bool(events or metrics or traffic)
+
+    def timeline(self) -> tuple[TimelineRow, ...]:
+        return tuple(self._rows[key] for key in sorted(self._rows))
 
     def first(self, kind: type[Event]) -> Any:
         return next((e for e in self.events if isinstance(e, kind)), None)
@@ -142,14 +170,14 @@ def _until(records: LiveRecords, t0: float | None, until_s: float) -> LiveRecord
     if t0 is None:
         return records
     wall = t0 + until_s
-    return LiveRecords(
-        events=[e for e in records.events if e.wall <= wall],
-        metrics=[
+    return LiveRecords.of(
+        [e for e in records.events if e.wall <= wall],
+        [
             r
             for r in records.metrics
             if r.get("kind") != "metrics" or float(r.get("t_s", 0)) + 1 <= until_s
         ],
-        traffic=[r for r in records.traffic if float(r.get("wall", 0.0)) <= wall],
+        [r for r in records.traffic if float(r.get("wall", 0.0)) <= wall],
     )
 
 
@@ -161,6 +189,62 @@ def build_snapshot(
 ) -> Snapshot:
     """The dashboard at `now_wall`; `final`: the written result once the run is over;
     `until_s`: replay the run as it stood that many seconds into the load."""
+    return SnapshotBuilder(score_every_s=0.0).build(records, now_wall, final, until_s)
+
+
+class SnapshotBuilder:
+    """Builds snapshots, scoring the run (SLOs, matrix, stops, generator health: the costly
+    part) again only every `score_every_s` or when a new event arrives; in between, the charts
+    and step figures use the newest rows with the last scoring."""
+
+    def __init__(self, score_every_s: float = 5.0) -> None:
+        self.score_every_s = score_every_s
+        self._scored: tuple[Result, ReportView] | None = None
+        self._scored_wall = -math.inf
+        self._scored_events = -1
+
+    def result_at(
+        self, experiment: Experiment, records: LiveRecords, now_wall: float
+    ) -> tuple[Result, ReportView]:
+        """The live result and its view: scored afresh when due, else the last scoring with
+        the newest rows (charts and step figures; the view's other parts are kept)."""
+        ended = records.first(RunEnded) is not None
+        fresh = (
+            self._scored is None
+            or len(records.events) != self._scored_events
+            or now_wall - self._scored_wall >= self.score_every_s
+        )
+        if fresh:
+            result = _live_result(experiment, records, ended)
+            self._scored = result, build_view(result)
+            self._scored_wall, self._scored_events = now_wall, len(records.events)
+            return self._scored
+        assert self._scored is not None
+        scored, view = self._scored
+        rows = records.timeline()
+        last_s = max((r.t_s + 1.0 for r in rows), default=0.0)
+        run = scored.run.model_copy(update={"load_ended_s": last_s})
+        result = scored.model_copy(update={"timeline": rows, "run": run})
+        steps = step_views(result)
+        return result, dataclasses.replace(view, steps=steps, faults=fault_views(result))
+
+    def build(
+        self,
+        records: LiveRecords,
+        now_wall: float,
+        final: Result | None = None,
+        until_s: float | None = None,
+    ) -> Snapshot:
+        return _build(self, records, now_wall, final, until_s)
+
+
+def _build(
+    builder: SnapshotBuilder,
+    records: LiveRecords,
+    now_wall: float,
+    final: Result | None,
+    until_s: float | None,
+) -> Snapshot:
     started: RunStarted | None = records.first(RunStarted)
     if started is None:
         return Snapshot(state="waiting")
@@ -173,9 +257,15 @@ def build_snapshot(
         final = None
     experiment = started.experiment
     ended: RunEnded | None = records.first(RunEnded)
-    result = final if final is not None else _live_result(experiment, records, ended is not None)
+    if final is not None or until_s is not None:
+        result = (
+            final if final is not None else _live_result(experiment, records, ended is not None)
+        )
+        view = build_view(result)
+    else:
+        result, view = builder.result_at(experiment, records, now_wall)
     duration_s = experiment.load.duration
-    view = dataclasses.replace(build_view(result), duration_s=duration_s)
+    view = dataclasses.replace(view, duration_s=duration_s)
     if t0 is None:
         return Snapshot(
             state="starting",
@@ -254,6 +344,7 @@ def _live_result(experiment: Experiment, records: LiveRecords, ended: bool) -> R
         environment_of(records.events),
         None,
         records.traffic,
+        timeline=records.timeline(),
     )
 
 

@@ -135,3 +135,13 @@ def test_the_page_and_the_live_stream_are_served(
     assert stream.fp.readline() == b"retry: 1000\n"
     stream.fp.readline()
     assert json.loads(stream.fp.readline().removeprefix(b"data: "))["state"] == "waiting"
+
+
+def test_a_replayed_run_cannot_be_stopped(tmp_path: Path) -> None:
+    server = DashboardServer(RunFolder(tmp_path), "127.0.0.1", 0, TOKEN, None, replay=True)
+    server.start()
+    try:
+        headers = {**_origin(server), "X-Peakday-Token": TOKEN}
+        assert _post(server, {"action": "end_run"}, headers)[0] == 409
+    finally:
+        server.stop()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from peakday.dashboard.reader import FolderReader
-from peakday.dashboard.state import LiveRecords, build_snapshot
+from peakday.dashboard.state import LiveRecords, SnapshotBuilder, build_snapshot
 from peakday.results.events import (
     Event,
     FaultApplied,
@@ -49,7 +49,7 @@ def test_before_the_run_starts_the_page_waits() -> None:
 
 
 def test_at_baseline_the_next_fault_counts_down_to_its_start() -> None:
-    records = LiveRecords(events=started(), metrics=seconds(0, 30))
+    records = LiveRecords.of(started(), seconds(0, 30))
     snap = build_snapshot(records, T0 + 30.4)
     assert (snap.state, snap.phase, snap.elapsed_s) == ("running", "baseline", 30.4)
     assert [(f.state, f.countdown_s) for f in snap.faults] == [("next", 9.6), ("later", 39.6)]
@@ -61,13 +61,13 @@ def test_at_baseline_the_next_fault_counts_down_to_its_start() -> None:
 
 
 def test_in_warmup_the_phase_says_so() -> None:
-    snap = build_snapshot(LiveRecords(events=started(), metrics=seconds(0, 3)), T0 + 3)
+    snap = build_snapshot(LiveRecords.of(started(), seconds(0, 3)), T0 + 3)
     assert snap.phase == "warmup"
 
 
 def test_under_a_fault_it_counts_down_to_the_fault_end_and_shows_time_in_breach() -> None:
     events = [*started(), FaultApplied(wall=T0 + 40.1, fault_index=0)]
-    records = LiveRecords(events=events, metrics=seconds(0, 40) + seconds(40, 46, ms=300))
+    records = LiveRecords.of(events, seconds(0, 40) + seconds(40, 46, ms=300))
     snap = build_snapshot(records, T0 + 46.5)
     assert snap.phase == "fault: f"
     assert [(f.state, f.countdown_s) for f in snap.faults] == [("current", 13.5), ("next", 23.5)]
@@ -87,7 +87,7 @@ def test_after_a_fault_it_is_past_and_the_phase_is_recovery() -> None:
         FaultApplied(wall=T0 + 40.1, fault_index=0),
         FaultRemoved(wall=T0 + 50.0, fault_index=0),
     ]
-    records = LiveRecords(events=events, metrics=seconds(0, 40) + seconds(40, 52, ms=300))
+    records = LiveRecords.of(events, seconds(0, 40) + seconds(40, 52, ms=300))
     snap = build_snapshot(records, T0 + 52)
     assert snap.phase == "recovery"
     assert [f.state for f in snap.faults] == ["past", "next"]
@@ -102,7 +102,7 @@ def test_a_manual_stop_is_listed_with_who_and_when() -> None:
         StopConditionFired(wall=T0 + 45, record=manual_stop_record(stop, 45.0)),
         FaultRemoved(wall=T0 + 45.02, fault_index=0),
     ]
-    snap = build_snapshot(LiveRecords(events=events, metrics=seconds(0, 45)), T0 + 46)
+    snap = build_snapshot(LiveRecords.of(events, seconds(0, 45)), T0 + 46)
     manual = [s for s in snap.stops if s.manual_by is not None]
     assert [(s.manual_by, s.action, s.fired) for s in manual] == [
         ("alice (127.0.0.1)", "end_faults", True)
@@ -116,7 +116,7 @@ def test_replay_shows_the_run_as_it_stood_at_a_moment() -> None:
         FaultApplied(wall=T0 + 40.1, fault_index=0),
         FaultRemoved(wall=T0 + 50.0, fault_index=0),
     ]
-    records = LiveRecords(events=events, metrics=seconds(0, 60))
+    records = LiveRecords.of(events, seconds(0, 60))
     at_20 = build_snapshot(records, T0 + 100, until_s=20)
     assert (at_20.phase, at_20.elapsed_s, at_20.steps[0].last_second) == ("baseline", 20.0, 19)
     assert build_snapshot(records, T0 + 100, until_s=45).phase == "fault: f"
@@ -145,3 +145,16 @@ def test_the_reader_reads_only_what_was_appended_and_waits_for_whole_lines(
     assert reader.poll() is True
     assert (len(reader.records.events), len(reader.records.metrics)) == (2, 3)
     assert reader.final_result() is None
+
+
+def test_between_scorings_the_charts_and_step_figures_use_the_newest_rows() -> None:
+    builder = SnapshotBuilder(score_every_s=100.0)
+    records = LiveRecords.of(started(), seconds(0, 20))
+    first = builder.build(records, T0 + 20)
+    records.add([], seconds(20, 25, ms=300), [])
+    second = builder.build(records, T0 + 25)
+    assert (first.steps[0].last_second, second.steps[0].last_second) == (19, 24)
+    assert second.steps[0].p95_ms is not None and second.steps[0].p95_ms > 250
+    assert second.slos == first.slos  # scored again only when due (or on a new event)
+    records.add([FaultApplied(wall=T0 + 25.1, fault_index=0)], [], [])
+    assert builder.build(records, T0 + 25.2).phase == "fault: f"
