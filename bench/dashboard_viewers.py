@@ -9,7 +9,9 @@ snapshot), and prints, side by side, per round and as medians:
 The ratios printed are (with viewers) / (without); the target is onset within noise (a few ms)
 and rps ratio >= 0.97.
 
-    .venv/bin/python bench/dashboard_viewers.py [--rounds 1] [--viewers 20]
+    .venv/bin/python bench/dashboard_viewers.py [--rounds 1] [--viewers 20] [--reference]
+
+(--reference also runs without --dashboard, to show what the fault onset is without any page.)
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ URL = re.compile(r"dashboard: http://([^/\s]+)/\?token=(\S+)")
 
 @dataclass(frozen=True)
 class Round:
-    viewers: int
+    viewers: int  # -1: run without --dashboard
     onset_ms: float
     rps: float
     snapshots_per_s: float  # per viewer, over the run (0 without viewers)
@@ -58,7 +60,9 @@ def one_run(viewers: int, out: Path) -> Round:
     env = dict(os.environ)
     env.setdefault("PEAKDAY_TOOLS_DIR", str(REPO / ".tools" / "bin"))
     command = [sys.executable, "-m", "peakday", "run", "experiments/smoke.yaml", "--no-color",
-               "-q", "--out", str(out), "--dashboard"]  # fmt: skip
+               "-q", "--out", str(out)]  # fmt: skip
+    if viewers >= 0:  # -1: no dashboard at all (the reference)
+        command.append("--dashboard")
     popen = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True,
                              stdout=subprocess.DEVNULL)  # fmt: skip
     assert popen.stderr is not None
@@ -72,12 +76,12 @@ def one_run(viewers: int, out: Path) -> Round:
                 found.put((match.group(1), match.group(2)))
 
     threading.Thread(target=pump, daemon=True).start()
-    address, token = found.get(timeout=60)
+    address, token = found.get(timeout=60) if viewers >= 0 else ("", "")
     stop = threading.Event()
-    counts = [0] * viewers
+    counts = [0] * max(viewers, 0)
     threads = [
         threading.Thread(target=_viewer, args=(address, token, stop, counts, i), daemon=True)
-        for i in range(viewers)
+        for i in range(max(viewers, 0))
     ]
     started = time.monotonic()
     for thread in threads:
@@ -97,7 +101,7 @@ def one_run(viewers: int, out: Path) -> Round:
         viewers=viewers,
         onset_ms=(applied["wall"] - t0 - planned_s) * 1000,
         rps=requests / load_s,
-        snapshots_per_s=statistics.mean(counts) / watched_s if viewers else 0.0,
+        snapshots_per_s=statistics.mean(counts) / watched_s if viewers > 0 else 0.0,
     )
 
 
@@ -105,11 +109,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--viewers", type=int, default=20)
+    parser.add_argument(
+        "--reference", action="store_true", help="also run without --dashboard at all"
+    )
     args = parser.parse_args()
+    modes = ([-1] if args.reference else []) + [0, args.viewers]
     rounds: list[Round] = []
     with tempfile.TemporaryDirectory(prefix="peakday-dashboard-bench-") as tmp:
         for i in range(args.rounds):
-            for viewers in (0, args.viewers):
+            for viewers in modes:
                 done = one_run(viewers, Path(tmp) / f"run-{i}-{viewers}")
                 rounds.append(done)
                 print(
@@ -118,6 +126,12 @@ def main() -> None:
                     "per viewer",
                     flush=True,
                 )
+    reference = [r for r in rounds if r.viewers < 0]
+    if reference:
+        print(
+            f"no dashboard: fault onset {statistics.median(r.onset_ms for r in reference):.1f} "
+            f"ms late, {statistics.median(r.rps for r in reference):.1f} req/s"
+        )
     without = [r for r in rounds if r.viewers == 0]
     with_viewers = [r for r in rounds if r.viewers > 0]
     onset_0 = statistics.median(r.onset_ms for r in without)

@@ -16,13 +16,20 @@ def _static(name: str) -> str:
     return (resources.files("peakday.dashboard") / "static" / name).read_text(encoding="utf-8")
 
 
+def _chart_css() -> str:
+    """The report's own rules for its SVG charts (the page reuses the report's chart code)."""
+    css = (resources.files("peakday.reporting") / "templates" / "report.css").read_text("utf-8")
+    return "\n".join(line for line in css.splitlines() if line.startswith("svg "))
+
+
 def render_page(title: str, replay: bool) -> str:
     """The page; the same for a live run and a replay (`replay` shows the time slider)."""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)} · peakday live</title>
-<style>{_static("dashboard.css")}</style></head>
+<style>{_static("dashboard.css")}
+{_chart_css()}</style></head>
 <body data-replay="{"1" if replay else "0"}" data-state="waiting">
 <header><h1 id="name">peakday</h1><div id="phase">connecting…</div><div id="clock"></div>
 <div id="outcome"></div>
