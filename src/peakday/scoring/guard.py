@@ -95,7 +95,8 @@ class LiveGuard:
         self._record(BaselineChecked(wall=self._clock(), check=check))
         if check.met:
             if check.slos:
-                self._say(f"steady state holds ({len(check.slos)} baseline SLOs); injecting faults")
+                then = "but the faults were ended" if self.faults_ended else "injecting faults"
+                self._say(f"steady state holds ({len(check.slos)} baseline SLOs); {then}")
             return
         if check.continued:
             self._say(
