@@ -186,8 +186,12 @@ def _handler_for(dashboard: DashboardServer) -> type[BaseHTTPRequestHandler]:
                 page = render_page(name, dashboard.replay)
                 self._send(HTTPStatus.OK, "text/html; charset=utf-8", page.encode())
             elif url.path == "/state":
-                at = query.get("at", [None])[0]
-                until_s = float(at) if at not in (None, "") else None
+                at = query.get("at", [""])[0]
+                try:
+                    until_s = float(at) if at else None
+                except ValueError:
+                    self._reply(Reply(400, {"error": f"at={at!r} is not a number of seconds."}))
+                    return
                 body = dashboard.snapshot_json(until_s).encode()
                 self._send(HTTPStatus.OK, "application/json", body)
             elif url.path == "/events":

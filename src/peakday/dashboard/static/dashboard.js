@@ -4,6 +4,7 @@ const token = params.get("token") || "";
 const replay = document.body.dataset.replay === "1";
 const auth = token ? "?token=" + encodeURIComponent(token) : "";
 const $ = (id) => document.getElementById(id);
+$("report-link").href = "/report" + auth;
 if (params.get("projector") === "1") document.body.classList.add("projector");
 $("projector").onclick = () => document.body.classList.toggle("projector");
 const fmt = (v, unit, digits) => (v === null || v === undefined) ? "-" : v.toFixed(digits) + unit;
