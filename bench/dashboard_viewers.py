@@ -31,6 +31,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parent.parent
 URL = re.compile(r"dashboard: http://([^/\s]+)/\?token=(\S+)")
 
@@ -56,10 +58,20 @@ def _viewer(address: str, token: str, stop: threading.Event, counts: list[int], 
             counts[i] += 1
 
 
-def one_run(viewers: int, out: Path) -> Round:
+def bench_experiment(folder: Path) -> Path:
+    """experiments/smoke.yaml, its fault injected even when a busy machine misses the baseline
+    SLO (the bench measures when the fault starts, not whether the storefront is fast)."""
+    spec = yaml.safe_load((REPO / "experiments" / "smoke.yaml").read_text())
+    spec.setdefault("scoring", {})["continue_if_baseline_not_met"] = True
+    path = folder / "smoke-bench.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def one_run(viewers: int, out: Path, experiment: Path) -> Round:
     env = dict(os.environ)
     env.setdefault("PEAKDAY_TOOLS_DIR", str(REPO / ".tools" / "bin"))
-    command = [sys.executable, "-m", "peakday", "run", "experiments/smoke.yaml", "--no-color",
+    command = [sys.executable, "-m", "peakday", "run", str(experiment), "--no-color",
                "-q", "--out", str(out)]  # fmt: skip
     if viewers >= 0:  # -1: no dashboard at all (the reference)
         command.append("--dashboard")
@@ -116,9 +128,10 @@ def main() -> None:
     modes = ([-1] if args.reference else []) + [0, args.viewers]
     rounds: list[Round] = []
     with tempfile.TemporaryDirectory(prefix="peakday-dashboard-bench-") as tmp:
+        experiment = bench_experiment(Path(tmp))
         for i in range(args.rounds):
             for viewers in modes:
-                done = one_run(viewers, Path(tmp) / f"run-{i}-{viewers}")
+                done = one_run(viewers, Path(tmp) / f"run-{i}-{viewers}", experiment)
                 rounds.append(done)
                 print(
                     f"round {i + 1} viewers={viewers:>2}: fault onset {done.onset_ms:6.1f} ms "
