@@ -3,7 +3,8 @@
 Runs `peakday run experiments/smoke.yaml --dashboard` alternately with no viewer and with N
 viewers (each a real server-sent-events connection to the run's dashboard, reading every
 snapshot), and prints, side by side, per round and as medians:
-  - fault onset lateness: when the fault was applied minus when it was planned (events.jsonl);
+  - fault onset lateness: when the fault was applied minus when it was planned (events.jsonl;
+    the first apply waits for the steady-state check), and the same for its removal;
   - requests/s over the whole load (result.json);
   - snapshots each viewer received per second (the page must update at least once a second).
 The ratios printed are (with viewers) / (without); the target is onset within noise (a few ms)
@@ -41,6 +42,7 @@ URL = re.compile(r"dashboard: http://([^/\s]+)/\?token=(\S+)")
 class Round:
     viewers: int  # -1: run without --dashboard
     onset_ms: float
+    removal_ms: float  # the fault's removal, minus when it was planned
     rps: float
     snapshots_per_s: float  # per viewer, over the run (0 without viewers)
 
@@ -105,13 +107,16 @@ def one_run(viewers: int, out: Path, experiment: Path) -> Round:
     t0 = next(e["wall"] for e in events if e["kind"] == "load_started")
     applied = next(e for e in events if e["kind"] == "fault_applied")
     experiment = next(e for e in events if e["kind"] == "run_started")["experiment"]
-    planned_s = float(experiment["faults"][applied["fault_index"]]["at"])
+    fault = experiment["faults"][applied["fault_index"]]
+    planned_s = float(fault["at"])
+    removed = next(e for e in events if e["kind"] == "fault_removed")
     result = json.loads((out / "result.json").read_text())
     requests = sum(row["requests"] for row in result["timeline"])
     load_s = float(result["run"]["load_ended_s"])
     return Round(
         viewers=viewers,
         onset_ms=(applied["wall"] - t0 - planned_s) * 1000,
+        removal_ms=(removed["wall"] - t0 - planned_s - float(fault["duration"])) * 1000,
         rps=requests / load_s,
         snapshots_per_s=statistics.mean(counts) / watched_s if viewers > 0 else 0.0,
     )
@@ -135,24 +140,29 @@ def main() -> None:
                 rounds.append(done)
                 print(
                     f"round {i + 1} viewers={viewers:>2}: fault onset {done.onset_ms:6.1f} ms "
-                    f"late, {done.rps:6.1f} req/s, {done.snapshots_per_s:.2f} snapshots/s "
-                    "per viewer",
+                    f"late, removal {done.removal_ms:6.1f} ms late, {done.rps:6.1f} req/s, "
+                    f"{done.snapshots_per_s:.2f} snapshots/s per viewer",
                     flush=True,
                 )
     reference = [r for r in rounds if r.viewers < 0]
     if reference:
         print(
             f"no dashboard: fault onset {statistics.median(r.onset_ms for r in reference):.1f} "
-            f"ms late, {statistics.median(r.rps for r in reference):.1f} req/s"
+            f"ms late, removal {statistics.median(r.removal_ms for r in reference):.1f} ms late, "
+            f"{statistics.median(r.rps for r in reference):.1f} req/s"
         )
     without = [r for r in rounds if r.viewers == 0]
     with_viewers = [r for r in rounds if r.viewers > 0]
     onset_0 = statistics.median(r.onset_ms for r in without)
     onset_n = statistics.median(r.onset_ms for r in with_viewers)
+    removal_0 = statistics.median(r.removal_ms for r in without)
+    removal_n = statistics.median(r.removal_ms for r in with_viewers)
     rps_0 = statistics.median(r.rps for r in without)
     rps_n = statistics.median(r.rps for r in with_viewers)
     print(f"fault onset: {onset_0:.1f} ms (0 viewers) vs {onset_n:.1f} ms ({args.viewers} "
           f"viewers), difference {onset_n - onset_0:+.1f} ms")  # fmt: skip
+    print(f"fault removal: {removal_0:.1f} ms vs {removal_n:.1f} ms, difference "
+          f"{removal_n - removal_0:+.1f} ms")  # fmt: skip
     print(f"requests/s: {rps_0:.1f} vs {rps_n:.1f}, ratio {rps_n / rps_0:.3f} (target >= 0.97)")
     updates = statistics.median(r.snapshots_per_s for r in with_viewers)
     print(f"snapshots per viewer per second: {updates:.2f} (target >= 1)")
