@@ -70,7 +70,8 @@ def bench_experiment(folder: Path) -> Path:
     return path
 
 
-def one_run(viewers: int, out: Path, experiment: Path) -> Round:
+def one_run(viewers: int, out: Path, experiment: Path) -> Round | None:
+    """One run's figures; None (and why, printed) when the run did not get to its fault."""
     env = dict(os.environ)
     env.setdefault("PEAKDAY_TOOLS_DIR", str(REPO / ".tools" / "bin"))
     command = [sys.executable, "-m", "peakday", "run", str(experiment), "--no-color",
@@ -82,9 +83,12 @@ def one_run(viewers: int, out: Path, experiment: Path) -> Round:
     assert popen.stderr is not None
     found: queue.Queue[tuple[str, str]] = queue.Queue()
 
+    lines: list[str] = []
+
     def pump() -> None:
         assert popen.stderr is not None
         for line in popen.stderr:
+            lines.append(line)
             match = URL.search(line)
             if match:
                 found.put((match.group(1), match.group(2)))
@@ -100,10 +104,15 @@ def one_run(viewers: int, out: Path, experiment: Path) -> Round:
     started = time.monotonic()
     for thread in threads:
         thread.start()
-    popen.wait(timeout=180)
+    code = popen.wait(timeout=180)
     watched_s = time.monotonic() - started
     stop.set()
     events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    kinds = {e["kind"] for e in events}
+    if not {"load_started", "fault_applied", "fault_removed"} <= kinds:
+        print(f"  viewers={viewers}: run exited {code} before its fault; skipped: "
+              f"{''.join(lines[-3:]).strip()}", flush=True)  # fmt: skip
+        return None
     t0 = next(e["wall"] for e in events if e["kind"] == "load_started")
     applied = next(e for e in events if e["kind"] == "fault_applied")
     experiment = next(e for e in events if e["kind"] == "run_started")["experiment"]
@@ -137,6 +146,8 @@ def main() -> None:
         for i in range(args.rounds):
             for viewers in modes:
                 done = one_run(viewers, Path(tmp) / f"run-{i}-{viewers}", experiment)
+                if done is None:
+                    continue
                 rounds.append(done)
                 print(
                     f"round {i + 1} viewers={viewers:>2}: fault onset {done.onset_ms:6.1f} ms "
