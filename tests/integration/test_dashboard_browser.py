@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 import pytest
+import yaml
 
 from integration.peakday_process import REPO, WatchedRun, start_run
 
@@ -71,8 +72,13 @@ def _pump(stream: IO[str], lines: list[str], found: queue.Queue[str]) -> None:
 
 @pytest.fixture(scope="module")
 def dashboard_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardRun]:
-    run_dir = tmp_path_factory.mktemp("dashboard") / "run"
-    watched = start_run(["run", "experiments/smoke.yaml", "--no-color", "--dashboard"], run_dir)
+    folder = tmp_path_factory.mktemp("dashboard")
+    # the smoke experiment, its fault injected even when a busy machine misses the baseline SLO
+    spec = yaml.safe_load((REPO / "experiments" / "smoke.yaml").read_text())
+    spec.setdefault("scoring", {})["continue_if_baseline_not_met"] = True
+    (folder / "smoke.yaml").write_text(yaml.safe_dump(spec))
+    run_dir = folder / "run"
+    watched = start_run(["run", str(folder / "smoke.yaml"), "--no-color", "--dashboard"], run_dir)
     lines: list[str] = []
     found: queue.Queue[str] = queue.Queue()
     assert watched.popen.stderr is not None

@@ -165,7 +165,7 @@ def _start_dashboard(folder: RunFolder, bind: str, stops: ManualStops) -> Dashbo
 
     host, port = parse_bind(bind)
     try:
-        dashboard = DashboardServer(folder, host, port, new_token(), stops)
+        dashboard = DashboardServer(folder, host, port, new_token(), stops, builder_process=True)
     except OSError as error:
         raise UsageError(
             f"--dashboard could not listen on {host}:{port}: {error.strerror or error}. "

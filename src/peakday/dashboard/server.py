@@ -1,15 +1,19 @@
 """Serves the dashboard: the page, a server-sent-events stream of snapshots, and the stop buttons.
 
-It runs in threads of the orchestrator's process, outside the fault loop: one publisher thread
-tails the run folder and builds one snapshot at most every `poll_s` (and at least once a second)
-for every viewer, so twenty open pages cost twenty socket writes of the same bytes, not twenty
-snapshots. A press is handed to the run through `ManualStops`, which the run's loop takes.
+It runs in threads of the orchestrator's process, outside the fault loop; the snapshots (tailing
+the run folder, at most every `poll_s` and at least once a second) are built by a child process
+(dashboard.worker) during a run, or by a thread for a replay. Every viewer gets the same bytes,
+so twenty open pages cost twenty socket writes, not twenty snapshots. A press is handed to the
+run through `ManualStops`, which the run's loop takes.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -83,7 +87,10 @@ class DashboardServer:
         replay: bool = False,
         clock: Callable[[], float] = time.time,
         poll_s: float = 0.2,
+        builder_process: bool = False,
     ) -> None:
+        """`builder_process`: build the live snapshots in a child process (dashboard.worker),
+        as `peakday run --dashboard` does, rather than in a thread of this one."""
         self.folder = folder
         self.access = Access(token=token, loopback=is_loopback(host))
         self.stops = stops
@@ -98,6 +105,8 @@ class DashboardServer:
         self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._threads: list[threading.Thread] = []
+        self._builder_process = builder_process
+        self._worker: subprocess.Popen[str] | None = None
 
     @property
     def address(self) -> tuple[str, int]:
@@ -111,13 +120,24 @@ class DashboardServer:
         return f"http://{shown}:{port}/?token={self.access.token}"
 
     def start(self) -> None:
-        for name, target in (("serve", self._httpd.serve_forever), ("publish", self._publish)):
+        publish = self._publish
+        if self._builder_process:
+            self._worker = subprocess.Popen(
+                [sys.executable, "-m", "peakday.dashboard.worker", str(self.folder.path),
+                 str(os.getpid())],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                start_new_session=True,  # the terminal's Ctrl-C reaches only the orchestrator
+            )  # fmt: skip
+            publish = self._relay
+        for name, target in (("serve", self._httpd.serve_forever), ("publish", publish)):
             thread = threading.Thread(target=target, name=f"peakday-dashboard-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
     def stop(self) -> None:
         self._stopping.set()
+        if self._worker is not None:
+            self._stop_worker(self._worker)
         self.hub.close()
         self._httpd.shutdown()
         self._httpd.server_close()
@@ -131,6 +151,26 @@ class DashboardServer:
                 self._reader.records, self._clock(), self._reader.final_result(), until_s
             )
         return snapshot.model_dump_json()
+
+    @staticmethod
+    def _stop_worker(worker: subprocess.Popen[str]) -> None:
+        try:
+            if worker.stdin is not None:
+                worker.stdin.write("stop\n")
+                worker.stdin.close()
+            worker.wait(timeout=3)
+        except (OSError, subprocess.TimeoutExpired):
+            worker.kill()
+            worker.wait(timeout=5)
+
+    def _relay(self) -> None:
+        """Publishes each snapshot line the worker process writes."""
+        assert self._worker is not None and self._worker.stdout is not None
+        for line in self._worker.stdout:
+            if line.strip():
+                self.hub.publish(line.rstrip("\n"))
+            if self._stopping.is_set():
+                return
 
     def _publish(self) -> None:
         last_wall = 0.0
