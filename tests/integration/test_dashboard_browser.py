@@ -13,6 +13,7 @@ import json
 import os
 import queue
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -91,9 +92,13 @@ def dashboard_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboar
     try:
         yield DashboardRun(watched, url, lines)
     finally:
-        if watched.popen.poll() is None:
-            watched.popen.kill()
-            watched.popen.wait(timeout=30)
+        if watched.popen.poll() is None:  # a failed test: SIGTERM rolls back and stops all
+            watched.popen.terminate()
+            try:
+                watched.popen.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                watched.popen.kill()
+                watched.popen.wait(timeout=30)
 
 
 # Records, in the page, the moment its phase first reads "fault": the page is opened at the
