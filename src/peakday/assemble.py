@@ -37,7 +37,14 @@ from peakday.results.events import (
     StopConditionFired,
 )
 from peakday.results.folder import RunFolder
-from peakday.results.model import AppliedFault, BaselineCheck, Result, RunInfo, StopRecord
+from peakday.results.model import (
+    AppliedFault,
+    BaselineCheck,
+    Result,
+    RunInfo,
+    StopRecord,
+    TimelineRow,
+)
 from peakday.results.reference import ReferenceRun, load_reference
 from peakday.results.traffic import Traffic
 from peakday.scoring.evaluate import score_timeline
@@ -181,7 +188,10 @@ def assemble_result(
     reference: ReferenceRun | None = None,
     traffic_records: Sequence[Mapping[str, Any]] = (),
     server_records: Sequence[Mapping[str, Any]] = (),
+    timeline: Sequence[TimelineRow] | None = None,
 ) -> Result:
+    """`timeline`: the rows of `metrics` when the caller has them already (the live dashboard
+    keeps them incrementally); otherwise they are built from `metrics`."""
     load_started = _first_of(events, LoadStarted)
     t0 = load_started.wall if load_started is not None else None
     if t0 is None:
@@ -201,7 +211,7 @@ def assemble_result(
     else:
         load_end_s = 0.0
     faults = applied_faults(experiment, events, t0, load_end_s)
-    timeline = timeline_from_records(metrics)
+    rows = tuple(timeline) if timeline is not None else timeline_from_records(metrics)
     phases = compute_phases(min(experiment.load.warmup, load_end_s), load_end_s, faults)
     baseline_check = baseline_check_of(events)
     stops = stops_of(events)
@@ -213,7 +223,7 @@ def assemble_result(
     scored = score_timeline(
         experiment,
         run.status,
-        timeline,
+        rows,
         phases,
         load_end_s,
         baseline_check,
@@ -232,7 +242,7 @@ def assemble_result(
         run=run.model_copy(update={"load_started_wall": t0, "load_ended_s": round(load_end_s, 3)}),
         phases=phases,
         faults=faults,
-        timeline=timeline,
+        timeline=rows,
         slos=scored.slos,
         verdict=scored.verdict,
         environment=dict(environment),

@@ -49,6 +49,7 @@ from peakday.results.outcome import RunStatus
 from peakday.results.reference import ReferenceRun, load_reference
 from peakday.runconfig import RunConfig
 from peakday.scoring.guard import LiveGuard
+from peakday.scoring.manual import ManualStops
 from peakday.seams import LoadProcess, LoadRequest, PlatformFactory, Progress, RunSeams
 from peakday.teardown import Teardown
 
@@ -59,9 +60,16 @@ log = logging.getLogger(__name__)
 LOAD_END_GRACE_S = 5.0
 
 
-def run_experiment(config: RunConfig, make_platform: PlatformFactory, progress: Progress) -> Result:
-    """Run one experiment; returns the result (also when interrupted), raises on env errors."""
-    return Run(config, RunSeams(make_platform), progress).execute()
+def run_experiment(
+    config: RunConfig,
+    make_platform: PlatformFactory,
+    progress: Progress,
+    manual_stops: ManualStops | None = None,
+) -> Result:
+    """Run one experiment; returns the result (also when interrupted), raises on env errors.
+
+    `manual_stops`: where the live dashboard's stop buttons post their presses."""
+    return Run(config, RunSeams(make_platform, manual_stops=manual_stops), progress).execute()
 
 
 def storefront_environment(experiment: Experiment) -> dict[str, str]:
@@ -129,6 +137,9 @@ class Run:
                 self._progress.message("interrupted: rolling back faults and stopping everything")
             except BaseException as exc:
                 status, failure = "error", exc
+            finally:  # the teardown is next: a later press has nothing left to stop
+                if self._seams.manual_stops is not None:
+                    self._seams.manual_stops.close()
         self._record(
             RunEnded(
                 wall=self._seams.clock(),
@@ -388,6 +399,10 @@ class _Ticker:
         duration_s = self.experiment.load.duration
         while True:
             now = self.seams.clock()
+            manual = self.seams.manual_stops
+            if manual is not None:  # a stop button: acted on within one loop turn (~20 ms)
+                for stop in manual.take():
+                    self.guard.manual_stop(stop, now - self.t0)
             if now >= wall_deadline or self.guard.run_over:
                 return
             if not self.load.alive():

@@ -21,6 +21,7 @@ from peakday.platforms.base import Platform
 from peakday.processes.children import ProcessGroup, default_registry_dir
 from peakday.results.model import TimelineRow
 from peakday.runconfig import RunConfig
+from peakday.scoring.manual import ManualStops
 
 
 class Progress(Protocol):
@@ -101,3 +102,5 @@ class RunSeams:
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     say_every_s: float = 1.0
+    # Stop buttons pressed on the live dashboard (None: no dashboard, nobody can press one).
+    manual_stops: ManualStops | None = None

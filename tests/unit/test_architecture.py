@@ -52,6 +52,8 @@ LAYERS: Mapping[str, int] = {
     # where a run meets the world (platform, load generator, clock): the orchestrator's seams
     "seams": 7,
     "orchestrator": 8,
+    # the live dashboard: reads the run folder, views it as the report does; beside the run
+    "dashboard": 8,
     "commands": 9,
     # cli registers the commands and __main__ runs cli: each is above what it imports.
     "cli": 10,

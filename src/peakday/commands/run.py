@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from peakday.console import NO_COLOR_META
+
+if TYPE_CHECKING:
+    from peakday.dashboard.server import DashboardServer
+    from peakday.results.folder import RunFolder
+    from peakday.scoring.manual import ManualStops
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -58,6 +66,25 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
     help="How many workers started elsewhere the master waits for before the load starts "
     "(overrides load.external_workers); needs --master-bind or load.master_bind.",
 )
+@click.option(
+    "--dashboard",
+    "dashboard_bind",
+    metavar="[HOST:PORT]",
+    is_flag=False,
+    flag_value="127.0.0.1:0",
+    default=None,
+    help="Serve a live game-day dashboard with stop buttons (alone: 127.0.0.1 and a free port; "
+    "its URL, with the control token, is printed at the start). Off loopback, viewing needs the "
+    "token too. Put it after EXPERIMENT, or write --dashboard=HOST:PORT.",
+)
+@click.option(
+    "--dashboard-linger",
+    metavar="DURATION",
+    default="0s",
+    show_default=True,
+    help="Keep serving the dashboard (and the final report) this long after the run, such as "
+    "5m; Ctrl-C ends it early.",
+)
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -71,6 +98,8 @@ def run(
     allow_non_local: bool,
     master_bind: str | None,
     expect_workers: str | None,
+    dashboard_bind: str | None,
+    dashboard_linger: str,
 ) -> None:
     """Run an experiment: drive load, inject faults, score, report.
 
@@ -88,6 +117,7 @@ def run(
     from peakday.reporting.writer import write_reports_if_result, write_reports_or_warn
     from peakday.results.outcome import exit_code_for
     from peakday.runconfig import RunOverrides, build_run_config
+    from peakday.scoring.manual import ManualStops
 
     ctx.meta[NO_COLOR_META] = no_color  # the CLI's error message honours --no-color too
     console = make_console(stderr=True, no_color=no_color)
@@ -101,20 +131,75 @@ def run(
         pull=pull,
         build=build,
     )
+    linger_s = _linger_seconds(dashboard_linger)
     run_dir: Path | None = None
+    dashboard: DashboardServer | None = None
     try:
         config = build_run_config(experiment, overrides, environ=os.environ, cwd=Path.cwd())
         run_dir = config.run_dir
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-        # Live view on a terminal, plain lines otherwise (reporting/live.py).
-        with progress_for(
-            console, config.experiment, quiet=quiet, no_color=no_color, environ=dict(os.environ)
-        ) as progress:
-            result = run_experiment(config, make_platform, progress)
-    except PeakdayError:
-        if run_dir is not None:  # a run that broke may still have written a partial result
-            write_reports_if_result(run_dir)
-        raise  # the CLI turns it into the error message and exit code
-    write_reports_or_warn(result, config.run_dir, console.out)  # report.html, summary.md, junit
-    out.print(format_summary(result, str(config.run_dir)))
+        manual_stops = ManualStops() if dashboard_bind is not None else None
+        if dashboard_bind is not None and manual_stops is not None:
+            dashboard = _start_dashboard(config.folder, dashboard_bind, manual_stops)
+        try:
+            # Live view on a terminal, plain lines otherwise (reporting/live.py).
+            with progress_for(
+                console, config.experiment, quiet=quiet, no_color=no_color, environ=dict(os.environ)
+            ) as progress:
+                result = run_experiment(config, make_platform, progress, manual_stops)
+        except PeakdayError:
+            if run_dir is not None:  # a run that broke may still have written a partial result
+                write_reports_if_result(run_dir)
+            raise  # the CLI turns it into the error message and exit code
+        write_reports_or_warn(result, config.run_dir, console.out)  # report.html, summary.md
+        out.print(format_summary(result, str(config.run_dir)))
+        if dashboard is not None:
+            _linger(dashboard, linger_s)
+    finally:
+        if dashboard is not None:
+            dashboard.stop()
     sys.exit(exit_code_for(result))
+
+
+def _linger_seconds(text: str) -> float:
+    from peakday.errors import UsageError
+    from peakday.experiment.units import SpecValueError, parse_duration_s
+
+    try:
+        return parse_duration_s(text)
+    except SpecValueError as error:
+        raise UsageError(
+            f"--dashboard-linger {text!r} is not a duration. Hint: such as 90s or 5m."
+        ) from error
+
+
+def _start_dashboard(folder: RunFolder, bind: str, stops: ManualStops) -> DashboardServer:
+    from peakday.dashboard.control import new_token, parse_bind
+    from peakday.dashboard.server import DashboardServer
+    from peakday.errors import UsageError
+
+    host, port = parse_bind(bind)
+    try:
+        dashboard = DashboardServer(folder, host, port, new_token(), stops, builder_process=True)
+    except OSError as error:
+        raise UsageError(
+            f"--dashboard could not listen on {host}:{port}: {error.strerror or error}. "
+            "Hint: pick another port, or leave it off for a free one."
+        ) from error
+    dashboard.start()
+    token = dashboard.access.token
+    click.echo(f"dashboard: {dashboard.url}", err=True)
+    click.echo(f"dashboard control token: {token} (anyone with it can stop the run)", err=True)
+    return dashboard
+
+
+def _linger(dashboard: DashboardServer, linger_s: float) -> None:
+    if linger_s <= 0:
+        return
+    click.echo(
+        f"dashboard: serving the final report at {dashboard.url} for {linger_s:g} s "
+        "(Ctrl-C ends it)",
+        err=True,
+    )
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends the grace period early
+        time.sleep(linger_s)

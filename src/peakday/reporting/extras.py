@@ -202,6 +202,9 @@ def stop_notes(result: Result) -> tuple[str, ...]:
         notes.append(f"The baseline was not met at {check.at_s:.1f} s{detail}; {then}.")
     for stop in result.stops:
         action = "faults rolled back" if stop.action == "end_faults" else "run ended"
+        if stop.manual_by is not None:  # a stop button on the live dashboard
+            notes.append(f"Stopped by hand at {stop.fired_at_s:.1f} s: {stop.condition}; {action}.")
+            continue
         notes.append(
             f"Stop condition {stop.name!r} ({stop.condition}) fired at {stop.fired_at_s:.1f} s "
             f"after a breach from {stop.breach_from_s:.0f} s: {action}."

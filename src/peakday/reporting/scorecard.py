@@ -72,6 +72,9 @@ def format_scorecard(result: Result) -> str:
         )
         out.append(f"Steady state at {check.at_s:g}s: {state}. {check.detail}".rstrip())
     for stop in result.stops:
+        if stop.manual_by is not None:  # a stop button on the live dashboard
+            out.append(f"Stopped by hand at {stop.fired_at_s:g}s: {stop.condition}: {stop.action}.")
+            continue
         out.append(
             f"Stop condition {stop.name!r} fired at {stop.fired_at_s:g}s ({stop.condition}, "
             f"breached {stop.breach_from_s:g}s to {stop.breach_to_s:g}s): {stop.action}."

@@ -134,6 +134,10 @@ class StopRecord(_Model):
     breach_to_s: float  # end of its last second
     value: float | None = None  # the metric in the last breached second
     unit: str = ""
+    # A stop button pressed on the live dashboard (scoring.manual): who pressed it (the name
+    # they gave, their address and browser) and when (UTC, ISO 8601); None for a stop condition.
+    manual_by: str | None = None
+    manual_at: str | None = None
 
 
 class ReferenceInfo(_Model):

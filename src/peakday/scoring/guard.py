@@ -23,6 +23,7 @@ from peakday.results.events import (
 from peakday.results.model import TimelineRow
 from peakday.results.reference import ReferenceRun
 from peakday.scoring.live import StopConditionMonitor, check_baseline, stop_message
+from peakday.scoring.manual import ManualStop, manual_stop_record
 
 RecordEvent = Callable[[Event], None]  # EventLog.write
 
@@ -106,12 +107,25 @@ class LiveGuard:
             self._forgotten_before = before
             self._forget_before(before)
 
+    def manual_stop(self, stop: ManualStop, now_s: float) -> None:
+        """A stop button pressed on the dashboard: acts like a stop condition with its action."""
+        if self.run_over or (stop.action == "end_faults" and self.faults_ended):
+            return  # nothing left for it to do; not recorded, so a late press changes nothing
+        record = manual_stop_record(stop, now_s)
+        self._record(StopConditionFired(wall=self._clock(), record=record))
+        what = "ending the run" if stop.action == "end_run" else "rolling back all faults"
+        self._say(f"{record.condition}: {what}")
+        self._end_faults(f"manual stop by {stop.by}")
+        if stop.action == "end_run":
+            self._end_run(f"manual stop by {stop.by}")
+
     def _check_baseline(self, now_s: float) -> None:
         check = check_baseline(self._experiment, self._read_rows(), now_s, self._reference)
         self._record(BaselineChecked(wall=self._clock(), check=check))
         if check.met:
             if check.slos:
-                self._say(f"steady state holds ({len(check.slos)} baseline SLOs); injecting faults")
+                then = "but the faults were ended" if self.faults_ended else "injecting faults"
+                self._say(f"steady state holds ({len(check.slos)} baseline SLOs); {then}")
             return
         if check.continued:
             self._say(

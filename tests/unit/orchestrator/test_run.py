@@ -22,6 +22,7 @@ from peakday.processes.children import ProcessGroup
 from peakday.results.eventlog import read_events, read_jsonl
 from peakday.results.model import Result, TimelineRow
 from peakday.runconfig import RunConfig
+from peakday.scoring.manual import ManualAction, ManualStop, ManualStops
 from peakday.seams import LoadRequest, RunSeams
 from unit.scoring.synthetic import LOGIN_FAULT, experiment, row, slo
 
@@ -200,6 +201,7 @@ def run(
     interrupt_at_s: float | None = None,
     traffic_bytes_per_s: float = 500.0,
     metrics_available: bool = True,
+    manual_stops: ManualStops | None = None,
 ) -> Callable[[], Result]:
     config = RunConfig(
         experiment=SPEC,
@@ -222,6 +224,7 @@ def run(
         registry_dir=lambda: tmp_path / "registry",
         clock=world.clock,
         sleep=world.sleep,
+        manual_stops=manual_stops,
     )
     return Run(config, seams, SilentProgress()).execute
 
@@ -320,3 +323,40 @@ def test_a_toxiproxy_without_metrics_leaves_the_proxy_fault_unmeasured_and_incon
     assert result.outcome == "inconclusive"
     # read once at the start, then never again
     assert len(list(read_jsonl(tmp_path / "run" / "traffic.jsonl"))) == 1
+
+
+class PressAt(ManualStops):
+    """A stop button pressed (twice: a double click) at a moment of virtual time."""
+
+    def __init__(self, world: World, at_s: float, action: ManualAction) -> None:
+        super().__init__()
+        self.world, self.at_s, self.action = world, at_s, action
+        self.answers: list[bool] = []
+
+    def take(self) -> tuple[ManualStop, ...]:
+        if not self.answers and self.world.now >= T0 + self.at_s:
+            stop = ManualStop(self.action, "alice (127.0.0.1, test)", self.world.now)
+            self.answers = [self.press(stop), self.press(stop)]
+        return super().take()
+
+
+@pytest.mark.parametrize("action", ["end_faults", "end_run"])
+def test_a_stop_button_rolls_back_at_once_and_the_run_is_aborted_by_a_manual_stop(
+    tmp_path: Path, action: ManualAction
+) -> None:
+    world = World()
+    presses = PressAt(world, 12.0, action)
+    result = run(tmp_path, world, manual_stops=presses)()
+    assert presses.answers == [True, False]  # the double press is one stop
+    assert world.journal == [*STARTS, "toxic added", "toxic removed", *UNDO_AFTER_FAULT]
+    assert result.faults[0].removed_at_s == pytest.approx(12.0, abs=0.05)  # not at 15 s
+    assert result.outcome == "aborted"
+    (stop,) = result.stops
+    assert (stop.action, stop.manual_by) == (action, "alice (127.0.0.1, test)")
+    assert stop.fired_at_s == pytest.approx(12.0, abs=0.05)
+    if action == "end_run":
+        assert result.run.status == "stopped"
+        assert result.run.load_ended_s == pytest.approx(12.0, abs=0.05)
+    else:
+        assert result.run.status == "completed"
+    assert presses.closed  # a press after the run is refused
