@@ -182,7 +182,7 @@ class Run:
         endpoints = self._start_platform(teardown, platform)
         self._sample_resources(teardown, platform)
         self._sample_traffic(teardown, endpoints)
-        server = self._server_signals(teardown, processes, endpoints)
+        server = self._server_signals(teardown, platform, processes, endpoints)
         load = self._start_load(teardown, platform, processes, endpoints)
         t0 = load.wait_started()
         self._record(LoadStarted(wall=t0))
@@ -267,7 +267,7 @@ class Run:
         sampler.start()
 
     def _server_signals(
-        self, teardown: Teardown, processes: ProcessGroup, endpoints: Endpoints
+        self, teardown: Teardown, platform: Platform, processes: ProcessGroup, endpoints: Endpoints
     ) -> ServerSampler | None:
         """Prometheus ready and every query checked before any load (`monitoring:`); the
         sampler is stopped after Locust, before the platform stops the server."""
@@ -282,6 +282,7 @@ class Run:
             self.config.tools_dirs,
             self.config.alert_rules,
             self._seams.make_prometheus_api,
+            platform.prometheus_server(),
         )
         self._progress.message(f"Prometheus at {monitoring.url}")
         sampler = server_sampler(self.experiment, monitoring, self.folder, self._seams.clock)

@@ -27,7 +27,8 @@ def images() -> None:
     help="Online builds only: pull the public base images first (otherwise never pulled).",
 )
 def build(offline: bool, refresh: bool, pull: bool) -> None:
-    """Build peakday/storefront:<version> and peakday/toxiproxy:<version>.
+    """Build peakday/storefront:<version> and peakday/toxiproxy:<version>, and
+    peakday/prometheus:<version> when this machine has Debian's prometheus binary.
 
     \b
     Nothing changed since the last build: about a second (every layer cached).
@@ -35,10 +36,12 @@ def build(offline: bool, refresh: bool, pull: bool) -> None:
       peakday images build --offline
       peakday images build --pull      # online, fetching python:3.11-slim and toxiproxy
     """
+    import os
+
     from rich.markup import escape
 
     from peakday.console import make_console
-    from peakday.errors import UsageError
+    from peakday.errors import EnvironmentProblem, UsageError
     from peakday.images.build import (
         base_images,
         build_images,
@@ -48,6 +51,8 @@ def build(offline: bool, refresh: bool, pull: bool) -> None:
     from peakday.images.build_contexts import BuildPaths
     from peakday.images.engine import connect_docker
     from peakday.images.host_toolchain import default_toolchain
+    from peakday.monitoring.server import prometheus_binary
+    from peakday.runconfig import tools_dirs_for
 
     logging.getLogger("peakday.images.build").setLevel(logging.INFO)
     console = make_console(stderr=True)
@@ -60,11 +65,19 @@ def build(offline: bool, refresh: bool, pull: bool) -> None:
         for reference in (bases.python, bases.toxiproxy):
             console.print(f"pulling {escape(reference)} (asked for with --pull)")
             engine.client.images.pull(reference)
+    try:
+        prometheus: Path | None = Path(
+            prometheus_binary(tools_dirs_for(Path("experiment.yaml"), os.environ, Path.cwd()))
+        )
+    except EnvironmentProblem as exc:  # only `monitoring: prometheus` on docker needs it
+        console.print(f"not building the prometheus image: {escape(str(exc))}")
+        prometheus = None
     report = build_images(
         offline,
         engine=engine,
         toolchain=default_toolchain(paths.log_dir, sys.executable),
         paths=paths,
         refresh=refresh,
+        prometheus_binary=prometheus,
     )
     click.echo(format_build_report(report))

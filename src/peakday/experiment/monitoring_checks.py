@@ -36,14 +36,13 @@ def monitoring_issues(experiment: Experiment, locator: Locator) -> Iterator[Spec
 def _monitoring_choice(experiment: Experiment, locator: Locator) -> Iterator[SpecIssue]:
     if experiment.monitoring != "prometheus":
         return
-    if experiment.platform in ("docker", "compose"):
+    if experiment.platform == "compose":
         yield locator.issue(
             ("monitoring",),
-            f"monitoring: prometheus is not available on the {experiment.platform} platform yet: "
-            "peakday starts "
-            "its own Prometheus server only on the local platform.",
-            "Run with platform: local, or point at a Prometheus server that can reach the "
-            "containers with monitoring: {prometheus: 'http://HOST:9090'}.",
+            "monitoring: prometheus is not available on the compose platform yet: peakday "
+            "starts its own Prometheus server on the local and docker platforms only.",
+            "Run with platform: local or docker, or point at a Prometheus server that can reach "
+            "the containers with monitoring: {prometheus: 'http://HOST:9090'}.",
         )
     elif experiment.platform == "external":
         yield locator.issue(

@@ -25,6 +25,7 @@ from peakday import __version__
 from peakday.errors import EnvironmentProblem, ImageMissing
 from peakday.images.build_contexts import (
     BuildPaths,
+    prepare_prometheus_context,
     prepare_storefront_context,
     prepare_toxiproxy_context,
 )
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 STOREFRONT_REPOSITORY = "peakday/storefront"
 TOXIPROXY_REPOSITORY = "peakday/toxiproxy"
+PROMETHEUS_REPOSITORY = "peakday/prometheus"
 
 PUBLIC_PYTHON_BASE = "python:3.11-slim"
 PUBLIC_TOXIPROXY_BASE = f"ghcr.io/shopify/toxiproxy:{TOXIPROXY_VERSION}"
@@ -85,6 +87,11 @@ def toxiproxy_image(version: str = __version__) -> str:
     return f"{TOXIPROXY_REPOSITORY}:{version}"
 
 
+def prometheus_image(version: str = __version__) -> str:
+    """Debian's prometheus binary on the Python base (`monitoring: prometheus` on docker)."""
+    return f"{PROMETHEUS_REPOSITORY}:{version}"
+
+
 def runtime_images(version: str = __version__) -> tuple[str, str]:
     """The images a Docker run of this peakday version starts containers from."""
     return storefront_image(version), toxiproxy_image(version)
@@ -124,6 +131,17 @@ def toxiproxy_build_request(context_dir: Path, offline: bool, version: str) -> B
         dockerfile="Dockerfile",
         buildargs={"BASE_IMAGE": base},
         labels=image_labels("toxiproxy", version, offline, base),
+    )
+
+
+def prometheus_build_request(context_dir: Path, offline: bool, version: str) -> BuildRequest:
+    base = base_images(offline).python
+    return BuildRequest(
+        tag=prometheus_image(version),
+        context_dir=context_dir,
+        dockerfile="Dockerfile",
+        buildargs={"BASE_IMAGE": base},
+        labels=image_labels("prometheus", version, offline, base),
     )
 
 
@@ -249,8 +267,10 @@ def build_images(
     refresh: bool = False,
     debian_sources: Sequence[str] = DEBIAN_SOURCES,
     clock: Callable[[], float] = time.monotonic,
+    prometheus_binary: Path | None = None,
 ) -> BuildReport:
-    """Build `peakday/storefront:<version>` and `peakday/toxiproxy:<version>`; never pull.
+    """Build `peakday/storefront:<version>` and `peakday/toxiproxy:<version>`, and
+    `peakday/prometheus:<version>` from `prometheus_binary` when given; never pull.
 
     Offline, the local base images are made first unless they exist (`refresh` remakes them and
     the dependency wheels). Online, the public base images must already be present.
@@ -273,23 +293,49 @@ def build_images(
         BuildStep("wheels", wheel_key, "reused" if reused_wheels else "built", clock() - started)
     )
     toxiproxy_context = prepare_toxiproxy_context(paths)
-    for name, request in (
+    requests = [
         ("storefront image", storefront_build_request(storefront_context, offline, version)),
         ("toxiproxy image", toxiproxy_build_request(toxiproxy_context, offline, version)),
-    ):
-        started = clock()
-        logger.info("Building %s from %s", request.tag, request.context_dir)
-        engine.build(request)
-        steps.append(
-            BuildStep(
-                name,
-                request.tag,
-                "built",
-                clock() - started,
-                size_bytes=engine.image_size_bytes(request.tag),
-            )
-        )
+    ]
+    for name, request in requests:
+        steps.append(_build_step(engine, name, request, clock))
+    if prometheus_binary is not None:
+        steps.append(build_prometheus_image(offline, prometheus_binary, engine, paths, version, clock))
     return BuildReport(variant_of(offline), tuple(steps))
+
+
+def build_prometheus_image(
+    offline: bool,
+    binary: Path,
+    engine: ImageEngine,
+    paths: BuildPaths,
+    version: str = __version__,
+    clock: Callable[[], float] = time.monotonic,
+) -> BuildStep:
+    """`peakday/prometheus:<version>`: this machine's (Debian's) prometheus binary on the Python
+    base, which has the C library it links against; never pulled."""
+    base = base_images(offline).python
+    if not engine.has_image(base):
+        raise ImageMissing(format_missing_base_image(base))
+    context = prepare_prometheus_context(paths, binary)
+    return _build_step(
+        engine, "prometheus image", prometheus_build_request(context, offline, version), clock
+    )
+
+
+def _build_step(
+    engine: ImageEngine, name: str, request: BuildRequest, clock: Callable[[], float]
+) -> BuildStep:
+    started = clock()
+    logger.info("Building %s from %s", request.tag, request.context_dir)
+    engine.build(request)
+    return BuildStep(
+        name,
+        request.tag,
+        "built",
+        clock() - started,
+        size_bytes=engine.image_size_bytes(request.tag),
+    )
 
 
 def _ensure_python_base(

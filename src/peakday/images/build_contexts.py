@@ -130,6 +130,17 @@ def prepare_toxiproxy_context(paths: BuildPaths) -> Path:
     return context
 
 
+def prepare_prometheus_context(paths: BuildPaths, binary: Path) -> Path:
+    """Dockerfile.prometheus and a copy of the prometheus binary (Debian's, from this machine)."""
+    context = paths.work_dir / "prometheus-context"
+    shutil.rmtree(context, ignore_errors=True)
+    context.mkdir(parents=True)
+    shutil.copyfile(paths.compose_dir / "Dockerfile.prometheus", context / "Dockerfile")
+    shutil.copy2(binary, context / "prometheus")
+    (context / "prometheus").chmod(0o755)
+    return context
+
+
 def _stage_project_source(paths: BuildPaths) -> Path:
     """A clean copy of the files a wheel is made from.
 

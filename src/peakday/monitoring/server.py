@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 from urllib.parse import urlsplit
 
 import yaml
@@ -76,6 +76,34 @@ def prometheus_config(
     return yaml.safe_dump(config, sort_keys=False)
 
 
+class PrometheusServer(Protocol):
+    """Who starts `monitoring: prometheus` where it is not a child process on this machine (the
+    Docker platform runs it as a container on the run's network)."""
+
+    def start(self, folder: RunFolder, rules: Path | None) -> str:
+        """Start the server scraping the storefront, wait until it is ready; its base URL as
+        seen from this machine."""
+        ...
+
+
+def write_prometheus_home(
+    folder: RunFolder, targets: Mapping[str, str], rules: Path | None, rules_dir: str | None = None
+) -> Path:
+    """prometheus.yml and rules.yml in the run folder's prometheus/; the config names the rules
+    file inside `rules_dir` (where a container sees that folder), else at its path here."""
+    home = folder.prometheus
+    home.mkdir(parents=True, exist_ok=True)
+    rules_path = home / RULES_FILE
+    if rules is not None:
+        shutil.copyfile(rules, rules_path)
+    else:
+        rules_path.write_text(storefront_rules(), encoding="utf-8")
+    named = f"{rules_dir}/{RULES_FILE}" if rules_dir is not None else str(rules_path.resolve())
+    config = home / "prometheus.yml"
+    config.write_text(prometheus_config(targets, [named]), encoding="utf-8")
+    return config
+
+
 def start_prometheus(
     processes: ProcessGroup,
     folder: RunFolder,
@@ -86,14 +114,8 @@ def start_prometheus(
     """Start Prometheus and wait until it is ready; (its process, its base URL)."""
     binary = prometheus_binary(tools_dirs)
     home = folder.prometheus
+    config = write_prometheus_home(folder, targets, rules)
     (home / "data").mkdir(parents=True, exist_ok=True)
-    rules_path = home / RULES_FILE
-    if rules is not None:
-        shutil.copyfile(rules, rules_path)
-    else:
-        rules_path.write_text(storefront_rules(), encoding="utf-8")
-    config = home / "prometheus.yml"
-    config.write_text(prometheus_config(targets, [str(rules_path.resolve())]), encoding="utf-8")
     (port,) = free_loopback_ports(1)
     child = processes.start(
         "prometheus",

@@ -14,7 +14,7 @@ from peakday.experiment.models import Experiment
 from peakday.monitoring.api import PrometheusApi, QueryError, QueryShapeError
 from peakday.monitoring.records import server_rows
 from peakday.monitoring.sampler import ServerSampler
-from peakday.monitoring.server import start_prometheus
+from peakday.monitoring.server import PrometheusServer, start_prometheus
 from peakday.processes.children import ProcessGroup
 from peakday.results.eventlog import read_jsonl
 from peakday.results.folder import RunFolder
@@ -35,11 +35,15 @@ def prometheus_url(
     services: Mapping[str, str],
     tools_dirs: Sequence[Path],
     rules: Path | None,
+    server: PrometheusServer | None = None,
 ) -> tuple[str, bool]:
-    """The base URL of the run's Prometheus, and whether peakday started it."""
+    """The base URL of the run's Prometheus, and whether peakday started it (through `server`
+    where the platform runs it, else as a child process)."""
     choice = experiment.monitoring
     if choice is None:
         raise ValueError("the experiment has no monitoring")
+    if choice == "prometheus" and server is not None:
+        return server.start(folder, rules), True
     if choice == "prometheus":
         _child, url = start_prometheus(processes, folder, services, tools_dirs, rules)
         return url, True
@@ -83,8 +87,11 @@ def ready_monitoring(
     tools_dirs: Sequence[Path],
     rules: Path | None,
     make_api: Callable[[str], PrometheusApi],
+    server: PrometheusServer | None = None,
 ) -> Monitoring:
-    url, started_here = prometheus_url(experiment, processes, folder, services, tools_dirs, rules)
+    url, started_here = prometheus_url(
+        experiment, processes, folder, services, tools_dirs, rules, server
+    )
     api = make_api(url)
     check_queries(experiment, api, url)
     if experiment.alerts is not None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from peakday.faults.services import ServiceController
 from peakday.faults.toxiproxy import ToxiproxyApi
+from peakday.monitoring.server import PrometheusServer
 from peakday.platforms.resources import ResourceProbe
 from peakday.routes import proxy_env_var, routes_env
 from peakday.topology import STOREFRONT_CLIENT_ROUTES
@@ -73,6 +74,10 @@ class Platform(Protocol):
 
     def load_workers(self) -> LoadWorkers | None:
         """Who starts load.workers once the platform is up; None: processes on this machine."""
+        ...
+
+    def prometheus_server(self) -> PrometheusServer | None:
+        """Who starts `monitoring: prometheus`; None: a child process on this machine."""
         ...
 
     def stop(self) -> None:

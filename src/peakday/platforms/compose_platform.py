@@ -92,6 +92,9 @@ class ComposePlatform:
     def load_workers(self) -> None:
         return None
 
+    def prometheus_server(self) -> None:
+        return None
+
     @property
     def ledger(self) -> ComposeLedger | None:
         return self._ledger

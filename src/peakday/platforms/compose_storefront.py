@@ -156,6 +156,9 @@ class StorefrontComposePlatform:
     def load_workers(self) -> None:
         return None
 
+    def prometheus_server(self) -> None:
+        return None
+
     def start(self) -> Endpoints:
         project = f"peakday-{self._run_id.lower()}"
         labels = run_labels(self._run_id, self._experiment, self._folder.path.resolve())

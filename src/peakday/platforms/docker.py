@@ -30,10 +30,11 @@ from peakday.errors import ServiceStartError
 from peakday.faults.services import ServiceController
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
 from peakday.faults.traffic import TOXIPROXY_METRICS_ARGS
-from peakday.images.build import runtime_images
+from peakday.images.build import prometheus_image, runtime_images
 from peakday.platforms.base import Endpoints
 from peakday.platforms.docker_client import ContainerEngine, ContainerSpec
 from peakday.platforms.docker_names import SERVICE_LABEL, container_name, network_name, run_labels
+from peakday.platforms.docker_prometheus import DockerPrometheus
 from peakday.platforms.docker_services import (
     SERVICE_STOP_GRACE_S,
     DockerResourceProbe,
@@ -214,7 +215,9 @@ class DockerPlatform:
         health_timeout_s: float = HEALTH_TIMEOUT_S,
         storefront_extra: Sequence[str] = (),
         admin_endpoints: bool = True,
+        prometheus: str | None = None,
     ) -> None:
+        self._prometheus_image = prometheus or prometheus_image()
         self._storefront_extra = tuple(storefront_extra)
         self._admin_endpoints = admin_endpoints
         self._topology = topology
@@ -263,6 +266,19 @@ class DockerPlatform:
                 self._engine, self._topology, run_id=self._run_id, labels=labels, image=image
             )
         return self._workers
+
+    def prometheus_server(self) -> DockerPrometheus:
+        """`monitoring: prometheus` as a container on this run's network (docker_prometheus.py);
+        started once the storefront is up, removed by stop() like the others."""
+        return DockerPrometheus(
+            self._engine,
+            self._topology,
+            run_id=self._run_id,
+            image=self._prometheus_image,
+            network=network_name(self._run_id),
+            labels=run_labels(self._run_id, self._experiment, self._run_dir),
+            run_container=self._run_container,
+        )
 
     def start(self) -> Endpoints:
         labels = run_labels(self._run_id, self._experiment, self._run_dir)

@@ -71,6 +71,9 @@ class ExternalPlatform:
     def load_workers(self) -> None:
         return None  # worker processes on this machine
 
+    def prometheus_server(self) -> None:
+        return None
+
     def start(self) -> Endpoints:
         external = self._external
         server = external.toxiproxy

@@ -44,13 +44,14 @@ def make_platform(config: RunConfig, processes: ProcessGroup) -> Platform:
 def make_docker_platform(config: RunConfig) -> Platform:
     """Connects to the engine and checks both images are present before anything starts:
     a missing image is ImageMissing (exit 3) naming it and the command that builds it."""
-    from peakday.images.build import require_images, runtime_images
+    from peakday.images.build import prometheus_image, require_images, runtime_images
     from peakday.images.engine import connect_docker
     from peakday.platforms.docker import DockerPlatform
     from peakday.platforms.docker_client import DockerContainerEngine
 
     images = connect_docker()
-    require_images(images, runtime_images())
+    monitored = config.experiment.monitoring == "prometheus"
+    require_images(images, [*runtime_images(), *([prometheus_image()] if monitored else [])])
     return DockerPlatform(
         storefront_topology(),
         config.run_dir,

@@ -156,6 +156,9 @@ class LocalPlatform:
     def load_workers(self) -> None:
         return None  # worker processes on this machine, like every other child
 
+    def prometheus_server(self) -> None:
+        return None
+
     def service_process(self, service: str) -> ManagedProcess:
         """The current process of a storefront service (a new one after each restart)."""
         if service not in self._argv:

@@ -55,8 +55,8 @@ def test_a_server_side_slo_with_peakday_s_prometheus_is_valid() -> None:
             "has a PromQL query but reads the load generator",
         ),
         (
-            BASE + "platform: docker\nmonitoring: prometheus\n",
-            "not available on the docker platform",
+            BASE + "platform: compose\nmonitoring: prometheus\n",
+            "not available on the compose platform",
         ),
         (
             BASE + "monitoring: prometheus\nalerts: {expect: [{fault: bom, alert: A}]}\n",
@@ -81,7 +81,7 @@ def test_a_server_side_slo_with_peakday_s_prometheus_is_valid() -> None:
         "no-monitoring",
         "no-query",
         "query-on-client-slo",
-        "docker-refused",
+        "compose-refused",
         "unknown-fault",
         "alerts-without-monitoring",
         "rules-with-own-server",
@@ -93,6 +93,10 @@ def test_bad_server_side_specs_are_one_clear_issue(text: str, expected: str) -> 
     issues = issues_of(text)
     assert len(issues) == 1, issues
     assert expected in issues[0], issues
+
+
+def test_docker_platform_takes_monitoring_prometheus() -> None:
+    assert issues_of(BASE + "platform: docker\nmonitoring: prometheus\n" + QUERY_SLO) == []
 
 
 def test_a_query_that_does_not_parse_is_an_issue_on_its_line() -> None:

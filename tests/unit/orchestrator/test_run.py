@@ -111,6 +111,9 @@ class FakePlatform:
     def load_workers(self) -> None:
         return None
 
+    def prometheus_server(self) -> None:
+        return None
+
     def stop(self) -> None:
         self.world.journal.append("platform stopped")
 
