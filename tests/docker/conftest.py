@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,15 +31,24 @@ def _connect() -> DockerImageEngine:
 @pytest.fixture(scope="session")
 def docker_images() -> DockerImageEngine:
     """An engine holding the current runtime images (built offline, cached, when missing or
-    stale: a build with nothing changed takes about a second)."""
-    from peakday.images.build import build_images
+    stale: a build with nothing changed takes about a second). PEAKDAY_REUSE_IMAGES=1 uses the
+    images present as they are, where they are all there."""
+    from peakday.images.build import build_images, missing_images, prometheus_image, runtime_images
     from peakday.images.build_contexts import BuildPaths
     from peakday.images.host_toolchain import default_toolchain
 
     engine = _connect()
     paths = BuildPaths.for_project(REPO_ROOT)
+    prometheus = shutil.which("prometheus")  # peakday/prometheus too, where Debian's is here
+    wanted = [*runtime_images(), *([prometheus_image()] if prometheus else [])]
+    if os.environ.get("PEAKDAY_REUSE_IMAGES") == "1" and not missing_images(engine, wanted):
+        return engine  # images other worktrees share: use them as they are
     build_images(
-        True, engine=engine, toolchain=default_toolchain(paths.log_dir, sys.executable), paths=paths
+        True,
+        engine=engine,
+        toolchain=default_toolchain(paths.log_dir, sys.executable),
+        paths=paths,
+        prometheus_binary=Path(prometheus) if prometheus else None,
     )
     return engine
 
