@@ -101,7 +101,9 @@ def score_timeline(
         slos += integrity_slos(integrity)
     slos += alert_slos(experiment, alerts, alert_readings)
     card, slo_verdict = score_card(slos, experiment.scoring)
-    matrix, impacts = resiliency_matrix(experiment, timeline, phases, load_end_s, reference)
+    matrix, impacts = resiliency_matrix(
+        experiment, timeline, phases, load_end_s, reference, server_timeline
+    )
     reach = fault_reach(faults, timeline, traffic, load_end_s)
     verdict, outcome = judge(status, slo_verdict, baseline_check, stops, load_health, reach)
     if outcome == "inconclusive" and unreached(reach):

@@ -28,6 +28,7 @@ from peakday.results.model import (
     TimelineRow,
 )
 from peakday.results.reference import ReferenceRun
+from peakday.scoring.matrix_server import server_cell, server_second_states, server_slos
 from peakday.scoring.phases import rows_in, seconds_covered, seconds_of, windows_for
 from peakday.scoring.slo import judge_over
 from peakday.topology import ALL_STEPS, JOURNEY_STEPS
@@ -283,6 +284,31 @@ def _cell(
     )
 
 
+def _server_cell(
+    experiment: Experiment,
+    slo: Slo,
+    fault: PhaseWindow,
+    others: Sequence[PhaseWindow],
+    rows: Sequence[TimelineRow],
+    phases: Sequence[PhaseWindow],
+    load_end_s: float,
+    reference: ReferenceRun | None,
+) -> MatrixCell:
+    """A server-side series' cell (scoring.matrix_server), timed like a step's."""
+    cell, judged = server_cell(slo, fault, rows, phases, reference)
+    if cell.status not in ("degraded", "broken"):
+        return cell
+    states = server_second_states(slo, judged, rows, seconds_of(windows_for("all", phases)))
+    timing = _timing(states, fault, others, load_end_s, experiment.scoring.recovery_hold)
+    return cell.model_copy(
+        update={
+            "time_to_detect_s": timing.time_to_detect_s,
+            "time_to_recover_s": timing.time_to_recover_s,
+            "recovery": timing.recovery,
+        }
+    )
+
+
 def _impact(fault: PhaseWindow, cells: Sequence[MatrixCell]) -> FaultImpact:
     hit = [c for c in cells if c.status in ("degraded", "broken")]
     detects = [c.time_to_detect_s for c in hit if c.time_to_detect_s is not None]
@@ -314,11 +340,16 @@ def resiliency_matrix(
     phases: Sequence[PhaseWindow],
     load_end_s: float,
     reference: ReferenceRun | None = None,
+    server_rows: Sequence[TimelineRow] = (),
 ) -> tuple[ResiliencyMatrix | None, tuple[FaultImpact, ...]]:
+    """Client-side steps, then one column per server-side SLO series (`prometheus:<SLO>`); the
+    fault impacts (blast radius, detection, recovery) stay the load generator's view."""
     faults = [p for p in phases if p.kind == "fault"]
     if not faults:
         return None, ()
     steps = matrix_steps(experiment, rows)
+    series = server_slos(experiment, server_rows)
+    all_rows = (*rows, *server_rows) if server_rows else rows
     cells: list[MatrixCell] = []
     impacts: list[FaultImpact] = []
     for fault in faults:
@@ -326,9 +357,15 @@ def resiliency_matrix(
         row = [
             _cell(experiment, s, fault, others, rows, phases, load_end_s, reference) for s in steps
         ]
-        cells += row
         impacts.append(_impact(fault, row))
+        cells += row
+        cells += [
+            _server_cell(experiment, s, fault, others, all_rows, phases, load_end_s, reference)
+            for s in series
+        ]
     matrix = ResiliencyMatrix(
-        faults=tuple(f.name.removeprefix("fault:") for f in faults), steps=steps, cells=tuple(cells)
+        faults=tuple(f.name.removeprefix("fault:") for f in faults),
+        steps=(*steps, *(s.request for s in series)),
+        cells=tuple(cells),
     )
     return matrix, tuple(impacts)

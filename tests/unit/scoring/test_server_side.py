@@ -115,3 +115,54 @@ def test_a_server_side_stop_condition_fires_on_the_query_s_values() -> None:
     # 50, 51 breached, 52 unknown, 53 breached: 50..53 spans 4 s >= 3 s, found at 53
     assert sustained_breach(condition, values, 40, 59) == (50, 54, 0.30)
     assert sustained_breach(condition, values[:12], 40, 51) is None
+
+
+def matrix_of(slos: list[dict[str, Any]], server: list[TimelineRow]) -> Any:
+    spec = experiment(slos, [LOGIN_FAULT], monitoring="prometheus")
+    return score_timeline(
+        spec, "completed", [], phases(10, 100, fault(40, 60)), 100.0, server_timeline=server
+    )
+
+
+def test_a_server_side_series_is_a_matrix_column_broken_in_the_fault_and_timed() -> None:
+    calm = [server_row(t, 0.01, "prometheus:calm") for t in range(10, 100)]
+    scored = matrix_of(
+        [{**QUERY_SLO, "phase": "fault"}, {**QUERY_SLO, "name": "calm", "phase": "all"}],
+        SERIES + calm,
+    )
+    grid = scored.matrix
+    assert grid is not None
+    assert grid.steps[-2:] == ("prometheus:login-errors", "prometheus:calm")
+    cell = grid.cell("f", "prometheus:login-errors")
+    assert cell is not None and cell.status == "broken"
+    assert "'login-errors' fails over the fault window" in cell.detail
+    assert cell.summary == "broken: mean 0.2 (baseline 0.01)"
+    # first breached second 40 (known at 41); ok again from 60, held 5 s: back at 61
+    assert (cell.time_to_detect_s, cell.time_to_recover_s, cell.recovery) == (
+        1.0,
+        1.0,
+        "recovered",
+    )
+    calm_cell = grid.cell("f", "prometheus:calm")
+    assert calm_cell is not None and calm_cell.status == "pass"
+    assert calm_cell.time_to_detect_s is None
+    # the fault's blast radius stays the load generator's view
+    (impact,) = scored.fault_impacts
+    assert not any(step.startswith("prometheus:") for step in impact.blast_radius)
+
+
+def test_a_series_without_values_in_the_fault_is_no_data_in_the_matrix() -> None:
+    before = [r for r in SERIES if r.t_s < 40]
+    grid = matrix_of([{**QUERY_SLO, "phase": "baseline"}], before).matrix
+    assert grid is not None
+    cell = grid.cell("f", "prometheus:login-errors")
+    assert cell is not None and cell.status == "no-data"
+    assert cell.summary == "no-data: mean no value (baseline 0.01)"
+
+
+def test_a_series_warning_only_is_degraded_in_the_matrix() -> None:
+    grid = matrix_of([{**QUERY_SLO, "objective": "< 5%", "warning": "< 50%"}], SERIES).matrix
+    assert grid is not None
+    cell = grid.cell("f", "prometheus:login-errors")
+    assert cell is not None and cell.status == "degraded"
+    assert "only meets its warning" in cell.detail
