@@ -300,7 +300,9 @@ def build_images(
     for name, request in requests:
         steps.append(_build_step(engine, name, request, clock))
     if prometheus_binary is not None:
-        steps.append(build_prometheus_image(offline, prometheus_binary, engine, paths, version, clock))
+        steps.append(
+            build_prometheus_image(offline, prometheus_binary, engine, paths, version, clock)
+        )
     return BuildReport(variant_of(offline), tuple(steps))
 
 

@@ -112,6 +112,7 @@ def paths(tmp_path: Path) -> BuildPaths:
     (project / "compose").mkdir()
     (project / "compose" / "Dockerfile.storefront").write_text("FROM ${BASE_IMAGE}\n")
     (project / "compose" / "Dockerfile.toxiproxy").write_text("FROM ${BASE_IMAGE}\n")
+    (project / "compose" / "Dockerfile.prometheus").write_text("FROM ${BASE_IMAGE}\n")
     (project / "pyproject.toml").write_text('[project]\nname = "peakday"\n')
     return BuildPaths.for_project(project)
 
@@ -391,3 +392,32 @@ def test_format_build_report_shows_each_step_and_the_total() -> None:
     assert "peakday/python-base:bookworm" in text
     assert "276 MB" in text
     assert text.splitlines()[-1] == "  total 2.5 s"
+
+
+def test_the_prometheus_image_is_this_machine_s_binary_on_the_python_base(
+    paths: BuildPaths, tmp_path: Path
+) -> None:
+    binary = tmp_path / "prometheus"
+    binary.write_bytes(b"\x7fELF the server")
+    engine = FakeEngine(images=[OFFLINE_PYTHON_BASE, OFFLINE_TOXIPROXY_BASE])
+
+    report = build_images(
+        True, engine=engine, toolchain=FakeToolchain(), paths=paths, prometheus_binary=binary
+    )
+
+    *_, request = engine.builds
+    assert request.tag == "peakday/prometheus:0.1.0"
+    assert request.buildargs == {"BASE_IMAGE": OFFLINE_PYTHON_BASE}
+    assert request.labels["org.peakday.component"] == "prometheus"
+    assert (request.context_dir / "prometheus").read_bytes() == b"\x7fELF the server"
+    assert report.steps[-1].name == "prometheus image"
+    # without the binary (no Debian prometheus here) the other images are still built
+    engine.builds.clear()
+    build_images(True, engine=engine, toolchain=FakeToolchain(), paths=paths)
+    assert [r.tag for r in engine.builds] == ["peakday/storefront:0.1.0", "peakday/toxiproxy:0.1.0"]
+
+
+def test_the_prometheus_dockerfile_copies_the_binary_onto_the_public_python_base() -> None:
+    dockerfile = (REPO_ROOT / "compose" / "Dockerfile.prometheus").read_text()
+    assert f"ARG BASE_IMAGE={PUBLIC_PYTHON_BASE}\n" in dockerfile
+    assert "COPY prometheus /usr/local/bin/prometheus" in dockerfile
