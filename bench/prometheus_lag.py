@@ -7,7 +7,9 @@ prints, per run and as medians, seconds after the fault was applied:
   server SLO    the end of the first second the server-side SLO's objective (< 5%) was missed
   alert         when LoginErrorRate fired (time to alert; its `for:` is 2 s)
 
-    .venv/bin/python bench/prometheus_lag.py [--runs 3]
+    .venv/bin/python bench/prometheus_lag.py [--runs 3] [--platform docker]
+
+On docker, Prometheus is a container on the run's network (peakday/prometheus).
 """
 
 from __future__ import annotations
@@ -27,10 +29,13 @@ EXPERIMENT = REPO / "experiments" / "server-side-signals.yaml"
 SERIES = "prometheus:server-login-errors-fault"
 
 
-def one_run(out: Path) -> tuple[float | None, float | None, float | None, float | None]:
+def one_run(
+    out: Path, platform: str
+) -> tuple[float | None, float | None, float | None, float | None]:
     env = {**os.environ, "PEAKDAY_TOOLS_DIR": os.environ.get("PEAKDAY_TOOLS_DIR", "")}
     subprocess.run(
-        [sys.executable, "-m", "peakday", "run", str(EXPERIMENT), "--out", str(out)],
+        [sys.executable, "-m", "peakday", "run", str(EXPERIMENT), "--platform", platform,
+         "--out", str(out)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     result = load_result(out)
@@ -63,11 +68,12 @@ def median(values: list[float | None]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--platform", choices=("local", "docker"), default="local")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in range(args.runs):
-            rows.append(one_run(Path(tmp) / f"run{n}"))
+            rows.append(one_run(Path(tmp) / f"run{n}", args.platform))
             seen, client, breach, alert = rows[-1]
             print(
                 f"run {n + 1}: sample lag {fmt(seen)} s, client {fmt(client)} s, "
