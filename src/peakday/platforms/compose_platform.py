@@ -189,6 +189,7 @@ def make_compose_platform(config: RunConfig) -> Platform:
     compose = config.experiment.compose
     images = connect_docker()
     if compose is None:  # a storefront experiment: the repository's own compose file
+        from peakday.platforms.compose import write_compose_files
         from peakday.platforms.compose_storefront import (
             STOREFRONT_COMPOSE_FILE,
             StorefrontComposePlatform,
@@ -197,10 +198,15 @@ def make_compose_platform(config: RunConfig) -> Platform:
         from peakday.topology import storefront_topology
 
         require_images(images, runtime_images())
+        # The repository's compose/ files, rendered from the same topology (a unit test keeps
+        # the checked-in copies equal), so an installed peakday needs no checkout.
+        topology = storefront_topology()
+        compose_dir = RunFolder(config.run_dir).storefront_compose_dir
+        compose_dir.mkdir(parents=True, exist_ok=True)
+        write_compose_files(compose_dir, topology)
         return StorefrontComposePlatform(
-            storefront_topology(),
-            # the locustfile is <project>/locustfiles/storefront.py (runconfig.locustfile_for)
-            config.locustfile.resolve().parent.parent / STOREFRONT_COMPOSE_FILE,
+            topology,
+            compose_dir / STOREFRONT_COMPOSE_FILE.name,
             config.run_dir,
             SubprocessComposeCli(),
             DockerContainerEngine(images.client),

@@ -125,6 +125,12 @@ class RunFolder:
         return self.path / COMPOSE_DIR / "toxiproxy.json"
 
     @property
+    def storefront_compose_dir(self) -> Path:
+        """The storefront's compose project on `--platform compose` (docker-compose.yml and
+        toxiproxy.json rendered from the topology: the same files as the repository's compose/)."""
+        return self.path / COMPOSE_DIR / "storefront"
+
+    @property
     def compose_ledger(self) -> Path:
         """What peakday changed in the user's Compose project, written before it changes it."""
         return self.path / COMPOSE_DIR / COMPOSE_LEDGER_FILE
