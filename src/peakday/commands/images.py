@@ -40,9 +40,10 @@ def build(offline: bool, refresh: bool, pull: bool, tag: str | None) -> None:
     peakday/peakday:<version> (peakday itself, for CI jobs that run in a container), and
     peakday/prometheus:<version> when this machine has Debian's prometheus binary.
 
-    \b
     From a peakday checkout: its source, cached in .tools/images. Elsewhere: the installed
     peakday, cached in ~/.cache/peakday/images (the first build fetches dependency wheels).
+
+    \b
     Nothing changed since the last build: about a second (every layer cached).
     Examples:
       peakday images build --offline
