@@ -38,7 +38,8 @@ EXPERIMENT = """\
 name: web-latency
 platform: external
 external:
-  upstreams: {web: "web:8000"}
+  upstreams: {web: "web:8000"}       # another container on the job's network
+  allow_non_local_targets: true
   proxies: {web_front: web}
   locustfile: web_locust.py
   host: web_front
@@ -165,6 +166,7 @@ def test_the_image_runs_an_external_experiment_for_real(
         "peakday",
         "run",
         "web-latency.yaml",
+        "--allow-non-local",
         timeout_s=240,
     )
 
