@@ -89,7 +89,7 @@ def test_repacking_twice_gives_the_same_bytes(tmp_path: Path) -> None:
 
 
 def test_an_install_without_package_files_is_refused_with_a_hint(tmp_path: Path) -> None:
-    with pytest.raises(EnvironmentProblem, match="lists no package files.*Hint: run"):
+    with pytest.raises(EnvironmentProblem, match=r"lists no package files.*Hint: run"):
         repack_installed(installed(tmp_path / "site", with_package=False), tmp_path / "out")
 
 
