@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import zipfile
 from importlib.metadata import PathDistribution
 from pathlib import Path
@@ -83,6 +84,8 @@ def test_repacking_twice_gives_the_same_bytes(tmp_path: Path) -> None:
     distribution = installed(tmp_path / "site")
 
     first = repack_installed(distribution, tmp_path / "a").read_bytes()
+    for installed_file in (tmp_path / "site").rglob("*"):
+        os.utime(installed_file, (1_700_000_000, 1_700_000_000))  # a reinstall: new times
     second = repack_installed(distribution, tmp_path / "b").read_bytes()
 
     assert first == second
