@@ -87,8 +87,9 @@ def image(docker_engine: DockerImageEngine) -> Iterator[str]:
     try:
         yield peakday_image(TEST_TAG)
     finally:
-        for tag in (*runtime_images(TEST_TAG), peakday_image(TEST_TAG)):
-            docker_engine.client.images.remove(tag)
+        # `docker rmi`: untagging can take longer than the SDK's 10 s on a busy engine.
+        tags = (*runtime_images(TEST_TAG), peakday_image(TEST_TAG))
+        subprocess.run(["docker", "rmi", *tags], capture_output=True, timeout=300, check=False)
 
 
 @pytest.fixture(scope="module")
