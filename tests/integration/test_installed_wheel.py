@@ -108,3 +108,50 @@ def test_the_installed_wheel_runs_from_an_empty_folder(installed: Path, tmp_path
         result = json.loads((empty / f"out-{name}" / "result.json").read_text())
         assert result["experiment"]["name"] == name.removesuffix(".yaml")
         assert result["verdict"] in ("pass", "warn", "fail")
+
+
+REPACK = """
+import sys
+from importlib.metadata import distribution
+from pathlib import Path
+
+from peakday.images.build import locate_build_paths
+from peakday.images.installed_wheel import repack_installed
+
+paths = locate_build_paths(Path.cwd(), {"XDG_CACHE_HOME": sys.argv[1]})
+print(paths.project_dir, paths.dockerfile_dir, sep="\\n")
+print(repack_installed(distribution("peakday"), Path(sys.argv[1]) / "wheel"))
+"""
+
+
+def test_the_installed_wheel_carries_what_image_builds_need(
+    installed: Path, tmp_path: Path
+) -> None:
+    """Outside a checkout, image builds use the packaged Dockerfiles and a wheel repacked from
+    the installed files: the same files as the wheel it was installed from."""
+    import zipfile
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    repacked = subprocess.run(
+        [str(installed / "python"), "-c", REPACK, str(tmp_path / "cache")],
+        cwd=empty,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=without_pythonpath(),
+    )
+    assert repacked.returncode == 0, repacked.stderr
+    project_dir, dockerfile_dir, wheel = repacked.stdout.splitlines()
+    assert project_dir == "None"
+    assert dockerfile_dir.startswith(str(installed.parent))
+    for name in ("Dockerfile.storefront", "Dockerfile.toxiproxy", "Dockerfile.peakday"):
+        assert (Path(dockerfile_dir) / name).is_file()
+    (original,) = (installed.parent.parent / "dist").glob("peakday-*.whl")
+    with zipfile.ZipFile(original) as before, zipfile.ZipFile(wheel) as after:
+        assert sorted(after.namelist()) == sorted(before.namelist())
+        for name in before.namelist():
+            if not name.endswith("/RECORD"):
+                assert after.read(name) == before.read(name), name
+    help_text = peakday(installed, empty, "images", "build", "--help")
+    assert help_text.returncode == 0 and "--tag TAG" in help_text.stdout

@@ -132,3 +132,12 @@ def test_run_help_says_what_each_platform_starts() -> None:
     text = CliRunner().invoke(main, ["run", "--help"], terminal_width=200).output
     assert "start the storefront" not in text.lower(), "not on external"
     assert "on external only Toxiproxy" in text and "never started or stopped" in text
+
+
+@pytest.mark.parametrize("tag", ["has space", "-leading-dash", "a:b", "x" * 129])
+def test_images_build_refuses_a_tag_docker_would_not_take(tag: str) -> None:
+    outcome = CliRunner().invoke(main, ["images", "build", "--offline", "--tag", tag])
+
+    assert outcome.exit_code == 2
+    assert f"--tag {tag!r} is not a Docker image tag" in outcome.output
+    assert "Hint:" in outcome.output

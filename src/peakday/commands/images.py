@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -26,9 +28,20 @@ def images() -> None:
     is_flag=True,
     help="Online builds only: pull the public base images first (otherwise never pulled).",
 )
-def build(offline: bool, refresh: bool, pull: bool) -> None:
-    """Build peakday/storefront:<version> and peakday/toxiproxy:<version>, and
+@click.option(
+    "--tag",
+    default=None,
+    metavar="TAG",
+    help="Tag the images TAG instead of the peakday version (runs use the version's images), "
+    "e.g. to try a build without replacing the images in use.",
+)
+def build(offline: bool, refresh: bool, pull: bool, tag: str | None) -> None:
+    """Build peakday/storefront:<version>, peakday/toxiproxy:<version> and
+    peakday/peakday:<version> (peakday itself, for CI jobs that run in a container), and
     peakday/prometheus:<version> when this machine has Debian's prometheus binary.
+
+    From a peakday checkout: its source, cached in .tools/images. Elsewhere: the installed
+    peakday, cached in ~/.cache/peakday/images (the first build fetches dependency wheels).
 
     \b
     Nothing changed since the last build: about a second (every layer cached).
@@ -36,19 +49,17 @@ def build(offline: bool, refresh: bool, pull: bool) -> None:
       peakday images build --offline
       peakday images build --pull      # online, fetching python:3.11-slim and toxiproxy
     """
-    import os
-
     from rich.markup import escape
 
+    from peakday import __version__
     from peakday.console import make_console
     from peakday.errors import EnvironmentProblem, UsageError
     from peakday.images.build import (
         base_images,
         build_images,
-        find_project_dir,
         format_build_report,
+        locate_build_paths,
     )
-    from peakday.images.build_contexts import BuildPaths
     from peakday.images.engine import connect_docker
     from peakday.images.host_toolchain import default_toolchain
     from peakday.monitoring.server import prometheus_binary
@@ -58,7 +69,12 @@ def build(offline: bool, refresh: bool, pull: bool) -> None:
     console = make_console(stderr=True)
     if pull and offline:
         raise UsageError("--pull fetches the public base images; --offline never needs them.")
-    paths = BuildPaths.for_project(find_project_dir(Path.cwd()))
+    if tag is not None and not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", tag):
+        raise UsageError(
+            f"--tag {tag!r} is not a Docker image tag. Hint: letters, digits, '_', '.' and '-', "
+            "e.g. --tag try-1."
+        )
+    paths = locate_build_paths(Path.cwd(), os.environ)
     engine = connect_docker()
     if pull:
         bases = base_images(False)
@@ -79,5 +95,6 @@ def build(offline: bool, refresh: bool, pull: bool) -> None:
         paths=paths,
         refresh=refresh,
         prometheus_binary=prometheus,
+        version=tag or __version__,
     )
     click.echo(format_build_report(report))

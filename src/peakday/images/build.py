@@ -1,10 +1,11 @@
-"""Builds peakday's two container images (storefront, Toxiproxy) and checks they exist before a run.
+"""Builds peakday's container images (storefront, Toxiproxy, and peakday itself for CI jobs) and
+checks that the runtime ones exist before a run.
 
 Online builds start from the public base images (python:3.11-slim, ghcr.io/shopify/toxiproxy),
 which must already be present locally: peakday never pulls. Offline builds first make local
 stand-ins for both from sources this machine can reach: a Debian root filesystem made with
-mmdebstrap, and toxiproxy-server built with `go install`. Both then build the same Dockerfiles
-in compose/, with BASE_IMAGE pointing at the chosen base.
+mmdebstrap, and toxiproxy-server built with `go install`. All then build the same Dockerfiles
+(shipped in the package, peakday/images/dockerfiles/), with BASE_IMAGE pointing at the chosen base.
 
 Host-side steps (mmdebstrap, go, pip wheel) sit behind `HostToolchain`, engine calls behind
 `ImageEngine`, so the sequencing is tested with fakes.
@@ -24,6 +25,7 @@ from typing import Literal
 from peakday import __version__
 from peakday.errors import EnvironmentProblem, ImageMissing
 from peakday.images.build_contexts import (
+    PEAKDAY_DOCKERFILE,
     BuildPaths,
     prepare_prometheus_context,
     prepare_storefront_context,
@@ -38,6 +40,7 @@ logger = logging.getLogger(__name__)
 STOREFRONT_REPOSITORY = "peakday/storefront"
 TOXIPROXY_REPOSITORY = "peakday/toxiproxy"
 PROMETHEUS_REPOSITORY = "peakday/prometheus"
+PEAKDAY_REPOSITORY = "peakday/peakday"
 
 PUBLIC_PYTHON_BASE = "python:3.11-slim"
 PUBLIC_TOXIPROXY_BASE = f"ghcr.io/shopify/toxiproxy:{TOXIPROXY_VERSION}"
@@ -92,6 +95,11 @@ def prometheus_image(version: str = __version__) -> str:
     return f"{PROMETHEUS_REPOSITORY}:{version}"
 
 
+def peakday_image(version: str = __version__) -> str:
+    """peakday itself with Locust and toxiproxy-server, for CI jobs that run in a container."""
+    return f"{PEAKDAY_REPOSITORY}:{version}"
+
+
 def runtime_images(version: str = __version__) -> tuple[str, str]:
     """The images a Docker run of this peakday version starts containers from."""
     return storefront_image(version), toxiproxy_image(version)
@@ -142,6 +150,18 @@ def prometheus_build_request(context_dir: Path, offline: bool, version: str) -> 
         dockerfile="Dockerfile",
         buildargs={"BASE_IMAGE": base},
         labels=image_labels("prometheus", version, offline, base),
+    )
+
+
+def peakday_build_request(context_dir: Path, offline: bool, version: str) -> BuildRequest:
+    """Built from the storefront's context (same wheels), with toxiproxy-server copied in."""
+    bases = base_images(offline)
+    return BuildRequest(
+        tag=peakday_image(version),
+        context_dir=context_dir,
+        dockerfile=PEAKDAY_DOCKERFILE,
+        buildargs={"BASE_IMAGE": bases.python, "TOXIPROXY_IMAGE": bases.toxiproxy},
+        labels=image_labels("peakday", version, offline, bases.python),
     )
 
 
@@ -212,17 +232,33 @@ def format_missing_base_image(reference: str) -> str:
 # Building
 
 
-def find_project_dir(start: Path) -> Path:
-    """The peakday checkout at or above `start` (the Dockerfiles are not installed with the
-    package)."""
+def find_checkout(start: Path) -> Path | None:
+    """The peakday checkout at or above `start`, if any."""
     for candidate in (start, *start.parents):
         if (candidate / "pyproject.toml").is_file() and (
-            candidate / "compose" / "Dockerfile.storefront"
+            candidate / "src" / "peakday" / "images" / "dockerfiles" / "Dockerfile.storefront"
         ).is_file():
             return candidate
+    return None
+
+
+def locate_build_paths(start: Path, environ: Mapping[str, str]) -> BuildPaths:
+    """Build from the checkout at or above `start` (its source, its .tools/images cache), else
+    from the installed package (repacked, with the per-user cache)."""
+    checkout = find_checkout(start)
+    if checkout is not None:
+        return BuildPaths.for_project(checkout)
+    return BuildPaths.for_installed(environ)
+
+
+def find_project_dir(start: Path) -> Path:
+    """The peakday checkout at or above `start`, or EnvironmentProblem."""
+    checkout = find_checkout(start)
+    if checkout is not None:
+        return checkout
     raise EnvironmentProblem(
         f"No peakday source checkout was found at or above {str(start)!r}; building images needs "
-        "its compose/Dockerfile.storefront and pyproject.toml. Hint: run "
+        "its src/peakday/images/dockerfiles and pyproject.toml. Hint: run "
         f"'{BUILD_COMMAND_OFFLINE}' from inside a clone of the peakday repository."
     )
 
@@ -269,8 +305,9 @@ def build_images(
     clock: Callable[[], float] = time.monotonic,
     prometheus_binary: Path | None = None,
 ) -> BuildReport:
-    """Build `peakday/storefront:<version>` and `peakday/toxiproxy:<version>`, and
-    `peakday/prometheus:<version>` from `prometheus_binary` when given; never pull.
+    """Build `peakday/storefront:<version>`, `peakday/toxiproxy:<version>` and
+    `peakday/peakday:<version>`, and `peakday/prometheus:<version>` from `prometheus_binary` when
+    given; never pull.
 
     Offline, the local base images are made first unless they exist (`refresh` remakes them and
     the dependency wheels). Online, the public base images must already be present.
@@ -296,6 +333,7 @@ def build_images(
     requests = [
         ("storefront image", storefront_build_request(storefront_context, offline, version)),
         ("toxiproxy image", toxiproxy_build_request(toxiproxy_context, offline, version)),
+        ("peakday image", peakday_build_request(storefront_context, offline, version)),
     ]
     for name, request in requests:
         steps.append(_build_step(engine, name, request, clock))

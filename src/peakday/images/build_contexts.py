@@ -1,6 +1,10 @@
-"""The build contexts of the two images, laid out on disk: a clean copy of the project source,
-the dependency wheels (cached by what pyproject.toml asks for and the interpreter), the project
-wheel, and the Dockerfiles from compose/.
+"""The build contexts of the images, laid out on disk: the dependency wheels (cached by what
+peakday depends on and the interpreter), the project wheel, and the Dockerfiles shipped in the
+package (peakday/images/dockerfiles/; compose/ links to them).
+
+From a checkout the wheels are built from a clean copy of its source; from an installed peakday
+(no checkout) the project wheel is repacked from the installed files and the dependencies are
+the installed metadata's requirements.
 """
 
 from __future__ import annotations
@@ -10,29 +14,38 @@ import json
 import os
 import shutil
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 from peakday.errors import EnvironmentProblem
 from peakday.images.host_toolchain import HostToolchain
+from peakday.images.installed_wheel import repack_installed, runtime_requirements
 
 # Wheels are built on the host for the image's interpreter: bookworm's python3 is CPython 3.11.
 IMAGE_PYTHON_TAG = "cp311"
 PROJECT_WHEEL_PREFIX = "peakday-"
+DOCKERFILE_DIR = Path(__file__).resolve().parent / "dockerfiles"
+PEAKDAY_DOCKERFILE = "Dockerfile.peakday"
 
 
 @dataclass(frozen=True)
 class BuildPaths:
-    project_dir: Path  # a peakday checkout: pyproject.toml, src/, compose/
+    # A peakday checkout (pyproject.toml, src/), or None: build from the installed package.
+    project_dir: Path | None
     work_dir: Path  # build contexts, caches and logs
+    dockerfile_dir: Path = DOCKERFILE_DIR
 
     @classmethod
     def for_project(cls, project_dir: Path) -> BuildPaths:
         return cls(project_dir=project_dir, work_dir=project_dir / ".tools" / "images")
 
-    @property
-    def compose_dir(self) -> Path:
-        return self.project_dir / "compose"
+    @classmethod
+    def for_installed(cls, environ: Mapping[str, str]) -> BuildPaths:
+        """Work in the per-user cache: $XDG_CACHE_HOME/peakday/images, else ~/.cache/..."""
+        cache_home = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME", "~")) / ".cache")
+        return cls(project_dir=None, work_dir=Path(cache_home).expanduser() / "peakday" / "images")
 
     @property
     def wheel_cache_dir(self) -> Path:
@@ -89,8 +102,12 @@ def prepare_storefront_context(
             f"Wheels would be built by a Python tagged {tag!r}, but the images run CPython 3.11 "
             f"({IMAGE_PYTHON_TAG}). Hint: run peakday from a Python 3.11 virtualenv."
         )
-    source = _stage_project_source(paths)
-    key = wheel_cache_key((paths.project_dir / "pyproject.toml").read_bytes(), tag)
+    if paths.project_dir is not None:
+        source = _stage_project_source(paths.project_dir, paths.work_dir)
+        key = wheel_cache_key((paths.project_dir / "pyproject.toml").read_bytes(), tag)
+    else:
+        source, requirements = _repack_installed_peakday(paths.work_dir)
+        key = wheel_cache_key(json.dumps(requirements).encode(), tag)
     deps_cache = paths.wheel_cache_dir / key
     complete_marker = deps_cache / ".complete"
     reused = complete_marker.is_file() and not refresh
@@ -111,14 +128,18 @@ def prepare_storefront_context(
     context = paths.work_dir / "storefront-context"
     shutil.rmtree(context, ignore_errors=True)
     (context / "wheels" / "app").mkdir(parents=True)
-    shutil.copyfile(paths.compose_dir / "Dockerfile.storefront", context / "Dockerfile")
+    shutil.copyfile(paths.dockerfile_dir / "Dockerfile.storefront", context / "Dockerfile")
+    shutil.copyfile(paths.dockerfile_dir / PEAKDAY_DOCKERFILE, context / PEAKDAY_DOCKERFILE)
     shutil.copytree(
         deps_cache,
         context / "wheels" / "deps",
         copy_function=_link_or_copy,
         ignore=shutil.ignore_patterns(".complete"),
     )
-    toolchain.build_wheels(source, context / "wheels" / "app", with_dependencies=False)
+    if source.suffix == ".whl":
+        shutil.copy2(source, context / "wheels" / "app" / source.name)
+    else:
+        toolchain.build_wheels(source, context / "wheels" / "app", with_dependencies=False)
     return context, key, reused
 
 
@@ -126,7 +147,7 @@ def prepare_toxiproxy_context(paths: BuildPaths) -> Path:
     context = paths.work_dir / "toxiproxy-context"
     shutil.rmtree(context, ignore_errors=True)
     context.mkdir(parents=True)
-    shutil.copyfile(paths.compose_dir / "Dockerfile.toxiproxy", context / "Dockerfile")
+    shutil.copyfile(paths.dockerfile_dir / "Dockerfile.toxiproxy", context / "Dockerfile")
     return context
 
 
@@ -135,22 +156,35 @@ def prepare_prometheus_context(paths: BuildPaths, binary: Path) -> Path:
     context = paths.work_dir / "prometheus-context"
     shutil.rmtree(context, ignore_errors=True)
     context.mkdir(parents=True)
-    shutil.copyfile(paths.compose_dir / "Dockerfile.prometheus", context / "Dockerfile")
+    shutil.copyfile(paths.dockerfile_dir / "Dockerfile.prometheus", context / "Dockerfile")
     shutil.copy2(binary, context / "prometheus")
     (context / "prometheus").chmod(0o755)
     return context
 
 
-def _stage_project_source(paths: BuildPaths) -> Path:
+def _repack_installed_peakday(work_dir: Path) -> tuple[Path, list[str]]:
+    """The installed peakday as a wheel, and what it requires (pip wheels those from the wheel)."""
+    try:
+        installed = distribution("peakday")
+    except PackageNotFoundError as error:
+        raise EnvironmentProblem(
+            "peakday is not installed as a package and no checkout was found. Hint: run "
+            "'peakday images build' from the peakday checkout, or pip install its wheel."
+        ) from error
+    out_dir = work_dir / "project-wheel"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    return repack_installed(installed, out_dir), list(runtime_requirements(installed))
+
+
+def _stage_project_source(project: Path, work_dir: Path) -> Path:
     """A clean copy of the files a wheel is made from.
 
     Building from the checkout itself would leave build/ there, and setuptools reuses build/lib,
     so a module deleted from src/ could still end up in the wheel.
     """
-    staged = paths.work_dir / "project-source"
+    staged = work_dir / "project-source"
     shutil.rmtree(staged, ignore_errors=True)
     staged.mkdir(parents=True)
-    project = paths.project_dir
     for name in ("pyproject.toml", "setup.cfg", "setup.py", "README.md", "LICENSE", "MANIFEST.in"):
         if (project / name).is_file():
             shutil.copy2(project / name, staged / name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import tarfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,13 +23,14 @@ from peakday.images.build import (
     format_build_report,
     is_static_elf,
     label_changes,
+    locate_build_paths,
     missing_images,
     require_images,
     runtime_images,
     storefront_build_request,
     toxiproxy_build_request,
 )
-from peakday.images.build_contexts import BuildPaths, wheel_cache_key
+from peakday.images.build_contexts import DOCKERFILE_DIR, BuildPaths, wheel_cache_key
 from peakday.images.engine import BuildRequest, ImportRequest
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -109,12 +111,17 @@ def paths(tmp_path: Path) -> BuildPaths:
     project = tmp_path / "project"
     (project / "src" / "peakday").mkdir(parents=True)
     (project / "src" / "peakday" / "__init__.py").write_text("")
-    (project / "compose").mkdir()
-    (project / "compose" / "Dockerfile.storefront").write_text("FROM ${BASE_IMAGE}\n")
-    (project / "compose" / "Dockerfile.toxiproxy").write_text("FROM ${BASE_IMAGE}\n")
-    (project / "compose" / "Dockerfile.prometheus").write_text("FROM ${BASE_IMAGE}\n")
+    dockerfiles = project / "src" / "peakday" / "images" / "dockerfiles"
+    dockerfiles.mkdir(parents=True)
+    for name in (
+        "Dockerfile.storefront",
+        "Dockerfile.toxiproxy",
+        "Dockerfile.peakday",
+        "Dockerfile.prometheus",
+    ):
+        (dockerfiles / name).write_text("FROM ${BASE_IMAGE}\n")
     (project / "pyproject.toml").write_text('[project]\nname = "peakday"\n')
-    return BuildPaths.for_project(project)
+    return replace(BuildPaths.for_project(project), dockerfile_dir=dockerfiles)
 
 
 def test_missing_image_error_names_the_image_and_the_build_command() -> None:
@@ -172,9 +179,18 @@ def test_build_args_choose_the_base_images_of_the_variant(
 def test_dockerfile_defaults_are_the_public_base_images() -> None:
     storefront = (REPO_ROOT / "compose" / "Dockerfile.storefront").read_text()
     toxiproxy = (REPO_ROOT / "compose" / "Dockerfile.toxiproxy").read_text()
+    peakday = (DOCKERFILE_DIR / "Dockerfile.peakday").read_text()
 
     assert f"ARG BASE_IMAGE={PUBLIC_PYTHON_BASE}\n" in storefront
     assert f"ARG BASE_IMAGE={PUBLIC_TOXIPROXY_BASE}\n" in toxiproxy
+    assert f"ARG BASE_IMAGE={PUBLIC_PYTHON_BASE}\n" in peakday
+    assert f"ARG TOXIPROXY_IMAGE={PUBLIC_TOXIPROXY_BASE}\n" in peakday
+
+
+def test_compose_dockerfiles_are_the_packaged_ones() -> None:
+    """compose/ links to the Dockerfiles the package carries: one copy, found without a checkout."""
+    for name in ("Dockerfile.storefront", "Dockerfile.toxiproxy", "Dockerfile.prometheus"):
+        assert (REPO_ROOT / "compose" / name).resolve() == (DOCKERFILE_DIR / name).resolve()
 
 
 def test_offline_build_makes_missing_base_images_then_both_images(paths: BuildPaths) -> None:
@@ -192,13 +208,20 @@ def test_offline_build_makes_missing_base_images_then_both_images(paths: BuildPa
     assert [(request.tag, request.buildargs["BASE_IMAGE"]) for request in engine.builds] == [
         ("peakday/storefront:0.1.0", OFFLINE_PYTHON_BASE),
         ("peakday/toxiproxy:0.1.0", OFFLINE_TOXIPROXY_BASE),
+        ("peakday/peakday:0.1.0", OFFLINE_PYTHON_BASE),
     ]
+    # peakday's own image: the storefront's context (same wheels) plus toxiproxy-server.
+    assert engine.builds[2].context_dir == engine.builds[0].context_dir
+    assert engine.builds[2].dockerfile == "Dockerfile.peakday"
+    assert engine.builds[2].buildargs["TOXIPROXY_IMAGE"] == OFFLINE_TOXIPROXY_BASE
+    assert engine.builds[2].labels["org.peakday.component"] == "peakday"
     assert [(step.name, step.outcome) for step in report.steps] == [
         ("python base", "imported"),
         ("toxiproxy release", "imported"),
         ("wheels", "built"),
         ("storefront image", "built"),
         ("toxiproxy image", "built"),
+        ("peakday image", "built"),
     ]
     # The root filesystem tarballs are only needed for the import.
     assert not list(paths.work_dir.rglob("*.tar"))
@@ -253,7 +276,9 @@ def test_online_build_uses_public_bases_and_makes_no_local_ones(paths: BuildPath
     assert [request.buildargs["BASE_IMAGE"] for request in engine.builds] == [
         PUBLIC_PYTHON_BASE,
         PUBLIC_TOXIPROXY_BASE,
+        PUBLIC_PYTHON_BASE,
     ]
+    assert engine.builds[2].buildargs["TOXIPROXY_IMAGE"] == PUBLIC_TOXIPROXY_BASE
     assert report.variant == "online"
 
 
@@ -263,6 +288,7 @@ def test_dependency_wheels_are_cached_while_pyproject_is_unchanged(paths: BuildP
 
     first = build_images(True, engine=engine, toolchain=toolchain, paths=paths)
     second = build_images(True, engine=engine, toolchain=toolchain, paths=paths)
+    assert paths.project_dir is not None
     (paths.project_dir / "pyproject.toml").write_text(
         '[project]\nname = "peakday"\ndependencies = ["httpx"]\n'
     )
@@ -363,9 +389,22 @@ def test_is_static_elf(data: bytes, expected: bool) -> None:
 
 
 def test_find_project_dir_walks_up_to_the_checkout(paths: BuildPaths) -> None:
+    assert paths.project_dir is not None
     nested = paths.project_dir / "src" / "peakday"
 
     assert find_project_dir(nested) == paths.project_dir
+    assert locate_build_paths(nested, {}) == BuildPaths.for_project(paths.project_dir)
+
+
+def test_outside_a_checkout_builds_from_the_installed_package_in_the_user_cache(
+    tmp_path: Path,
+) -> None:
+    located = locate_build_paths(tmp_path, {"XDG_CACHE_HOME": str(tmp_path / "cache")})
+
+    assert located.project_dir is None
+    assert located.work_dir == tmp_path / "cache" / "peakday" / "images"
+    assert (located.dockerfile_dir / "Dockerfile.storefront").is_file()
+    assert (located.dockerfile_dir / "Dockerfile.peakday").is_file()
 
 
 def test_find_project_dir_outside_a_checkout_says_where_to_run(tmp_path: Path) -> None:
@@ -414,10 +453,14 @@ def test_the_prometheus_image_is_this_machine_s_binary_on_the_python_base(
     # without the binary (no Debian prometheus here) the other images are still built
     engine.builds.clear()
     build_images(True, engine=engine, toolchain=FakeToolchain(), paths=paths)
-    assert [r.tag for r in engine.builds] == ["peakday/storefront:0.1.0", "peakday/toxiproxy:0.1.0"]
+    assert [r.tag for r in engine.builds] == [
+        "peakday/storefront:0.1.0",
+        "peakday/toxiproxy:0.1.0",
+        "peakday/peakday:0.1.0",
+    ]
 
 
 def test_the_prometheus_dockerfile_copies_the_binary_onto_the_public_python_base() -> None:
-    dockerfile = (REPO_ROOT / "compose" / "Dockerfile.prometheus").read_text()
+    dockerfile = (DOCKERFILE_DIR / "Dockerfile.prometheus").read_text()
     assert f"ARG BASE_IMAGE={PUBLIC_PYTHON_BASE}\n" in dockerfile
     assert "COPY prometheus /usr/local/bin/prometheus" in dockerfile
