@@ -38,11 +38,11 @@ ORDERS_PER_SHOPPER = 10
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[tuple[LocalPlatform, Endpoints]]:
     processes = ProcessGroup(tmp_path / "pids.json")
+    tools = os.environ.get("PEAKDAY_TOOLS_DIR")
     local = LocalPlatform(
         storefront_topology(),
         tmp_path / "run",
-        tuple(Path(d) for d in (os.environ.get("PEAKDAY_TOOLS_DIR"),) if d)
-        + (REPO / ".tools" / "bin",),
+        (*([Path(tools)] if tools else []), REPO / ".tools" / "bin"),
         processes,
         storefront_extra=["--workers", "2"],
     )

@@ -17,8 +17,8 @@ from peakday.experiment.monitoring_checks import monitoring_issues
 from peakday.experiment.platform_checks import fault_kind_issues, platform_issues, proxy_names
 from peakday.experiment.service_level_checks import behaviour_overlaps
 from peakday.experiment.slo_checks import scoring_issues
-from peakday.experiment.workers_checks import workers_issues
 from peakday.experiment.units import format_duration_s as fmt
+from peakday.experiment.workers_checks import workers_issues
 from peakday.experiment.yaml_lines import Locator
 from peakday.topology import ALL_STEPS, JOURNEY_STEPS, Topology
 

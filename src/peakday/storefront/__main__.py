@@ -19,9 +19,9 @@ import contextlib
 import logging
 import os
 import signal
-import time
 import socket
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
