@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from peakday.experiment.validate import validate_text
+from peakday.orchestrator import storefront_environment
 from peakday.platforms.factory import workers_argv
 
 BASE = """name: t
@@ -26,6 +27,7 @@ def test_workers_become_a_flag_for_every_service() -> None:
     assert checked.issues == ()
     assert checked.experiment is not None
     assert workers_argv(checked.experiment) == ["--workers", "2"]
+    assert storefront_environment(checked.experiment)["storefront.workers"] == "2"
 
 
 def test_one_worker_is_the_default_and_adds_no_flag() -> None:
