@@ -15,6 +15,7 @@ auth_introspect proxy as the profile says (cache or not).
 
     PEAKDAY_TOOLS_DIR=.tools/bin .venv/bin/python bench/knee.py [--profiles standard,naive,hardened]
         [--workers 1,2] [--start-rate 50] [--factor 1.25] [--step-seconds 5]
+        [--request health]    # GET /health: the HTTP stack alone, no auth call, no SQLite
 
 The generator shares the machine with the services: on a 2-core machine, 2 workers and the
 generator compete for the same cores, so the 2-worker figures are a lower bound of what 2 cores
@@ -67,11 +68,13 @@ class Connection:
         self.reader = reader
         self.writer = writer
 
-    async def post(self, host: str, path: str, headers: dict[str, str], body: bytes) -> int:
-        head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(body)}\r\n"
-        head += "Content-Type: application/json\r\n"
+    async def send(self, host: str, path: str, headers: dict[str, str], body: bytes | None) -> int:
+        method = "GET" if body is None else "POST"
+        head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n"
+        if body is not None:
+            head += f"Content-Length: {len(body)}\r\nContent-Type: application/json\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        self.writer.write(head.encode() + b"\r\n" + body)
+        self.writer.write(head.encode() + b"\r\n" + (body or b""))
         status_line = await self.reader.readuntil(b"\r\n")
         length = 0
         while True:
@@ -89,7 +92,13 @@ class Connection:
 
 
 async def run_step(
-    host: str, port: int, tokens: list[str], rate: float, seconds: float, max_connections: int
+    host: str,
+    port: int,
+    tokens: list[str],
+    rate: float,
+    seconds: float,
+    max_connections: int,
+    health: bool = False,
 ) -> Step:
     idle: list[Connection] = []
     opened = 0
@@ -111,8 +120,9 @@ async def run_step(
                 reader, writer = await asyncio.open_connection(host, port)
                 connection = Connection(reader, writer)
             headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
+            path, body, expected = ("/health", None, 200) if health else ("/checkout", ORDER, 201)
             status = await asyncio.wait_for(
-                connection.post(f"{host}:{port}", "/checkout", headers, ORDER), REQUEST_TIMEOUT_S
+                connection.send(f"{host}:{port}", path, headers, body), REQUEST_TIMEOUT_S
             )
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
             errors += 1
@@ -122,7 +132,7 @@ async def run_step(
             return
         latencies.append(time.perf_counter() - scheduled)
         idle.append(connection)
-        if status == 201:
+        if status == expected:
             created += 1
         else:
             errors += 1
@@ -155,7 +165,15 @@ def find_knee(
     asyncio.run(run_step(host, int(port), tokens, 20, 1.0, args.max_connections))
     while rate <= args.max_rate:
         step = asyncio.run(
-            run_step(host, int(port), tokens, rate, args.step_seconds, args.max_connections)
+            run_step(
+                host,
+                int(port),
+                tokens,
+                rate,
+                args.step_seconds,
+                args.max_connections,
+                args.request == "health",
+            )
         )
         steps.append(step)
         print(
@@ -213,6 +231,12 @@ def main() -> int:
     parser.add_argument("--max-rate", type=float, default=20_000.0)
     parser.add_argument("--step-seconds", type=float, default=5.0)
     parser.add_argument("--max-connections", type=int, default=256)
+    parser.add_argument(
+        "--request",
+        choices=("checkout", "health"),
+        default="checkout",
+        help="health: GET /health instead (no auth, no SQLite: the HTTP stack alone)",
+    )
     args = parser.parse_args()
     worker_counts = [int(w) for w in args.workers.split(",")]
     results: dict[tuple[str, int], float] = {}
