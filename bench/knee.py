@@ -252,7 +252,12 @@ def main() -> int:
         row = profile.ljust(10)
         for workers in worker_counts:
             knee = results[profile, workers]
-            row += f"{knee:14.0f}{knee / workers:14.0f}"
+            if knee == 0:  # the first step was already over the limit
+                row += f"<{args.start_rate:g}".rjust(14) + f"<{args.start_rate / workers:g}".rjust(
+                    14
+                )
+            else:
+                row += f"{knee:14.0f}{knee / workers:14.0f}"
         if len(worker_counts) == 2 and results[profile, worker_counts[0]] > 0:
             ratio = results[profile, worker_counts[1]] / results[profile, worker_counts[0]]
             row += f"   x{worker_counts[1]}/x{worker_counts[0]} knee ratio {ratio:.2f}"
