@@ -179,10 +179,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # once, here), then each opens its own connection to the same WAL-mode file.
     ready_r, ready_w = os.pipe()
     workers: list[int] = []
+    first = os.getpid()
     for _ in range(settings.workers - 1):
         pid = os.fork()
         if pid == 0:
             os.close(ready_w)
+            _end_with_parent(first)
             os._exit(_worker(settings, sockets, ready_r))
         workers.append(pid)
     os.close(ready_r)
@@ -255,6 +257,20 @@ def _run(settings: StorefrontSettings, served: ASGIApp, sockets: list[socket.soc
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _end_with_parent(parent: int) -> None:
+    """Linux: SIGTERM this worker when the first process dies, even alone (OOM killer, a
+    SIGKILL of its pid only), so no worker keeps serving the port without it."""
+    if sys.platform != "linux":
+        return  # elsewhere only signals to the whole group (what peakday sends) reach workers
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _worker(settings: StorefrontSettings, sockets: list[socket.socket], ready_r: int) -> int:
