@@ -77,7 +77,8 @@ def storefront_environment(experiment: Experiment) -> dict[str, str]:
     from peakday.storefront.profiles import resilience_for
 
     storefront = experiment.storefront
-    return resilience_for(storefront.profile, storefront.overrides()).knobs()
+    knobs = resilience_for(storefront.profile, storefront.overrides()).knobs()
+    return {**knobs, "storefront.workers": str(storefront.workers)}
 
 
 def locust_user_classes(experiment: Experiment, runs_storefront: bool) -> dict[str, float] | None:

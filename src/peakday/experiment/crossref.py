@@ -18,6 +18,7 @@ from peakday.experiment.platform_checks import fault_kind_issues, platform_issue
 from peakday.experiment.service_level_checks import behaviour_overlaps
 from peakday.experiment.slo_checks import scoring_issues
 from peakday.experiment.units import format_duration_s as fmt
+from peakday.experiment.workers_checks import workers_issues
 from peakday.experiment.yaml_lines import Locator
 from peakday.topology import ALL_STEPS, JOURNEY_STEPS, Topology
 
@@ -60,6 +61,7 @@ def reference_issues(
         *_slo_issues(experiment, locator),
         *monitoring_issues(experiment, locator),
         *scoring_issues(experiment, locator),
+        *workers_issues(experiment, locator),
     ]
 
 

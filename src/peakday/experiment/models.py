@@ -423,6 +423,8 @@ class Storefront(_Model):
     integrity: Flag = True
     # Times a journey retries a failed checkout/label POST with the same Idempotency-Key.
     client_retries: WholeNumber = Field(default=0, ge=0, le=5)
+    # Server processes per service sharing its port (local platform; docs/storefront.md).
+    workers: WholeNumber = Field(default=1, ge=1, le=64)
 
     def overrides(self) -> dict[str, float | int]:
         """The knobs set here, by their storefront/profiles.py names."""

@@ -18,6 +18,12 @@ def storefront_argv(experiment: Experiment) -> list[str]:
     return profile_argv(resilience_for(storefront.profile, storefront.overrides()))
 
 
+def workers_argv(experiment: Experiment) -> list[str]:
+    """`--workers N` when the experiment asks for more than one process per service (local)."""
+    workers = experiment.storefront.workers
+    return [] if workers == 1 else ["--workers", str(workers)]
+
+
 def make_platform(config: RunConfig, processes: ProcessGroup) -> Platform:
     name = config.experiment.platform
     if name == "local":
@@ -26,7 +32,10 @@ def make_platform(config: RunConfig, processes: ProcessGroup) -> Platform:
             config.run_dir,
             config.tools_dirs,
             processes,
-            storefront_extra=storefront_argv(config.experiment),
+            storefront_extra=[
+                *storefront_argv(config.experiment),
+                *workers_argv(config.experiment),
+            ],
         )
     if name == "docker":
         return make_docker_platform(config)

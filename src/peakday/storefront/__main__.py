@@ -3,9 +3,11 @@
     python -m peakday.storefront SERVICE --host 127.0.0.1 --port N --data-dir DIR
         [--auth-url URL] [--auth-timeout-s 2.0] [--token-ttl-s 3600]
         [--profile standard|naive|hardened] [--retries N] [--breaker-failures N] ...
-        [--admin-port N [--admin-host 127.0.0.1]]
+        [--admin-port N [--admin-host 127.0.0.1]] [--workers N]
 
 The profile knobs are in profiles.py; the admin endpoint (admin.py) exists only with --admin-port.
+With --workers N the process binds its sockets, forks N-1 workers that inherit them (all in its
+process group, so signalling the group reaches every worker) and serves as the first one itself.
 
 Exits 0 after a graceful shutdown on SIGTERM, 2 on bad usage, 3 when the service cannot start.
 """
@@ -13,10 +15,13 @@ Exits 0 after a graceful shutdown on SIGTERM, 2 on bad usage, 3 when the service
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
@@ -31,6 +36,8 @@ from peakday.storefront.settings import SERVICE_NAMES, StorefrontSettings
 
 # Seconds uvicorn waits for in-flight requests after SIGTERM before closing them anyway.
 _GRACEFUL_SHUTDOWN_S = 5
+# Server processes one service may run (--workers); more than the cores only adds contention.
+MAX_WORKERS = 64
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--token-ttl-s", type=int, default=3600, help="lifetime of issued tokens (auth only)"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the listening sockets (default 1)",
+    )
     return parser
 
 
@@ -75,6 +88,8 @@ def parse_settings(argv: Sequence[str] | None = None) -> StorefrontSettings:
         parser.error(f"--auth-timeout-s must be in (0, 300], got {args.auth_timeout_s!r}")
     if args.admin_port is not None and not 0 < args.admin_port <= 65_535:
         parser.error(f"--admin-port must be 1..65535, got {args.admin_port!r}")
+    if not 1 <= args.workers <= MAX_WORKERS:
+        parser.error(f"--workers must be 1..{MAX_WORKERS}, got {args.workers!r}")
     if args.admin_port is not None and args.admin_port == args.port:
         parser.error("--admin-port must differ from --port")
     overrides = {k: getattr(args, k) for k in KNOB_NAMES if getattr(args, k) is not None}
@@ -101,6 +116,7 @@ def parse_settings(argv: Sequence[str] | None = None) -> StorefrontSettings:
         resilience=resilience,
         admin_host=args.admin_host,
         admin_port=args.admin_port,
+        workers=args.workers,
     )
 
 
@@ -152,31 +168,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     # was installed before it started; with this one the process exits 0 instead of dying by
     # signal, so the orchestrator can tell a clean stop from a crash.
     signal.signal(signal.SIGTERM, _exit_cleanly)
+    sockets = _listen(settings)
+    if sockets is None:
+        return 3
+    if settings.workers == 1:
+        served = _build(settings)
+        return served if isinstance(served, int) else _run(settings, served, sockets)
+    # Fork before any app exists: no SQLite connection, thread or event loop crosses a fork.
+    # The workers wait on a pipe until this process has built its app (auth seeds its database
+    # once, here), then each opens its own connection to the same WAL-mode file.
+    ready_r, ready_w = os.pipe()
+    workers: list[int] = []
+    first = os.getpid()
+    for _ in range(settings.workers - 1):
+        pid = os.fork()
+        if pid == 0:
+            os.close(ready_w)
+            _end_with_parent(first)
+            os._exit(_worker(settings, sockets, ready_r))
+        workers.append(pid)
+    os.close(ready_r)
     try:
-        app = build_app(settings)
-    except PeakdayError as exc:
-        for line in format_error(exc):
-            print(f"peakday.storefront {settings.service}: {line}", file=sys.stderr)
-        return exc.exit_code
+        served = _build(settings)
+        if isinstance(served, int):
+            return served
+        os.write(ready_w, b"." * len(workers))
+        os.close(ready_w)
+        return _run(settings, served, sockets)
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(ready_w)  # a worker still waiting reads end-of-file and exits 3
+        _stop_workers(workers)
 
-    import uvicorn
 
-    from peakday.storefront.admin import by_port, create_admin_app
-
-    served: ASGIApp = app
-    if settings.admin_port is not None:
-        admin = create_admin_app(app.state.fault_board, app.state.admin_status)
-        served = by_port(app, admin, settings.admin_port)
-    config = uvicorn.Config(
-        served,
-        host=settings.host,
-        port=settings.port,
-        access_log=False,
-        log_level="warning",
-        lifespan="on",
-        timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S,
-        server_header=False,
-    )
+def _listen(settings: StorefrontSettings) -> list[socket.socket] | None:
+    """The service's (and admin endpoint's) bound sockets, or None after printing why not."""
     addresses = [(settings.host, settings.port)]
     if settings.admin_port is not None:
         addresses.append((settings.admin_host, settings.admin_port))
@@ -192,12 +218,97 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "Hint: another process may hold the port; `peakday clean` stops leftovers.",
                 file=sys.stderr,
             )
-            return 3
+            return None
+    return sockets
+
+
+def _build(settings: StorefrontSettings) -> ASGIApp | int:
+    """The app to serve (with the admin endpoint if asked for), or the exit code of a failure."""
+    try:
+        app = build_app(settings)
+    except PeakdayError as exc:
+        for line in format_error(exc):
+            print(f"peakday.storefront {settings.service}: {line}", file=sys.stderr)
+        return exc.exit_code
+
+    from peakday.storefront.admin import by_port, create_admin_app
+
+    if settings.admin_port is None:
+        return app
+    admin = create_admin_app(app.state.fault_board, app.state.admin_status)
+    return by_port(app, admin, settings.admin_port)
+
+
+def _run(settings: StorefrontSettings, served: ASGIApp, sockets: list[socket.socket]) -> int:
+    import uvicorn
+
+    config = uvicorn.Config(
+        served,
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S,
+        server_header=False,
+    )
     try:
         uvicorn.Server(config).run(sockets=sockets)
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _end_with_parent(parent: int) -> None:
+    """Linux: SIGTERM this worker when the first process dies, even alone (OOM killer, a
+    SIGKILL of its pid only), so no worker keeps serving the port without it."""
+    if sys.platform != "linux":
+        return  # elsewhere only signals to the whole group (what peakday sends) reach workers
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _worker(settings: StorefrontSettings, sockets: list[socket.socket], ready_r: int) -> int:
+    """A forked worker: wait for the first process's app, then serve the inherited sockets."""
+    try:
+        go = os.read(ready_r, 1)
+        os.close(ready_r)
+        if not go:  # the first process failed to start and said why
+            return 3
+        served = _build(settings)
+        return served if isinstance(served, int) else _run(settings, served, sockets)
+    except SystemExit as exc:  # SIGTERM (_exit_cleanly) or a signal before serving
+        return exc.code if isinstance(exc.code, int) else 0
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
+def _stop_workers(pids: list[int]) -> None:
+    """SIGTERM the forked workers (a no-op when the group was signalled), reap them, SIGKILL
+    whoever outlives the graceful shutdown."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + _GRACEFUL_SHUTDOWN_S + 2
+    waiting = set(pids)
+    while waiting and time.monotonic() < deadline:
+        for pid in list(waiting):
+            with contextlib.suppress(ChildProcessError):
+                done, _status = os.waitpid(pid, os.WNOHANG)
+                if done == 0:
+                    continue
+            waiting.discard(pid)
+        time.sleep(0.05)
+    for pid in waiting:
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ class StorefrontSettings:
     # Where the admin endpoint listens (admin.py); None = no admin endpoint at all.
     admin_host: str = "127.0.0.1"
     admin_port: int | None = None
+    # Server processes on the same sockets (__main__.py forks them); 1 = this process alone.
+    workers: int = 1
 
     @property
     def effective_resilience(self) -> Resilience:

@@ -4,6 +4,8 @@ idempotent record table that checkout (orders) and labels (labels) both use.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -17,17 +19,23 @@ _BUSY_TIMEOUT_MS = 5_000
 
 
 class Database:
-    """One connection per service, shared by uvicorn's event loop and its threadpool.
+    """One connection per service process, shared by uvicorn's event loop and its threadpool.
 
     A single lock serialises every use: each statement is tens of microseconds, so the lock is
     cheaper than a connection per thread and makes multi-statement steps atomic for free.
+    With `--workers N` several processes open the same file; an flock on PATH.lock then
+    serialises them too. SQLite's own busy handler would also keep them correct, but it waits
+    by sleeping 1, 2, 5 ... 100 ms, which put 100 ms into the p95 of a 2-worker checkout; a
+    blocked flock wakes as soon as the holder lets go.
     """
 
     def __init__(self, path: Path, schema: Sequence[str]) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._process_lock = -1
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            self._process_lock = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
             self._conn = sqlite3.connect(
                 path, check_same_thread=False, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000
             )
@@ -39,21 +47,32 @@ class Database:
             for statement in schema:
                 self._conn.execute(statement)
         except (sqlite3.Error, OSError) as exc:
+            if self._process_lock >= 0:
+                os.close(self._process_lock)
             raise ServiceStartError(
                 f"Could not open the SQLite database {str(path)!r}: {exc}. "
                 "Hint: check that --data-dir exists, is writable and is not on a read-only mount."
             ) from exc
 
     @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        with self._lock:
+            fcntl.flock(self._process_lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._process_lock, fcntl.LOCK_UN)
+
+    @contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
         """The connection, held exclusively; statements run in autocommit mode."""
-        with self._lock:
+        with self._exclusive():
             yield self._conn
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """The connection inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error)."""
-        with self._lock:
+        with self._exclusive():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
@@ -65,6 +84,7 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+            os.close(self._process_lock)
 
 
 @dataclass(frozen=True)

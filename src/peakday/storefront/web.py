@@ -4,6 +4,7 @@ error in that one shape, /health, and bearer-token authentication through an Int
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal
 
@@ -32,6 +33,9 @@ from peakday.storefront.identity import (
 from peakday.storefront.misbehaviour import FaultBoard, Point
 from peakday.storefront.rules import looks_like_token
 from peakday.storefront.store import NewRecord, RecordStore
+
+# Response header of GET /health naming the server process that answered.
+SERVER_PID_HEADER: Final = "X-Peakday-Pid"
 
 # The `Authorization: Bearer` credentials of a request, or None; endpoints answer 401 themselves
 # (auto_error=False) so the body is an ErrorBody. A module-level alias because FastAPI resolves
@@ -156,8 +160,12 @@ def install_common_routes(app: FastAPI, service: str) -> None:
 
     # /health is liveness only: it must not depend on auth, or an auth outage would make the
     # orchestrator think checkout and labels had died too.
+    # The header names the process that answered: with --workers N, N processes share the port.
+    pid = str(os.getpid())
+
     @app.get("/health", response_model=Health, tags=["health"])
-    async def get_health() -> Health:
+    async def get_health(response: Response) -> Health:
+        response.headers[SERVER_PID_HEADER] = pid
         return health
 
 

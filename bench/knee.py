@@ -1,0 +1,269 @@
+"""The checkout journey's knee per resilience profile, for 1 and 2 storefront workers.
+
+The storefront runs as a run starts it (LocalPlatform: Toxiproxy, auth, checkout, labels, with
+`--profile P --workers N`). An open-model generator (asyncio, raw HTTP/1.1 on kept-alive
+connections, one request per scheduled arrival whatever the answers do) POSTs /checkout with a
+shopper's token and a fresh Idempotency-Key at a fixed arrival rate for `--step-seconds`, then
+steps the rate up by `--factor`. Latency counts from the scheduled arrival, so a server falling
+behind shows as queueing, not as a lower rate. The knee is the highest rate whose step had p95
+under 50 ms and no error (non-201, reset, timeout, or an arrival that found every connection busy
+and --max-connections reached). Knee per core = knee / workers.
+
+Logins happen once per shopper before the steps (scrypt is auth's deliberate cost, not the
+journey's steady state); every checkout still checks its token against auth through the
+auth_introspect proxy as the profile says (cache or not).
+
+    PEAKDAY_TOOLS_DIR=.tools/bin .venv/bin/python bench/knee.py [--profiles standard,naive,hardened]
+        [--workers 1,2] [--start-rate 50] [--factor 1.25] [--step-seconds 5]
+        [--request health]    # GET /health: the HTTP stack alone, no auth call, no SQLite
+
+The generator shares the machine with the services: on a 2-core machine, 2 workers and the
+generator compete for the same cores, so the 2-worker figures are a lower bound of what 2 cores
+of storefront give. The script prints what it measured; it does not judge.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from peakday.platforms.local import LocalPlatform
+from peakday.processes.children import ProcessGroup
+from peakday.storefront.profiles import PROFILE_NAMES, profile_argv, resilience_for
+from peakday.topology import storefront_topology
+
+REPO = Path(__file__).resolve().parent.parent
+P95_LIMIT_MS = 50.0
+ORDER = json.dumps({"items": [{"sku": "SKU-1001", "quantity": 1}], "channel": "online"}).encode()
+SHOPPERS = [f"shopper-{i:03d}" for i in range(20)]
+REQUEST_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class Step:
+    rate: float
+    sent: int
+    ok: int
+    errors: int
+    p95_ms: float
+    achieved_rate: float
+
+    @property
+    def passed(self) -> bool:
+        return self.errors == 0 and self.ok == self.sent and self.p95_ms < P95_LIMIT_MS
+
+
+class Connection:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    async def send(self, host: str, path: str, headers: dict[str, str], body: bytes | None) -> int:
+        method = "GET" if body is None else "POST"
+        head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n"
+        if body is not None:
+            head += f"Content-Length: {len(body)}\r\nContent-Type: application/json\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.writer.write(head.encode() + b"\r\n" + (body or b""))
+        status_line = await self.reader.readuntil(b"\r\n")
+        length = 0
+        while True:
+            line = await self.reader.readuntil(b"\r\n")
+            if line == b"\r\n":
+                break
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        await self.reader.readexactly(length)
+        return int(status_line.split(b" ", 2)[1])
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def run_step(
+    host: str,
+    port: int,
+    tokens: list[str],
+    rate: float,
+    seconds: float,
+    max_connections: int,
+    health: bool = False,
+) -> Step:
+    idle: list[Connection] = []
+    opened = 0
+    latencies: list[float] = []
+    errors = 0
+    created = 0
+    total = int(rate * seconds)
+    start = time.perf_counter() + 0.05
+
+    async def one(scheduled: float, token: str) -> None:
+        nonlocal opened, errors, created
+        connection = idle.pop() if idle else None
+        try:
+            if connection is None:
+                if opened >= max_connections:
+                    errors += 1
+                    return
+                opened += 1
+                reader, writer = await asyncio.open_connection(host, port)
+                connection = Connection(reader, writer)
+            headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
+            path, body, expected = ("/health", None, 200) if health else ("/checkout", ORDER, 201)
+            status = await asyncio.wait_for(
+                connection.send(f"{host}:{port}", path, headers, body), REQUEST_TIMEOUT_S
+            )
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
+            errors += 1
+            if connection is not None:
+                connection.close()
+                opened -= 1
+            return
+        latencies.append(time.perf_counter() - scheduled)
+        idle.append(connection)
+        if status == expected:
+            created += 1
+        else:
+            errors += 1
+
+    tasks = []
+    for i in range(total):
+        scheduled = start + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(scheduled, tokens[i % len(tokens)])))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - start
+    for connection in idle:
+        connection.close()
+    latencies.sort()
+    p95 = latencies[int(0.95 * (len(latencies) - 1))] * 1000 if latencies else float("inf")
+    return Step(rate, total, created, errors, p95, total / elapsed)
+
+
+def find_knee(
+    url: str, tokens: list[str], args: argparse.Namespace, label: str
+) -> tuple[float, list[Step]]:
+    host_port = url.removeprefix("http://")
+    host, port = host_port.rsplit(":", 1)
+    rate = args.start_rate
+    knee = 0.0
+    steps: list[Step] = []
+    # Warm up connections, JIT-free Python's caches and the introspection cache.
+    asyncio.run(run_step(host, int(port), tokens, 20, 1.0, args.max_connections))
+    while rate <= args.max_rate:
+        step = asyncio.run(
+            run_step(
+                host,
+                int(port),
+                tokens,
+                rate,
+                args.step_seconds,
+                args.max_connections,
+                args.request == "health",
+            )
+        )
+        steps.append(step)
+        print(
+            f"  {label}: rate {rate:7.1f}/s sent {step.sent:6d} achieved {step.achieved_rate:7.1f}"
+            f"/s errors {step.errors:4d} p95 {step.p95_ms:8.1f} ms "
+            f"{'ok' if step.passed else 'OVER'}",
+            flush=True,
+        )
+        if not step.passed:
+            break
+        knee = rate
+        rate *= args.factor
+    return knee, steps
+
+
+def measure(profile: str, workers: int, args: argparse.Namespace) -> float:
+    tools = [Path(d) for d in (os.environ.get("PEAKDAY_TOOLS_DIR"),) if d]
+    with tempfile.TemporaryDirectory(prefix="peakday-knee-") as tmp:
+        processes = ProcessGroup(Path(tmp) / "pids.json")
+        extra = profile_argv(resilience_for(profile, {}))  # type: ignore[arg-type]
+        if workers > 1:
+            extra += ["--workers", str(workers)]
+        platform = LocalPlatform(
+            storefront_topology(),
+            Path(tmp) / "run",
+            (*tools, REPO / ".tools" / "bin"),
+            processes,
+            storefront_extra=extra,
+        )
+        try:
+            endpoints = platform.start()
+            time.sleep(2.0)  # forked workers import and build their apps after /health answers
+            auth = f"http://{endpoints.proxies['auth_login']}"
+            tokens = []
+            for user in SHOPPERS:
+                response = httpx.post(
+                    f"{auth}/login", json={"username": user, "password": f"pw-{user}"}, timeout=30
+                )
+                response.raise_for_status()
+                tokens.append(str(response.json()["access_token"]))
+            knee, _steps = find_knee(
+                endpoints.services["checkout"], tokens, args, f"{profile} x{workers}"
+            )
+        finally:
+            platform.stop()
+    return knee
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
+    parser.add_argument("--profiles", default=",".join(PROFILE_NAMES))
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--start-rate", type=float, default=50.0)
+    parser.add_argument("--factor", type=float, default=1.25)
+    parser.add_argument("--max-rate", type=float, default=20_000.0)
+    parser.add_argument("--step-seconds", type=float, default=5.0)
+    parser.add_argument("--max-connections", type=int, default=256)
+    parser.add_argument(
+        "--request",
+        choices=("checkout", "health"),
+        default="checkout",
+        help="health: GET /health instead (no auth, no SQLite: the HTTP stack alone)",
+    )
+    args = parser.parse_args()
+    worker_counts = [int(w) for w in args.workers.split(",")]
+    results: dict[tuple[str, int], float] = {}
+    for profile in args.profiles.split(","):
+        for workers in worker_counts:
+            results[profile, workers] = measure(profile, workers, args)
+    print(f"\ncpus: {os.cpu_count()}  step: {args.step_seconds:g} s  factor: {args.factor:g}")
+    header = "profile".ljust(10) + "".join(
+        f"knee x{w} /s".rjust(14) + f"per core x{w}".rjust(14) for w in worker_counts
+    )
+    print(header)
+    for profile in args.profiles.split(","):
+        row = profile.ljust(10)
+        for workers in worker_counts:
+            knee = results[profile, workers]
+            if knee == 0:  # the first step was already over the limit
+                row += f"<{args.start_rate:g}".rjust(14) + f"<{args.start_rate / workers:g}".rjust(
+                    14
+                )
+            else:
+                row += f"{knee:14.0f}{knee / workers:14.0f}"
+        if len(worker_counts) == 2 and results[profile, worker_counts[0]] > 0:
+            ratio = results[profile, worker_counts[1]] / results[profile, worker_counts[0]]
+            row += f"   x{worker_counts[1]}/x{worker_counts[0]} knee ratio {ratio:.2f}"
+        print(row)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
