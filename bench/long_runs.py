@@ -3,8 +3,8 @@
 A real run's result.json (a demo or smoke run; --source) is re-timed to long runs: the seconds
 before its recovery phase are kept, its recovery seconds are repeated until the run lasts 0.5, 2
 and 8 hours, and its steps are copied under new names until there are 10 of them. Each command
-runs as a child process (`python -m peakday score|report DIR`); its CPU time and its own peak
-RSS (os.wait4's rusage of that child) are printed side by side with result.json's size. `score`
+runs as a child process (`python -m peakday score|report DIR`); its CPU time (os.wait4) and its
+own peak RSS (VmHWM as it exits) are printed side by side with result.json's size. `score`
 runs twice: first on the file as re-timed here (one JSON line, as any older result), which it
 rewrites in the current layout; then on that, as every later score and report reads it.
 Target: under 300 MB for the 8 h run, and a cost that does not grow with run length.
@@ -88,11 +88,27 @@ def retimed(source: dict[str, Any], hours: float, steps: int) -> dict[str, Any]:
     return data
 
 
+# The child's own peak RSS (VmHWM: reset at exec), written when it exits. Not wait4's ru_maxrss:
+# on Linux that keeps the RSS the child had as a fork of this bench before exec, so it read
+# this process's peak (the re-timed JSON it builds) whenever that was the larger.
+_PEAK_AT_EXIT = """
+import atexit, runpy, sys
+out = sys.argv.pop(1)
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            open(out, "w").write(line.split()[1])
+atexit.register(peak)
+runpy.run_module("peakday", run_name="__main__", alter_sys=True)
+"""
+
+
 def measure(command: str, run_dir: Path) -> tuple[float, float]:
     """CPU seconds (user + system) and peak RSS (MB) of `peakday COMMAND RUN_DIR`, in its own
     process. CPU, not wall time: on a shared machine wall time is mostly other people's load."""
+    peak_file = run_dir / f".peak-{command}"
     child = subprocess.Popen(
-        [sys.executable, "-m", "peakday", command, str(run_dir)],
+        [sys.executable, "-c", _PEAK_AT_EXIT, str(peak_file), command, str(run_dir)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -102,7 +118,9 @@ def measure(command: str, run_dir: Path) -> tuple[float, float]:
     if code not in (0, 1, 4):  # the run's own verdict is fine; a crash is not
         error = child.stderr.read().decode() if child.stderr else ""
         raise SystemExit(f"peakday {command} {run_dir} exited {code}: {error[-2000:]}")
-    return cpu_s, usage.ru_maxrss / 1024.0  # KiB on Linux
+    peak_kb = int(peak_file.read_text(encoding="utf-8"))
+    peak_file.unlink()
+    return cpu_s, peak_kb / 1024.0
 
 
 def main() -> None:
