@@ -36,13 +36,14 @@ def monitoring_issues(experiment: Experiment, locator: Locator) -> Iterator[Spec
 def _monitoring_choice(experiment: Experiment, locator: Locator) -> Iterator[SpecIssue]:
     if experiment.monitoring != "prometheus":
         return
-    if experiment.platform == "compose":
+    if experiment.platform == "compose" and experiment.compose is not None:
+        # The storefront on compose (no compose section) is scraped on its published ports.
         yield locator.issue(
             ("monitoring",),
-            "monitoring: prometheus is not available on the compose platform yet: peakday "
-            "starts its own Prometheus server on the local and docker platforms only.",
-            "Run with platform: local or docker, or point at a Prometheus server that can reach "
-            "the containers with monitoring: {prometheus: 'http://HOST:9090'}.",
+            "monitoring: prometheus starts a server that scrapes peakday's storefront, which "
+            "your own compose project does not run.",
+            "Point at the Prometheus server that scrapes your project: "
+            "monitoring: {prometheus: 'http://127.0.0.1:9090'}.",
         )
     elif experiment.platform == "external":
         yield locator.issue(

@@ -55,10 +55,6 @@ def test_a_server_side_slo_with_peakday_s_prometheus_is_valid() -> None:
             "has a PromQL query but reads the load generator",
         ),
         (
-            BASE + "platform: compose\nmonitoring: prometheus\n",
-            "not available on the compose platform",
-        ),
-        (
             BASE + "monitoring: prometheus\nalerts: {expect: [{fault: bom, alert: A}]}\n",
             "No fault is named 'bom'",
         ),
@@ -81,7 +77,6 @@ def test_a_server_side_slo_with_peakday_s_prometheus_is_valid() -> None:
         "no-monitoring",
         "no-query",
         "query-on-client-slo",
-        "compose-refused",
         "unknown-fault",
         "alerts-without-monitoring",
         "rules-with-own-server",
@@ -97,6 +92,20 @@ def test_bad_server_side_specs_are_one_clear_issue(text: str, expected: str) -> 
 
 def test_docker_platform_takes_monitoring_prometheus() -> None:
     assert issues_of(BASE + "platform: docker\nmonitoring: prometheus\n" + QUERY_SLO) == []
+
+
+def test_a_users_compose_project_refuses_monitoring_prometheus() -> None:
+    text = (
+        BASE
+        + "platform: compose\nmonitoring: prometheus\n"
+        + "compose: {file: c.yaml, intercept: {redis: 6379}, host: 'web:8000', locustfile: l.py}\n"
+    )
+    assert any("your own compose project does not run" in issue for issue in issues_of(text))
+
+
+def test_the_storefront_on_compose_takes_monitoring_prometheus() -> None:
+    # no compose section: the storefront's own compose file, scraped on its published ports
+    assert issues_of(BASE + "platform: compose\nmonitoring: prometheus\n" + QUERY_SLO) == []
 
 
 def test_a_query_that_does_not_parse_is_an_issue_on_its_line() -> None:
