@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -145,11 +146,24 @@ def web_server(docker_engine: DockerImageEngine) -> Iterator[str]:
         )
         network.disconnect(container)
         network.connect(container, aliases=["web"])
+        wait_until_it_answers(container)
         yield str(network.name)
     finally:
         if container is not None:
             container.remove(force=True)
         network.remove()
+
+
+def wait_until_it_answers(container: Any, timeout_s: float = 60) -> None:
+    """The run's baseline must not start before the server listens (a busy CI engine took
+    seconds to start its Python: the first 5 s of requests were refused)."""
+    probe = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/', timeout=2)"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if container.exec_run(["python3", "-c", probe]).exit_code == 0:
+            return
+        time.sleep(0.5)
+    pytest.fail(f"the test's web server did not answer within {timeout_s:.0f} s")
 
 
 def test_the_image_runs_an_external_experiment_for_real(
