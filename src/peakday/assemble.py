@@ -212,7 +212,7 @@ def assemble_result(
         load_end_s = 0.0
     faults = applied_faults(experiment, events, t0, load_end_s)
     rows = tuple(timeline) if timeline is not None else timeline_from_records(metrics)
-    phases = compute_phases(min(experiment.load.warmup, load_end_s), load_end_s, faults)
+    phases = compute_phases(min(experiment.load.warmup, load_end_s), load_end_s, faults, rows)
     baseline_check = baseline_check_of(events)
     stops = stops_of(events)
     integrity = integrity_of(events)

@@ -43,7 +43,15 @@ class SpecIssue:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
         key = f" {self.key_path}:" if self.key_path else ""
         hint = f" Hint: {self.hint}" if self.hint else ""
-        return f"{where}:{key} {self.message}{hint}"
+        return _one_line(f"{where}:{key} {self.message}{hint}")
+
+
+def _one_line(text: str) -> str:
+    """A YAML key may hold a newline or other control character: shown escaped, the issue
+    stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class SpecError(PeakdayError):

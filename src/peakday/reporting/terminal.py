@@ -38,10 +38,12 @@ def slo_table(result: Result) -> Table:
 
 def phase_table(result: Result) -> Table:
     table = Table(title="Phases and faults", title_justify="left")
-    for column in ("phase", "from (s)", "to (s)"):
+    noted = any(phase.note for phase in result.phases)
+    for column in ("phase", "from (s)", "to (s)", *(("note",) if noted else ())):
         table.add_column(column)
     for phase in result.phases:
-        table.add_row(escape(phase.name), f"{phase.start_s:.2f}", f"{phase.end_s:.2f}")
+        cells = [escape(phase.name), f"{phase.start_s:.2f}", f"{phase.end_s:.2f}"]
+        table.add_row(*cells, *((escape(phase.note),) if noted else ()))
     return table
 
 

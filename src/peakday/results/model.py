@@ -92,6 +92,9 @@ class PhaseWindow(_Model):
     kind: Literal["warmup", "baseline", "fault", "recovery", "all"]
     start_s: float
     end_s: float
+    # Why the window ends where it does when that is not a fault's edge (the baseline stops
+    # before the seconds whose requests were still running when the first fault began).
+    note: str = ""
 
 
 class AppliedFault(_Model):

@@ -20,9 +20,59 @@ def fault_window(fault: AppliedFault, load_end_s: float) -> tuple[float, float]:
     return start, max(start, end)
 
 
+def in_flight_cutoff(rows: Iterable[TimelineRow], start_s: float, fault_start_s: float) -> float:
+    """Where the baseline ends so that none of its requests was still running at the fault.
+
+    Rows count requests by the second they started in, so the baseline's last seconds can hold
+    requests the fault reached while they were in flight: a login started 0.2 s before a hang
+    fails 4 s later, inside the fault, and would count as a baseline failure (and its latency
+    as the baseline's). Walking back from the fault, a second is left out while its slowest
+    request, if started at the end of the second, would have ended after the fault began; the
+    first second whose requests all ended before the fault is where the baseline stops. An
+    isolated slow request further back stays in: only the run of seconds right before the
+    fault is cut. Rows without a maximum (older results) leave the baseline as it was.
+    """
+    first = math.ceil(start_s - 0.5)
+    last = math.ceil(fault_start_s - 0.5) - 1  # the last second whose middle is before the fault
+    if last < first:
+        return fault_start_s
+    slowest: dict[int, float] = {}
+    for row in rows:
+        if first <= row.t_s <= last and row.requests > 0 and row.max_ms is not None:
+            slowest[row.t_s] = max(slowest.get(row.t_s, 0.0), row.max_ms)
+    end = fault_start_s
+    for t_s in range(last, first - 1, -1):
+        slowest_ms = slowest.get(t_s)
+        if slowest_ms is None or t_s + 1 + slowest_ms / 1000.0 <= fault_start_s:
+            break
+        end = float(t_s)
+    return end
+
+
+def _baseline(
+    warmup_s: float, first_fault_s: float, rows: Iterable[TimelineRow], has_faults: bool
+) -> PhaseWindow | None:
+    if first_fault_s <= warmup_s:
+        return None
+    end = in_flight_cutoff(rows, warmup_s, first_fault_s) if has_faults else first_fault_s
+    note = ""
+    if end < first_fault_s:
+        note = (
+            f"ends {first_fault_s - end:.2f} s before the first fault: requests started after "
+            f"{end:.2f} s were still running when it began, so they count in no phase but 'all'"
+        )
+    if end <= warmup_s:
+        return None
+    return PhaseWindow(name="baseline", kind="baseline", start_s=warmup_s, end_s=end, note=note)
+
+
 def compute_phases(
-    warmup_s: float, duration_s: float, faults: Sequence[AppliedFault]
+    warmup_s: float,
+    duration_s: float,
+    faults: Sequence[AppliedFault],
+    rows: Iterable[TimelineRow] = (),
 ) -> tuple[PhaseWindow, ...]:
+    """`rows`: the run's timeline, to end the baseline before requests the fault reached."""
     phases: list[PhaseWindow] = []
     if warmup_s > 0:
         phases.append(PhaseWindow(name="warmup", kind="warmup", start_s=0.0, end_s=warmup_s))
@@ -31,10 +81,9 @@ def compute_phases(
     windows = [fault_window(f, duration_s) for f in faults]
     first_fault = min((start for start, _ in windows), default=duration_s)
     last_fault_end = max((end for _, end in windows), default=None)
-    if first_fault > warmup_s:
-        phases.append(
-            PhaseWindow(name="baseline", kind="baseline", start_s=warmup_s, end_s=first_fault)
-        )
+    baseline = _baseline(warmup_s, first_fault, rows, bool(windows))
+    if baseline is not None:
+        phases.append(baseline)
     for fault, (start, end) in zip(faults, windows, strict=True):
         phases.append(
             PhaseWindow(name=f"fault:{fault.label}", kind="fault", start_s=start, end_s=end)

@@ -91,3 +91,13 @@ def test_one_bad_value_anywhere_gives_located_issues(
 
     assert_well_formed(text)
     assert all(issue.line is not None for issue in validate_text(text, "fuzz.yaml").issues)
+
+
+def test_a_key_with_a_newline_in_it_is_shown_escaped_on_one_line() -> None:
+    # Found by the property test above: the unknown key "A\n" broke the issue over two lines.
+    document = {**SMOKE, "load": {**SMOKE["load"], "A\n": 1}}
+    text = yaml.safe_dump(document, sort_keys=False)
+    result = validate_text(text, "fuzz.yaml")
+    formatted = [issue.format() for issue in result.issues]
+    assert formatted and all("\n" not in line for line in formatted)
+    assert any("load.A\\n" in line for line in formatted)
