@@ -65,10 +65,17 @@ def _classify_exception(exception: BaseException) -> FailureKind | None:
     return None
 
 
-def classify_failure(exception: BaseException | None, status_code: int | None) -> FailureKind:
+def classify_failure(
+    exception: BaseException | None,
+    status_code: int | None,
+    transport_error: object = None,
+) -> FailureKind:
     """Why a request failed: an HTTP error status wins; else the transport error; else "other".
 
-    `status_code` is 0 or None when no response arrived (Locust's convention).
+    `status_code` is 0 or None when no response arrived (Locust's convention). `transport_error`
+    is the response's own `error`: with `catch_response`, a locustfile that calls
+    `response.failure("...")` after a timeout replaces Locust's exception with its message (a
+    CatchResponseError wrapping nothing), yet the response still holds what the transport met.
     """
     if status_code is not None and 400 <= status_code <= 499:
         return "http_4xx"
@@ -76,8 +83,12 @@ def classify_failure(exception: BaseException | None, status_code: int | None) -
         return "http_5xx"
     if exception is None:
         return "other"
-    for link in _exception_chain(exception):
-        kind = _classify_exception(link)
-        if kind is not None:
-            return kind
+    causes = [exception]
+    if isinstance(transport_error, BaseException) and transport_error is not exception:
+        causes.append(transport_error)
+    for cause in causes:
+        for link in _exception_chain(cause):
+            kind = _classify_exception(link)
+            if kind is not None:
+                return kind
     return "other"

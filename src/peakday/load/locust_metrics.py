@@ -103,7 +103,9 @@ class MetricsWriter:
             delay_us = round(delay_s * 1_000_000)
         failure = None
         if exception is not None:
-            failure = classify_failure(exception, getattr(response, "status_code", None))
+            failure = classify_failure(
+                exception, getattr(response, "status_code", None), getattr(response, "error", None)
+            )
         latency_us = round(response_time * 1000.0)  # Locust's float ms as whole microseconds
         self._recorder.record(t_s, name, latency_us if latency_us > 0 else 0, failure, delay_us)
 

@@ -424,3 +424,14 @@ def test_counting_exact_values_builds_the_histogram_recording_each_request_would
         assert built.get_value_at_percentile(percentile) == direct.get_value_at_percentile(
             percentile
         )
+
+
+def test_a_failure_message_set_over_a_transport_error_keeps_the_transport_kind() -> None:
+    # catch_response + response.failure("..."): Locust reports a bare CatchResponseError, an
+    # exception that wraps nothing (importing Locust here would gevent-patch the test process).
+    message = Exception("HTTP 0: timed out")
+    assert classify_failure(message, 0) == "other"
+    assert classify_failure(message, 0, TimeoutError("timed out")) == "timeout"
+    assert classify_failure(message, 0, ConnectionRefusedError(111, "refused")) == "connection"
+    assert classify_failure(message, 503, TimeoutError("timed out")) == "http_5xx"
+    assert classify_failure(message, 200, None) == "other"
