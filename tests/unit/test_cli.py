@@ -122,6 +122,23 @@ def test_run_of_a_missing_file_is_a_usage_error_and_starts_nothing(tmp_path: Pat
     assert not (tmp_path / "results").exists()
 
 
+def test_run_with_dashboard_before_the_experiment_runs_that_experiment(tmp_path: Path) -> None:
+    # `--dashboard` takes an optional HOST:PORT; a name without ':PORT' is the experiment.
+    missing = tmp_path / "nope.yaml"
+    outcome = CliRunner().invoke(main, ["run", "--no-color", "--dashboard", str(missing)])
+    assert outcome.exit_code == 2
+    assert "nope.yaml" in outcome.stderr and "Missing argument" not in outcome.stderr
+
+
+@pytest.mark.parametrize("bind", [[], ["127.0.0.1:8080"]])
+def test_run_with_a_dashboard_and_no_experiment_says_the_experiment_is_missing(
+    bind: list[str],
+) -> None:
+    outcome = CliRunner().invoke(main, ["run", "--no-color", "--dashboard", *bind])
+    assert outcome.exit_code == 2
+    assert "Missing argument 'EXPERIMENT'" in outcome.stderr
+
+
 @pytest.mark.parametrize("command", ["run", "validate"])
 def test_run_and_validate_help_ends_with_the_exit_codes(command: str) -> None:
     text = CliRunner().invoke(main, [command, "--help"], terminal_width=200).output

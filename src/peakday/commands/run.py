@@ -20,13 +20,15 @@ if TYPE_CHECKING:
     from peakday.results.folder import RunFolder
     from peakday.scoring.manual import ManualStops
 
+DEFAULT_DASHBOARD_BIND = "127.0.0.1:0"  # loopback, a free port
+
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
 @click.command()
-@click.argument("experiment", type=click.Path(path_type=Path))
+@click.argument("experiment", type=click.Path(path_type=Path), required=False, metavar="EXPERIMENT")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Results folder.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the final summary.")
 @click.option("--no-color", is_flag=True, help="No colour, no live view: plain progress lines.")
@@ -71,11 +73,11 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
     "dashboard_bind",
     metavar="[HOST:PORT]",
     is_flag=False,
-    flag_value="127.0.0.1:0",
+    flag_value=DEFAULT_DASHBOARD_BIND,
     default=None,
     help="Serve a live game-day dashboard with stop buttons (alone: 127.0.0.1 and a free port; "
     "its URL, with the control token, is printed at the start). Off loopback, viewing needs the "
-    "token too. Put it after EXPERIMENT, or write --dashboard=HOST:PORT.",
+    "token too. Before EXPERIMENT, alone, it takes no value; write --dashboard=HOST:PORT.",
 )
 @click.option(
     "--dashboard-linger",
@@ -88,7 +90,7 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
 @click.pass_context
 def run(
     ctx: click.Context,
-    experiment: Path,
+    experiment: Path | None,
     out_dir: Path | None,
     quiet: bool,
     no_color: bool,
@@ -120,6 +122,7 @@ def run(
     from peakday.scoring.manual import ManualStops
 
     ctx.meta[NO_COLOR_META] = no_color  # the CLI's error message honours --no-color too
+    experiment, dashboard_bind = _experiment_and_bind(experiment, dashboard_bind)
     console = make_console(stderr=True, no_color=no_color)
     out = make_console(no_color=no_color)
     overrides = RunOverrides(
@@ -171,6 +174,26 @@ def _linger_seconds(text: str) -> float:
         raise UsageError(
             f"--dashboard-linger {text!r} is not a duration. Hint: such as 90s or 5m."
         ) from error
+
+
+def _experiment_and_bind(
+    experiment: Path | None, dashboard_bind: str | None
+) -> tuple[Path, str | None]:
+    """`run --dashboard EXP`: the option's optional value took the experiment; give it back.
+
+    A dashboard address is HOST:PORT; a value without ':PORT' is the experiment, and the
+    dashboard takes its default address.
+    """
+    if experiment is None and dashboard_bind is not None and not _is_address(dashboard_bind):
+        return Path(dashboard_bind), DEFAULT_DASHBOARD_BIND
+    if experiment is None:
+        raise click.MissingParameter(param_type="argument", param_hint="'EXPERIMENT'")
+    return experiment, dashboard_bind
+
+
+def _is_address(text: str) -> bool:
+    _, colon, port = text.rpartition(":")
+    return bool(colon) and port.isdigit()
 
 
 def _start_dashboard(folder: RunFolder, bind: str, stops: ManualStops) -> DashboardServer:
