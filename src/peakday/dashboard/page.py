@@ -19,7 +19,9 @@ def _static(name: str) -> str:
 def _chart_css() -> str:
     """The report's own rules for its SVG charts (the page reuses the report's chart code)."""
     css = (resources.files("peakday.reporting") / "templates" / "report.css").read_text("utf-8")
-    return "\n".join(line for line in css.splitlines() if line.startswith("svg "))
+    # Both `svg .x` and `svg.chart`: the latter sets the charts' font size in the viewBox's
+    # units; without it the page's 16 px (or the projector's) clipped the y-axis labels.
+    return "\n".join(line for line in css.splitlines() if line.startswith(("svg ", "svg.")))
 
 
 def render_page(title: str, replay: bool) -> str:

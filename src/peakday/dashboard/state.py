@@ -227,7 +227,7 @@ def _build(
         ),
         stops=_stop_lines(experiment, result),
         matrix_columns=view.matrix.columns if view.matrix is not None else (),
-        matrix=_matrix_lines(view),
+        matrix=_matrix_lines(view, _faults_without_data(result) if final is None else set()),
         generator=view.load_health.summary if view.load_health is not None else "",
         generator_trusted=view.load_health.trusted if view.load_health is not None else True,
         outcome=result.outcome if final is not None else "",
@@ -236,7 +236,21 @@ def _build(
     )
 
 
-def _matrix_lines(view: ReportView) -> tuple[MatrixLine, ...]:
+WAITING_CELL = "waiting for the fault's first settled second"
+
+
+def _faults_without_data(result: Result) -> set[str]:
+    """Live: faults whose window holds no settled second yet. Their cells would read "broken:
+    no requests" until the rows arrive (a second is written once its requests settle)."""
+    settled_end = max((r.t_s + 1.0 for r in result.timeline if r.requests), default=0.0)
+    return {
+        phase.name.removeprefix("fault:")
+        for phase in result.phases
+        if phase.kind == "fault" and settled_end - 0.5 < phase.start_s
+    }
+
+
+def _matrix_lines(view: ReportView, waiting: set[str]) -> tuple[MatrixLine, ...]:
     if view.matrix is None:
         return ()
     columns = view.matrix.columns
@@ -244,7 +258,10 @@ def _matrix_lines(view: ReportView) -> tuple[MatrixLine, ...]:
         MatrixLine(
             fault=fault,
             cells=tuple(
-                (column, cell.css, cell.text) for column, cell in zip(columns, cells, strict=False)
+                (column, "inconclusive", WAITING_CELL)
+                if fault in waiting
+                else (column, cell.css, cell.text)
+                for column, cell in zip(columns, cells, strict=False)
             ),
         )
         for fault, cells in view.matrix.rows

@@ -145,3 +145,12 @@ def test_a_replayed_run_cannot_be_stopped(tmp_path: Path) -> None:
         assert _post(server, {"action": "end_run"}, headers)[0] == 409
     finally:
         server.stop()
+
+
+def test_the_page_sizes_chart_text_as_the_report_does() -> None:
+    # The charts' labels are laid out for the report's 11 px in viewBox units; the page's own
+    # 16 px (1.6 rem in projector mode) clipped the widest y-axis labels at the left edge.
+    from peakday.dashboard.page import render_page
+
+    page = render_page("t", replay=False)
+    assert "svg.chart { display: block; font-size: 11px; }" in page

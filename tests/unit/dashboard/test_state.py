@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from peakday.dashboard.reader import FolderReader
-from peakday.dashboard.state import LiveRecords, SnapshotBuilder, build_snapshot
+from peakday.dashboard.state import WAITING_CELL, LiveRecords, SnapshotBuilder, build_snapshot
 from peakday.results.events import (
     Event,
     FaultApplied,
@@ -79,6 +79,17 @@ def test_under_a_fault_it_counts_down_to_the_fault_end_and_shows_time_in_breach(
         False,
     )
     assert snap.faults and snap.matrix  # the cell of the fault in progress is shown
+
+
+def test_a_fault_just_applied_waits_for_its_first_second_rather_than_reading_broken() -> None:
+    events = [*started(), FaultApplied(wall=T0 + 40.1, fault_index=0)]
+    snap = build_snapshot(LiveRecords.of(events, seconds(0, 40)), T0 + 41.0)
+    (line,) = [m for m in snap.matrix if m.fault == "f"]
+    assert line.cells and {cell[1:] for cell in line.cells} == {("inconclusive", WAITING_CELL)}
+    # Once the fault's first second is written, the cell is judged.
+    snap = build_snapshot(LiveRecords.of(events, seconds(0, 41)), T0 + 42.0)
+    (line,) = [m for m in snap.matrix if m.fault == "f"]
+    assert dict((c[0], c[2]) for c in line.cells)["login"] != WAITING_CELL
 
 
 def test_after_a_fault_it_is_past_and_the_phase_is_recovery() -> None:
