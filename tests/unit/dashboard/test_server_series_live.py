@@ -150,6 +150,25 @@ def test_replay_cuts_the_series_at_the_moment_shown() -> None:
     assert len(points[0].split()) == 45  # seconds 0-44: the samples of seconds that had ended
 
 
+def test_replay_keeps_the_samples_and_alert_readings_made_by_the_moment_shown() -> None:
+    records = ServerRecords()
+    records.add(
+        [
+            {"kind": "rules", "for_s": {"A": 2.0}},
+            sample(44, "x", 0.1),
+            sample(45, "x", 0.2),  # second 45 ends at 46 s: not yet read at 45 s
+            {"kind": "alerts", "wall": T0 + 44.9, "alerts": []},
+            {"kind": "alerts", "wall": T0 + 45.1, "alerts": []},
+        ]
+    )
+    kept = records.until(T0, 45.0)
+    assert [(r["kind"], r.get("t_s"), r.get("wall")) for r in kept] == [
+        ("rules", None, None),
+        ("sample", 44, None),
+        ("alerts", None, T0 + 44.9),
+    ]
+
+
 def test_a_later_reading_of_a_second_without_a_value_keeps_the_earlier_one() -> None:
     records = ServerRecords()
     assert records.add([sample(3, "x", 0.5)]) is True

@@ -30,7 +30,8 @@ def server_row(t: int, value: float | None, name: str = SERIES) -> TimelineRow:
 
 def with_server_series() -> Result:
     """The smoke run (baseline 4-12 s, fault 12-20 s, recovery 20-30 s) with a PromQL SLO on
-    the fault (0.02 before it, 0.4 in it, 0.07 after) and a server-side stop condition."""
+    the fault (0.02 before it; 0.4, then 0.6 in it; 0.1, then 0.05 after) and a server-side stop
+    condition."""
     result = load_smoke()
     data = result.experiment.model_dump(mode="json", exclude_unset=True)
     data["monitoring"] = "prometheus"
@@ -56,7 +57,8 @@ def with_server_series() -> Result:
     ]
     spec = Experiment.model_validate(data)
     values: dict[int, float | None] = {
-        t: 0.02 if t < 12 else 0.4 if t < 20 else 0.07 for t in range(30)
+        t: 0.02 if t < 12 else 0.4 if t < 16 else 0.6 if t < 20 else 0.1 if t < 24 else 0.05
+        for t in range(30)
     }
     values[25] = None  # a second Prometheus gave no value: a gap, never a zero
     rows = [server_row(t, v) for t, v in values.items()]
@@ -76,15 +78,15 @@ def test_each_series_has_a_view_with_its_values_lines_and_phase_figures() -> Non
     assert errors.query.startswith("sum(rate(") and "\n" not in errors.query
     assert errors.values[11:13] == (0.02, 0.4) and errors.values[25] is None
     assert (errors.judged, errors.verdict) == ("mean over fault", "fail")
-    assert errors.measured == "0.4"
+    assert errors.measured == "0.5"  # the mean over the fault
     (line,) = errors.lines
     assert line.value == 0.05 and line.label.startswith("server-login-errors < 5%")
     assert line.spans == ((12.065, 20.009),)  # the fault window only
     figures = {f.phase: f.text for f in errors.phases}
     assert figures == {
         "baseline": "0.02 / 0.02 / 0.02",
-        "fault:login-latency": "0.4 / 0.4 / 0.4",
-        "recovery": "0.07 / 0.07 / 0.07",
+        "fault:login-latency": "0.4 / 0.6 / 0.6",
+        "recovery": "0.05 / 0.1 / 0.05",
     }
     (stop,) = up.lines
     assert (stop.value, stop.spans) == (1.0, ((4.0, 30.0),))
@@ -110,8 +112,11 @@ def test_the_html_report_draws_one_chart_per_series_with_its_objective_and_query
     # the value line breaks at the second without a value (two polylines, not one)
     assert errors.count('<polyline class="series"') == 2
     assert "stop auth-up &lt; 1 for 5s" in up
+    assert (
+        'text-anchor="end">0</text>' in up
+    )  # from 0: a constant 1 is not a flat line at the floor
     assert 'class="fault-band"' in errors and 'class="warmup-band"' in errors
-    assert "0.02 / 0.02 / 0.02" in html and "0.4 / 0.4 / 0.4" in html
+    assert "0.02 / 0.02 / 0.02" in html and "0.4 / 0.6 / 0.6" in html
 
 
 def test_the_markdown_summary_lists_min_max_last_per_phase_and_the_query() -> None:
@@ -119,8 +124,8 @@ def test_the_markdown_summary_lists_min_max_last_per_phase_and_the_query() -> No
     assert "**Server-side series (Prometheus), min / max / last per phase:**" in markdown
     assert "| series | baseline | fault:login-latency | recovery |" in markdown
     assert (
-        "| server-login-errors (SLO, mean over fault: 0.4 fail) "
-        "| 0.02 / 0.02 / 0.02 | 0.4 / 0.4 / 0.4 | 0.07 / 0.07 / 0.07 |" in markdown
+        "| server-login-errors (SLO, mean over fault: 0.5 fail) "
+        "| 0.02 / 0.02 / 0.02 | 0.4 / 0.6 / 0.6 | 0.05 / 0.1 / 0.05 |" in markdown
     )
     assert "- server-login-errors: `sum(rate(" in markdown
 
