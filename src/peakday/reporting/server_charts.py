@@ -32,7 +32,9 @@ def query_notes(query: str, width: int = WIDTH) -> tuple[str, ...]:
     """The query as note lines that fit the chart (estimated like svglayout), the last cut
     with an ellipsis when it needs more than MAX_QUERY_LINES."""
     chars = max(20, int((width - 70) / (NOTE_PX * CHAR_WIDTH_EM)))
-    lines = textwrap.wrap(f"PromQL: {query}", chars, break_on_hyphens=False)
+    # The label as an indent: a first term longer than the rest of the line is cut there
+    # rather than leaving "PromQL:" alone on its line.
+    lines = textwrap.wrap(query, chars, initial_indent="PromQL: ", break_on_hyphens=False)
     if len(lines) > MAX_QUERY_LINES:
         last = lines[MAX_QUERY_LINES - 1]
         lines = [*lines[: MAX_QUERY_LINES - 1], last[: chars - 1].rstrip() + "…"]
