@@ -8,6 +8,8 @@ judged; nothing here re-judges them.
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,7 +21,7 @@ from peakday.experiment.units import (
     parse_objective,
 )
 from peakday.results.model import PhaseWindow, Result, SloResult, TimelineRow
-from peakday.scoring.phases import in_windows, windows_for
+from peakday.scoring.phases import windows_for
 
 SeriesKind = Literal["SLO", "stop condition"]
 
@@ -113,11 +115,18 @@ def _stop_line(condition: StopCondition, warmup_s: float, end_s: float) -> Objec
 
 
 def _figures(rows: list[TimelineRow], phases: tuple[PhaseWindow, ...]) -> tuple[PhaseFigures, ...]:
+    """Per phase window after the warm-up; `rows` sorted by second. A second belongs to the
+    window holding its middle (scoring.phases.in_windows), so window [start, end) holds the
+    seconds from ceil(start - 0.5) to before ceil(end - 0.5): found by bisection, as the
+    dashboard redraws these every second of a long run."""
+    seconds = [r.t_s for r in rows]
     figures = []
     for window in phases:
         if window.kind in ("warmup", "all"):
             continue
-        present = [r.value for r in rows if r.value is not None and in_windows(r.t_s, (window,))]
+        first = bisect_left(seconds, math.ceil(window.start_s - 0.5))
+        end = bisect_left(seconds, math.ceil(window.end_s - 0.5))
+        present = [r.value for r in rows[first:end] if r.value is not None]
         figures.append(
             PhaseFigures(
                 phase=window.name,
