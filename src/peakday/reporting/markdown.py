@@ -172,21 +172,6 @@ def _traffic_table(view: ReportView) -> list[str]:
     return [*lines, ""]
 
 
-def _alerts_table(result: Result) -> list[str]:
-    rows = alert_rows(result)
-    if not rows:
-        return []
-    lines = [
-        "**Alerts (Prometheus):**",
-        "",
-        "| " + " | ".join(ALERT_HEADERS) + " |",
-        "|" + "---|" * len(ALERT_HEADERS),
-    ]
-    for row in rows:
-        lines.append("| " + " | ".join(md(cell) for cell in row.cells) + " |")
-    return [*lines, ""]
-
-
 def _server_table(view: ReportView) -> list[str]:
     """Each server-side series: min / max / last per phase, then its query."""
     if not view.server_series:
@@ -207,6 +192,21 @@ def _server_table(view: ReportView) -> list[str]:
         )
     lines.append("")
     lines += [f"- {md(series.name)}: {_code(series.query)}" for series in view.server_series]
+    return [*lines, ""]
+
+
+def _alerts_table(result: Result) -> list[str]:
+    rows = alert_rows(result)
+    if not rows:
+        return []
+    lines = [
+        "**Alerts (Prometheus):**",
+        "",
+        "| " + " | ".join(ALERT_HEADERS) + " |",
+        "|" + "---|" * len(ALERT_HEADERS),
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(md(cell) for cell in row.cells) + " |")
     return [*lines, ""]
 
 
