@@ -5,12 +5,16 @@ query stops a run with exit 2 before any load."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from integration.peakday_process import REPO, start_run
+from peakday.dashboard.reader import FolderReader
+from peakday.dashboard.state import build_snapshot
+from peakday.results.folder import RunFolder
 from peakday.results.model import Result
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -93,6 +97,34 @@ def test_the_storefront_alert_fires_within_its_for_plus_two_scrapes_and_clears(
     check = {s.name: s for s in result.slos}["alert LoginErrorRate on login-5xx"]
     assert check.verdict == "pass" and check.kind == "alert"
     assert {s.name: s for s in result.slos}["no-alert-at-baseline"].verdict == "pass"
+
+
+def test_the_reports_and_the_dashboard_draw_each_server_side_series(
+    signals_run: tuple[int, str, Path],
+) -> None:
+    _code, output, run_dir = signals_run
+    html = (run_dir / "report.html").read_text()
+    charts = re.findall(r'<svg class="chart server".*?</svg>', html, re.S)
+    assert len(charts) == 2, output  # one per `source: prometheus` SLO
+    (fault,) = [c for c in charts if "server-login-errors-fault: server-side" in c]
+    assert 'class="slo-line"' in fault and "server-login-errors-fault &lt; 5%" in fault
+    assert "PromQL: (sum(rate(peakday_http_requests_total" in fault
+    assert '<polyline class="series"' in fault and 'class="fault-band"' in fault
+    assert "Server-side series (Prometheus)" in (run_dir / "summary.md").read_text()
+    # The dashboard, replaying the run from its folder mid-fault (15 s: the fault is 9-18 s),
+    # judges the server-side SLO from prometheus.jsonl and draws the same charts.
+    reader = FolderReader(RunFolder(run_dir))
+    reader.poll()
+    snapshot = build_snapshot(reader.records, 0.0, until_s=15)
+    assert snapshot.phase.startswith("fault"), snapshot.phase
+    (live,) = [s for s in snapshot.slos if s.name == "server-login-errors-fault"]
+    assert live.verdict == "fail" and live.measured != "—"
+    assert [s.name for s in snapshot.server_series] == [
+        "server-login-errors-baseline",
+        "server-login-errors-fault",
+    ]
+    assert snapshot.server_series[1].last_value is not None
+    assert snapshot.server_series[1].last_value > 0.5
 
 
 def test_a_wrong_rule_never_fires_and_fails_its_check_in_every_report(

@@ -51,6 +51,8 @@ def render_page(title: str, replay: bool) -> str:
 <th>p50</th><th>p95</th><th>p99</th></tr></thead><tbody id="steps"></tbody></table></section>
 <section class="wide"><div id="throughput"></div></section>
 <section class="wide"><h2>per step</h2><div class="charts" id="charts"></div></section>
+<section class="wide hidden" id="server"><h2>server-side series (Prometheus)</h2>
+<div class="charts" id="server-charts"></div></section>
 <section><h2>steady state</h2><p id="baseline"></p>
 <h2>load generator</h2><p id="generator"></p></section>
 <section><h2>SLOs so far</h2><table><thead><tr><th>SLO</th><th>phase</th><th>objective</th>

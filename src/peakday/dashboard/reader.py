@@ -1,4 +1,5 @@
-"""Tails a run folder's files (events, metrics, traffic) into the dashboard's LiveRecords.
+"""Tails a run folder's files (events, metrics, traffic, server-side series) into the
+dashboard's LiveRecords.
 
 Only whole new lines are read each call (results.eventlog.JsonlTail), so following a long run
 costs what it appends, not what it holds. File names come from RunFolder.
@@ -23,6 +24,7 @@ class FolderReader:
         self._events = JsonlTail(folder.events)
         self._metrics = JsonlTail(folder.metrics)
         self._traffic = JsonlTail(folder.traffic)
+        self._server = JsonlTail(folder.server_series)
         self._final: Result | None = None
 
     def poll(self) -> bool:
@@ -31,6 +33,7 @@ class FolderReader:
             events_from_records(self._events.read_new()),
             self._metrics.read_new(),
             self._traffic.read_new(),
+            self._server.read_new(),
         )
 
     def final_result(self) -> Result | None:

@@ -36,6 +36,17 @@ class StepLine(_Model):
     success_svg: str
 
 
+class ServerSeriesLine(_Model):
+    """A server-side series (`source: prometheus`): its newest value and its chart."""
+
+    name: str
+    kind: str  # "SLO" or "stop condition"
+    last_value: float | None
+    measured: str  # the SLO's value so far, as scored ("" for a stop condition)
+    verdict: str
+    chart_svg: str
+
+
 class SloLine(_Model):
     name: str
     request: str
@@ -72,6 +83,7 @@ class Snapshot(_Model):
     faults: tuple[FaultLine, ...] = ()
     steps: tuple[StepLine, ...] = ()
     throughput_svg: str = ""
+    server_series: tuple[ServerSeriesLine, ...] = ()
     baseline: str = ""
     slos: tuple[SloLine, ...] = ()
     stops: tuple[StopLine, ...] = ()

@@ -1,10 +1,10 @@
 """What the dashboard shows, built from what the run writes (pure: records in, a snapshot out).
 
-`LiveRecords` holds the events, metrics and traffic records read so far (dashboard.reader tails
-the run folder's files into it); `build_snapshot` turns them into a `Snapshot` at a wall-clock
-moment. The numbers come from the same code as the result: the records are assembled as a
-(partial) Result (`assemble.assemble_result`) and viewed as the report views it
-(`reporting.model.build_view`), so the page and the final report never disagree.
+`LiveRecords` holds the events, metrics, traffic and server-side (Prometheus) records read so far
+(dashboard.reader tails the run folder's files into it); `build_snapshot` turns them into a
+`Snapshot` at a wall-clock moment. The numbers come from the same code as the result: the
+records are assembled as a (partial) Result (`assemble.assemble_result`) and viewed as the report
+views it (`reporting.model.build_view`), so the page and the final report never disagree.
 `build_snapshot(..., until_s=T)` replays a finished run as it stood T seconds into the load.
 """
 
@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from peakday.assemble import assemble_result, environment_of, run_info_of
-from peakday.experiment.models import Experiment, StopCondition
+from peakday.experiment.models import Experiment
 from peakday.load import StepSecond, merge_step_seconds
 from peakday.load.timeline import row_from_step_second, step_seconds
 from peakday.reporting.html import step_charts, throughput_chart
 from peakday.reporting.model import ReportView, build_view, fault_views, step_views
+from peakday.reporting.server_series import server_series_views
 from peakday.results.events import (
     Event,
     FaultApplied,
@@ -33,9 +34,10 @@ from peakday.results.events import (
     RunStoppedEarly,
 )
 from peakday.results.model import Result, TimelineRow
-from peakday.scoring.live import describe, second_value
 
-from .snapshot import FaultLine, FaultState, MatrixLine, SloLine, Snapshot, StepLine, StopLine
+from .server_live import ServerRecords, server_series_lines
+from .snapshot import FaultLine, FaultState, MatrixLine, SloLine, Snapshot, StepLine
+from .stops import stop_lines
 
 
 class LiveRecords:
@@ -46,6 +48,7 @@ class LiveRecords:
         self.events: list[Event] = []
         self.metrics: list[dict[str, Any]] = []
         self.traffic: list[dict[str, Any]] = []
+        self.server = ServerRecords()  # prometheus.jsonl: server-side series, alert states
         self._merged: dict[tuple[int, str], StepSecond] = {}
         self._rows: dict[tuple[int, str], TimelineRow] = {}
 
@@ -55,9 +58,10 @@ class LiveRecords:
         events: Sequence[Event] = (),
         metrics: Sequence[dict[str, Any]] = (),
         traffic: Sequence[dict[str, Any]] = (),
+        server: Sequence[dict[str, Any]] = (),
     ) -> LiveRecords:
         records = cls()
-        records.add(events, metrics, traffic)
+        records.add(events, metrics, traffic, server)
         return records
 
     def add(
@@ -65,11 +69,13 @@ class LiveRecords:
         events: Sequence[Event],
         metrics: Sequence[dict[str, Any]],
         traffic: Sequence[dict[str, Any]],
+        server: Sequence[dict[str, Any]] = (),
     ) -> bool:
         """Appends what was read; True when anything was new."""
         self.events.extend(events)
         self.metrics.extend(metrics)
         self.traffic.extend(traffic)
+        server_changed = self.server.add(server)
         changed: set[tuple[int, str]] = set()
         for record in step_seconds(metrics):
             previous = self._merged.get(record.key)
@@ -79,7 +85,7 @@ class LiveRecords:
             changed.add(record.key)
         for key in changed:
             self._rows[key] = row_from_step_second(self._merged[key])
-        return bool(events or metrics or traffic)
+        return bool(events or metrics or traffic or server_changed)
 
     def timeline(self) -> tuple[TimelineRow, ...]:
         return tuple(self._rows[key] for key in sorted(self._rows))
@@ -101,6 +107,7 @@ def _until(records: LiveRecords, t0: float | None, until_s: float) -> LiveRecord
             if r.get("kind") != "metrics" or float(r.get("t_s", 0)) + 1 <= until_s
         ],
         [r for r in records.traffic if float(r.get("wall", 0.0)) <= wall],
+        records.server.until(t0, until_s),
     )
 
 
@@ -147,9 +154,12 @@ class SnapshotBuilder:
         rows = records.timeline()
         last_s = max((r.t_s + 1.0 for r in rows), default=0.0)
         run = scored.run.model_copy(update={"load_ended_s": last_s})
-        result = scored.model_copy(update={"timeline": rows, "run": run})
+        server = records.server.rows()
+        result = scored.model_copy(update={"timeline": rows, "run": run, "server_timeline": server})
         steps = step_views(result)
-        return result, dataclasses.replace(view, steps=steps, faults=fault_views(result))
+        return result, dataclasses.replace(
+            view, steps=steps, faults=fault_views(result), server_series=server_series_views(result)
+        )
 
     def build(
         self,
@@ -212,6 +222,7 @@ def _build(
         faults=_fault_lines(experiment, records, t0, elapsed_s),
         steps=_step_lines(view),
         throughput_svg=str(throughput_chart(view)),
+        server_series=server_series_lines(view),
         baseline=_baseline(result),
         slos=tuple(
             SloLine(
@@ -225,7 +236,7 @@ def _build(
             )
             for s in view.slos
         ),
-        stops=_stop_lines(experiment, result),
+        stops=stop_lines(experiment, result),
         matrix_columns=view.matrix.columns if view.matrix is not None else (),
         matrix=_matrix_lines(view, _faults_without_data(result) if final is None else set()),
         generator=view.load_health.summary if view.load_health is not None else "",
@@ -284,6 +295,7 @@ def _live_result(experiment: Experiment, records: LiveRecords, ended: bool) -> R
         environment_of(records.events),
         None,
         records.traffic,
+        records.server.records,
         timeline=records.timeline(),
     )
 
@@ -401,55 +413,3 @@ def _baseline(result: Result) -> str:
     if check.continued:
         return f"steady state does NOT hold ({check.detail}); faults injected anyway"
     return f"steady state does NOT hold ({check.detail}); no fault injected"
-
-
-def breach_seconds(condition: StopCondition, rows: Sequence[TimelineRow], first_s: int) -> int:
-    """How many seconds the condition has been breached, up to the last second measured
-    (seconds without requests neither break nor extend the run, as in the stop rule)."""
-    by_second: Mapping[int, TimelineRow] = {r.t_s: r for r in rows if r.name == condition.request}
-    if not rows:
-        return 0
-    last_s = max(r.t_s for r in rows)
-    start: int | None = None
-    end = first_s
-    for t in range(first_s, last_s + 1):
-        value = second_value(condition, by_second.get(t))
-        if value is None:
-            continue
-        if condition.parsed_when.holds(value):
-            start = t if start is None else start
-            end = t + 1
-        else:
-            start = None
-    return 0 if start is None else end - start
-
-
-def _stop_lines(experiment: Experiment, result: Result) -> tuple[StopLine, ...]:
-    first_s = math.ceil(experiment.load.warmup - 0.5)
-    fired = {s.name for s in result.stops}
-    lines = [
-        StopLine(
-            name=c.name,
-            condition=describe(c),
-            action=c.action,
-            in_breach_s=float(breach_seconds(c, result.timeline, first_s)),
-            sustained_s=c.sustained,
-            fired=c.name in fired,
-        )
-        for c in experiment.stop_conditions
-    ]
-    lines += [
-        StopLine(
-            name=s.name,
-            condition=s.condition,
-            action=s.action,
-            in_breach_s=0.0,
-            sustained_s=0.0,
-            fired=True,
-            manual_by=s.manual_by,
-            manual_at=s.manual_at,
-        )
-        for s in result.stops
-        if s.manual_by is not None
-    ]
-    return tuple(lines)

@@ -27,6 +27,7 @@ from peakday.reporting.formatting import (
 from peakday.reporting.latency import CORRECTED, UNCORRECTED, format_pair
 from peakday.reporting.model import ReportView, StepView, build_view, is_latency
 from peakday.reporting.resources import METRICS, ResourceSeries
+from peakday.reporting.server_charts import server_charts
 from peakday.reporting.traffic import format_bytes_tick
 from peakday.results.model import Result
 
@@ -264,6 +265,7 @@ def render_html(result: Result, resources: Sequence[ResourceSeries] = ()) -> str
         throughput=throughput_chart(view),
         resource_charts=resource_charts(view, resources),
         traffic_chart=traffic_chart(view),
+        server_charts=server_charts(view),
         load_charts=load_charts(view),
         schema_version=result.schema_version,
         alert_headers=ALERT_HEADERS,

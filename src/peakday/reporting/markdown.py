@@ -172,6 +172,29 @@ def _traffic_table(view: ReportView) -> list[str]:
     return [*lines, ""]
 
 
+def _server_table(view: ReportView) -> list[str]:
+    """Each server-side series: min / max / last per phase, then its query."""
+    if not view.server_series:
+        return []
+    phases = [figures.phase for figures in view.server_series[0].phases]
+    lines = [
+        "**Server-side series (Prometheus), min / max / last per phase:**",
+        "",
+        "| series | " + " | ".join(md(p) for p in phases) + " |",
+        "|---|" + "--:|" * len(phases),
+    ]
+    for series in view.server_series:
+        judged = f", {series.judged}: {series.measured} {series.verdict}" if series.verdict else ""
+        lines.append(
+            f"| {md(series.name)} ({md(series.kind + judged)}) | "
+            + " | ".join(md(f.text) for f in series.phases)
+            + " |"
+        )
+    lines.append("")
+    lines += [f"- {md(series.name)}: {_code(series.query)}" for series in view.server_series]
+    return [*lines, ""]
+
+
 def _alerts_table(result: Result) -> list[str]:
     rows = alert_rows(result)
     if not rows:
@@ -228,6 +251,7 @@ def render_markdown(result: Result) -> str:
         )
         out += [f"**Detection and recovery:** {recovery}", ""]
     out += _alerts_table(result)
+    out += _server_table(view)
     out += _step_table(view)
     out += _correction_table(view)
     out.append("")

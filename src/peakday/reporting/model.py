@@ -17,6 +17,7 @@ from peakday.experiment.units import (
 )
 from peakday.reporting import extras
 from peakday.reporting.latency import CorrectionTable, correction_table
+from peakday.reporting.server_series import ServerSeriesView, server_series_views
 from peakday.reporting.traffic import TrafficView, traffic_view
 from peakday.results.model import PhaseWindow, Result, SloResult, TimelineRow
 from peakday.scoring.phases import fault_window, windows_for
@@ -114,6 +115,8 @@ class ReportView:
     correction: CorrectionTable | None = None
     # Bytes per proxy and whether each fault reached traffic; None for older results.
     traffic: TrafficView | None = None
+    # One per `source: prometheus` SLO or stop condition (reporting.server_series).
+    server_series: tuple[ServerSeriesView, ...] = ()
 
     @property
     def slos_passed(self) -> int:
@@ -306,6 +309,7 @@ def build_view(result: Result) -> ReportView:
         notes=tuple(notes),
         correction=correction_table(result),
         traffic=traffic_view(result),
+        server_series=server_series_views(result),
     )
 
 

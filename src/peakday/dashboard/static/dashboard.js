@@ -36,6 +36,10 @@ function render(s) {
   const charts = $("charts"); charts.replaceChildren();
   for (const st of s.steps) { for (const svg of [st.latency_svg, st.success_svg]) {
     const div = document.createElement("div"); div.innerHTML = svg; charts.appendChild(div); } }
+  const server = $("server-charts"); server.replaceChildren();
+  for (const line of s.server_series) { const div = document.createElement("div");
+    div.innerHTML = line.chart_svg; server.appendChild(div); }
+  $("server").classList.toggle("hidden", s.server_series.length === 0);
   $("baseline").textContent = s.baseline;
   rows("slos", s.slos, (tr, o) => { cell(tr, o.name); cell(tr, o.phase); cell(tr, o.objective);
     cell(tr, o.measured); cell(tr, o.verdict, o.verdict); });
