@@ -11,8 +11,12 @@ bench/screenshot_dashboard.py. Needs the `chromium` package and websocket-client
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 import re
+import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -48,6 +52,7 @@ class Browser:
              f"--user-data-dir={profile.name}", f"--window-size={width},{height}",
              "about:blank"],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+            start_new_session=True,  # its own group: close() stops its helper processes too
         )  # fmt: skip
         browser = cls(process, profile)
         try:
@@ -134,7 +139,18 @@ class Browser:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait(timeout=10)
-        self._profile.cleanup()
+        # Chromium's helpers (crashpad, utility processes) can outlive the browser for a moment
+        # and still write into the profile: stop the group, then remove the profile, retrying
+        # while the last writes land ("Directory not empty" on a busy machine).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        for _ in range(20):
+            try:
+                self._profile.cleanup()
+                return
+            except OSError:
+                time.sleep(0.1)
+        shutil.rmtree(self._profile.name, ignore_errors=True)
 
     def __enter__(self) -> Browser:
         return self
