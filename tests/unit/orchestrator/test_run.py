@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from peakday.errors import EnvironmentProblem, ToxiproxyError
+from peakday.experiment.models import Experiment
 from peakday.faults.toxiproxy import ToxicSpec
 from peakday.faults.traffic import MetricsUnavailable
-from peakday.experiment.models import Experiment
 from peakday.load import StepSecond
 from peakday.monitoring.api import PrometheusApi
 from peakday.orchestrator import Run
