@@ -403,10 +403,14 @@ class Run:
         """Tick while the steady-state check waits for Prometheus (bounded by the guard);
         how long it waited."""
         started = self._seams.clock()
-        while guard.baseline_pending(self._seams.clock() - t0):
+        if not guard.baseline_pending(started - t0):
+            return 0.0  # nothing to wait for (or already checked): the schedule stays as planned
+        while True:
             deadline = self._seams.clock() + BASELINE_POLL_S
             ticker.wait_until(deadline)
             if self._seams.clock() < deadline:  # the run ended or the load stopped meanwhile
+                break
+            if not guard.baseline_pending(self._seams.clock() - t0):
                 break
         return self._seams.clock() - started
 
