@@ -37,6 +37,7 @@ from peakday.processes.children import ProcessGroup
 from peakday.results.eventlog import EventLog, JsonlTail
 from peakday.results.events import (
     Event,
+    FaultsSkipped,
     IntegrityChecked,
     LoadStarted,
     PlatformReady,
@@ -58,6 +59,8 @@ log = logging.getLogger(__name__)
 # How long past the planned end (plus the request timeout in-flight requests may take)
 # Locust may take to stop by itself before it is stopped.
 LOAD_END_GRACE_S = 5.0
+# How often the steady-state check looks again while it waits for Prometheus (seconds).
+BASELINE_POLL_S = 0.25
 
 
 def run_experiment(
@@ -207,6 +210,7 @@ class Run:
             reference,
             clock=self._seams.clock,
             forget_before=live_timeline.forget_before,
+            server_wait_s=server.cover_bound_s if server is not None else 0.0,
         )
         ticker = _Ticker(
             self.experiment,
@@ -359,8 +363,32 @@ class Run:
     def _play_faults(
         self, ticker: _Ticker, injector: FaultInjector, guard: LiveGuard, t0: float
     ) -> None:
+        """Each action at its time, moved later by however long the steady-state check waited
+        for Prometheus (so each fault keeps its length and its place after the others); a fault
+        moved past the load's end is skipped. Applied and removed times are recorded as they
+        happen, and the phases are cut from them, as for any late action."""
+        duration_s = self.experiment.load.duration
+        shift_s = 0.0
+        moved_past_end: set[int] = set()
         for action in plan_actions(self.experiment.faults):
-            ticker.wait_until(t0 + action.at_s)
+            if action.fault_index in moved_past_end:
+                continue
+            if action.kind == "apply" and shift_s > 0 and action.at_s + shift_s >= duration_s:
+                moved_past_end.add(action.fault_index)
+                self._record(
+                    FaultsSkipped(
+                        wall=self._seams.clock(),
+                        fault_indices=(action.fault_index,),
+                        reason=(
+                            f"the {shift_s:.1f} s wait for Prometheus to cover the baseline "
+                            "moved it past the load's end"
+                        ),
+                    )
+                )
+                continue
+            ticker.wait_until(t0 + action.at_s + shift_s)
+            if action.kind == "apply":
+                shift_s += self._await_baseline(ticker, guard, t0)
             if not guard.allows(action.kind, action.fault_index, self._seams.clock() - t0):
                 continue
             label = self.experiment.faults[action.fault_index].label
@@ -370,6 +398,21 @@ class Run:
             else:
                 injector.remove(action.fault_index)
                 self._progress.message(f"fault off: {label}")
+
+    def _await_baseline(self, ticker: _Ticker, guard: LiveGuard, t0: float) -> float:
+        """Tick while the steady-state check waits for Prometheus (bounded by the guard);
+        how long it waited."""
+        started = self._seams.clock()
+        if not guard.baseline_pending(started - t0):
+            return 0.0  # nothing to wait for (or already checked): the schedule stays as planned
+        while True:
+            deadline = self._seams.clock() + BASELINE_POLL_S
+            ticker.wait_until(deadline)
+            if self._seams.clock() < deadline:  # the run ended or the load stopped meanwhile
+                break
+            if not guard.baseline_pending(self._seams.clock() - t0):
+                break
+        return self._seams.clock() - started
 
     def _check_integrity(self) -> None:
         """Reconcile the journeys' confirmations with the stores, once everything stopped."""

@@ -78,6 +78,16 @@ def test_server_side_login_error_slo_fails_in_the_fault_and_passes_at_baseline(
     assert fault.value is not None and fault.value > 0.5  # every login fails at auth
     series = [r for r in result.server_timeline if r.name == "prometheus:server-login-errors-fault"]
     assert len([r for r in series if r.value is not None]) >= 15  # a value nearly every second
+    # The steady-state check judged the baseline up to where the fault was due, after waiting
+    # for Prometheus to read it; the fault moved by that wait and kept its length.
+    check = result.baseline_check
+    assert check is not None and check.met, output
+    assert check.at_s == pytest.approx(9.0, abs=0.5)
+    assert check.waited_s <= 6.0
+    (applied,) = result.faults
+    assert applied.applied_at_s is not None and applied.removed_at_s is not None
+    assert applied.applied_at_s - applied.planned_at_s == pytest.approx(check.waited_s, abs=0.5)
+    assert applied.removed_at_s - applied.applied_at_s == pytest.approx(9.0, abs=0.5)
 
 
 def test_the_storefront_alert_fires_within_its_for_plus_two_scrapes_and_clears(

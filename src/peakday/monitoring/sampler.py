@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 # A 1 s scrape plus a 1 s rule evaluation: a second is read once both can have happened.
 READ_LAG_S = 2.0
+# Turns of the poller a second may take to be written once its lag has passed: the turn that
+# reads it, and three more for turns a busy machine or a slow query made late.
+COVER_TURNS = 4
 
 
 class ServerSampler:
@@ -56,6 +59,13 @@ class ServerSampler:
     @property
     def needed(self) -> bool:
         return bool(self._series) or self._read_alerts
+
+    @property
+    def cover_bound_s(self) -> float:
+        """How long after a second ends its row may take to be written: the lag, then a few
+        turns of the poller. The steady-state check waits at most this for the baseline's
+        last second before it calls a server-side series missing."""
+        return self._lag_s + COVER_TURNS * self._interval_s
 
     def begin(self, t0: float) -> None:
         """Start reading, `t0` being the wall time the load started."""

@@ -221,6 +221,9 @@ class BaselineCheck(_Model):
     continued: bool  # not met, but scoring.continue_if_baseline_not_met let the faults go ahead
     slos: tuple[SloResult, ...]
     detail: str = ""
+    # How long the check waited for Prometheus to read the baseline's last second (the faults
+    # that follow moved by as much: their applied times say when they really began).
+    waited_s: float = 0.0
 
 
 class Result(_Model):

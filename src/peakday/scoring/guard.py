@@ -24,6 +24,12 @@ from peakday.results.model import TimelineRow
 from peakday.results.reference import ReferenceRun
 from peakday.scoring.live import StopConditionMonitor, check_baseline, stop_message
 from peakday.scoring.manual import ManualStop, manual_stop_record
+from peakday.scoring.server_wait import (
+    baseline_server_series,
+    last_second_before,
+    uncovered_series,
+    wait_state,
+)
 
 RecordEvent = Callable[[Event], None]  # EventLog.write
 
@@ -43,9 +49,12 @@ class LiveGuard:
         reference: ReferenceRun | None = None,
         clock: Callable[[], float] = time.time,
         forget_before: Callable[[int], None] | None = None,
+        server_wait_s: float = 0.0,
     ) -> None:
         """`forget_before(t_s)`, when given, lets the timeline drop the seconds before `t_s`:
-        called once the steady-state check is done, with what the stop conditions still need."""
+        called once the steady-state check is done, with what the stop conditions still need.
+        `server_wait_s`: how long the steady-state check may wait for the Prometheus poller to
+        have read the baseline's last second (its `cover_bound_s`; 0: no poller, no wait)."""
         self._experiment = experiment
         self._read_rows = read_rows
         self._record = record
@@ -63,6 +72,11 @@ class LiveGuard:
         self._monitor = StopConditionMonitor(experiment.stop_conditions, experiment.load.warmup)
         self._applied: set[int] = set()
         self._baseline_checked = False
+        self._server_wait_s = server_wait_s
+        self._server_series = baseline_server_series(experiment) if server_wait_s > 0 else ()
+        self._baseline_end_s: float | None = None  # set when the check starts waiting
+        self._waited_s = 0.0
+        self._bound_reached: tuple[str, ...] = ()
         self.faults_ended = False  # no fault may be applied any more
         self.run_over = False  # stop the load now
 
@@ -79,6 +93,42 @@ class LiveGuard:
             return False
         self._applied.add(fault_index)
         return True
+
+    def baseline_pending(self, now_s: float) -> bool:
+        """Whether the steady-state check, due at the first fault, still waits for Prometheus to
+        read the baseline's last second. The first call fixes the baseline's end at `now_s`;
+        the caller calls again (ticking meanwhile) until it says False, then `allows`."""
+        if self._baseline_checked or self.run_over or not self._server_series:
+            return False
+        first = self._baseline_end_s is None
+        if self._baseline_end_s is None:
+            self._baseline_end_s = now_s
+        waited_s = max(0.0, now_s - self._baseline_end_s)
+        uncovered = uncovered_series(
+            self._server_series,
+            self._read_rows(),
+            self._experiment.load.warmup,
+            self._baseline_end_s,
+        )
+        state = wait_state(uncovered, waited_s, self._server_wait_s)
+        if state == "waiting":
+            if first:
+                self._say(
+                    f"waiting up to {self._server_wait_s:g} s for Prometheus to cover the "
+                    f"baseline (to second {last_second_before(self._baseline_end_s)} of "
+                    f"{', '.join(uncovered)}) before checking the steady state"
+                )
+            return True
+        self._waited_s = waited_s
+        if waited_s > 0.0 and state == "covered":
+            self._say(f"Prometheus covers the baseline after {waited_s:.1f} s")
+        elif state == "bound_reached":
+            self._bound_reached = uncovered
+            self._say(
+                f"Prometheus did not cover the baseline within {self._server_wait_s:g} s "
+                f"({', '.join(uncovered)}); judging what it read"
+            )
+        return False
 
     def tick(self, now_s: float) -> None:
         """Once a second: judge the stop conditions on the timeline so far and act on them."""
@@ -120,7 +170,20 @@ class LiveGuard:
             self._end_run(f"manual stop by {stop.by}")
 
     def _check_baseline(self, now_s: float) -> None:
-        check = check_baseline(self._experiment, self._read_rows(), now_s, self._reference)
+        # After a wait for Prometheus, the baseline still ends where the wait began.
+        at_s = self._baseline_end_s if self._baseline_end_s is not None else now_s
+        check = check_baseline(self._experiment, self._read_rows(), at_s, self._reference)
+        if self._waited_s > 0.0:
+            read = (
+                f"Prometheus had not read second {last_second_before(at_s)} of "
+                f"{', '.join(self._bound_reached)} after {self._waited_s:.1f} s"
+                if self._bound_reached
+                else f"waited {self._waited_s:.1f} s for Prometheus to cover the baseline"
+            )
+            detail = "; ".join(part for part in (check.detail, read) if part)
+            check = check.model_copy(
+                update={"waited_s": round(self._waited_s, 3), "detail": detail}
+            )
         self._record(BaselineChecked(wall=self._clock(), check=check))
         if check.met:
             if check.slos:

@@ -4,6 +4,7 @@ and the result is assembled from the run folder's own files."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,9 +14,11 @@ from typing import Any
 import pytest
 
 from peakday.errors import EnvironmentProblem, ToxiproxyError
+from peakday.experiment.models import Experiment
 from peakday.faults.toxiproxy import ToxicSpec
 from peakday.faults.traffic import MetricsUnavailable
 from peakday.load import StepSecond
+from peakday.monitoring.api import PrometheusApi
 from peakday.orchestrator import Run
 from peakday.platforms.base import Endpoints
 from peakday.processes.children import ProcessGroup
@@ -205,9 +208,11 @@ def run(
     traffic_bytes_per_s: float = 500.0,
     metrics_available: bool = True,
     manual_stops: ManualStops | None = None,
+    spec: Experiment = SPEC,
+    prometheus: PrometheusApi | None = None,
 ) -> Callable[[], Result]:
     config = RunConfig(
-        experiment=SPEC,
+        experiment=spec,
         run_dir=tmp_path / "run",
         locustfile=tmp_path / "locustfile.py",
         tools_dirs=(),
@@ -229,6 +234,9 @@ def run(
         sleep=world.sleep,
         manual_stops=manual_stops,
     )
+    if prometheus is not None:
+        api = prometheus
+        seams = dataclasses.replace(seams, make_prometheus_api=lambda url: api)
     return Run(config, seams, SilentProgress()).execute
 
 
