@@ -384,6 +384,27 @@ def _build_step(
     )
 
 
+def _import_step(
+    engine: ImageEngine,
+    name: str,
+    request: ImportRequest,
+    started: float,
+    clock: Callable[[], float],
+) -> BuildStep:
+    """`docker import` of a prepared root filesystem; the tarball goes, imported or not."""
+    try:
+        engine.import_tarball(request)
+    finally:
+        request.tarball.unlink(missing_ok=True)
+    return BuildStep(
+        name,
+        request.tag,
+        "imported",
+        clock() - started,
+        size_bytes=engine.image_size_bytes(request.tag),
+    )
+
+
 def _ensure_python_base(
     engine: ImageEngine,
     toolchain: HostToolchain,
@@ -405,16 +426,8 @@ def _ensure_python_base(
         "ENV LANG=C.UTF-8",
         'CMD ["python3"]',
     )
-    try:
-        engine.import_tarball(ImportRequest(reference, tarball, changes))
-    finally:
-        tarball.unlink(missing_ok=True)
-    return BuildStep(
-        "python base",
-        reference,
-        "imported",
-        clock() - started,
-        size_bytes=engine.image_size_bytes(reference),
+    return _import_step(
+        engine, "python base", ImportRequest(reference, tarball, changes), started, clock
     )
 
 
@@ -454,14 +467,6 @@ def _ensure_toxiproxy_release(
         'CMD ["-host=0.0.0.0"]',
         "EXPOSE 8474",
     )
-    try:
-        engine.import_tarball(ImportRequest(reference, tarball, changes))
-    finally:
-        tarball.unlink(missing_ok=True)
-    return BuildStep(
-        "toxiproxy release",
-        reference,
-        "imported",
-        clock() - started,
-        size_bytes=engine.image_size_bytes(reference),
+    return _import_step(
+        engine, "toxiproxy release", ImportRequest(reference, tarball, changes), started, clock
     )
