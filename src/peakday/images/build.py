@@ -322,8 +322,26 @@ def build_images(
     bases = base_images(offline)
     steps: list[BuildStep] = []
     if offline:
-        steps.append(_ensure_python_base(engine, toolchain, paths, refresh, debian_sources, clock))
-        steps.append(_ensure_toxiproxy_release(engine, toolchain, paths, refresh, clock))
+        steps.append(
+            _ensure_base(
+                engine,
+                "python base",
+                OFFLINE_PYTHON_BASE,
+                refresh,
+                clock,
+                lambda: _python_base_root(toolchain, paths, debian_sources),
+            )
+        )
+        steps.append(
+            _ensure_base(
+                engine,
+                "toxiproxy release",
+                OFFLINE_TOXIPROXY_BASE,
+                refresh,
+                clock,
+                lambda: _toxiproxy_release_root(toolchain, paths, refresh),
+            )
+        )
     for base in (bases.python, bases.toxiproxy):
         if not engine.has_image(base):
             raise ImageMissing(format_missing_base_image(base))
@@ -384,41 +402,41 @@ def _build_step(
     )
 
 
-def _import_step(
+def _ensure_base(
     engine: ImageEngine,
     name: str,
-    request: ImportRequest,
-    started: float,
+    reference: str,
+    refresh: bool,
     clock: Callable[[], float],
+    make_root_filesystem: Callable[[], ImportRequest],
 ) -> BuildStep:
-    """`docker import` of a prepared root filesystem; the tarball goes, imported or not."""
+    """Reuse the local base image `reference` (unless `refresh`), else make its root filesystem
+    and `docker import` it; the tarball goes, imported or not."""
+    started = clock()
+    if not refresh and engine.has_image(reference):
+        return BuildStep(name, reference, "reused", clock() - started)
+    request = make_root_filesystem()
     try:
         engine.import_tarball(request)
     finally:
         request.tarball.unlink(missing_ok=True)
     return BuildStep(
         name,
-        request.tag,
+        reference,
         "imported",
         clock() - started,
-        size_bytes=engine.image_size_bytes(request.tag),
+        size_bytes=engine.image_size_bytes(reference),
     )
 
 
-def _ensure_python_base(
-    engine: ImageEngine,
-    toolchain: HostToolchain,
-    paths: BuildPaths,
-    refresh: bool,
-    debian_sources: Sequence[str],
-    clock: Callable[[], float],
-) -> BuildStep:
-    started = clock()
-    reference = OFFLINE_PYTHON_BASE
-    if not refresh and engine.has_image(reference):
-        return BuildStep("python base", reference, "reused", clock() - started)
+def _python_base_root(
+    toolchain: HostToolchain, paths: BuildPaths, debian_sources: Sequence[str]
+) -> ImportRequest:
+    """Debian's python3 from its packages, as OFFLINE_PYTHON_BASE."""
     tarball = paths.work_dir / "python-base" / "rootfs.tar"
-    logger.info("Making %s from Debian %s packages (about a minute)", reference, DEBIAN_SUITE)
+    logger.info(
+        "Making %s from Debian %s packages (about a minute)", OFFLINE_PYTHON_BASE, DEBIAN_SUITE
+    )
     toolchain.bootstrap_debian(tarball, suite=DEBIAN_SUITE, sources=debian_sources)
     changes = (
         *label_changes(image_labels("python-base", DEBIAN_SUITE, True, "scratch")),
@@ -426,22 +444,13 @@ def _ensure_python_base(
         "ENV LANG=C.UTF-8",
         'CMD ["python3"]',
     )
-    return _import_step(
-        engine, "python base", ImportRequest(reference, tarball, changes), started, clock
-    )
+    return ImportRequest(OFFLINE_PYTHON_BASE, tarball, changes)
 
 
-def _ensure_toxiproxy_release(
-    engine: ImageEngine,
-    toolchain: HostToolchain,
-    paths: BuildPaths,
-    refresh: bool,
-    clock: Callable[[], float],
-) -> BuildStep:
-    started = clock()
-    reference = OFFLINE_TOXIPROXY_BASE
-    if not refresh and engine.has_image(reference):
-        return BuildStep("toxiproxy release", reference, "reused", clock() - started)
+def _toxiproxy_release_root(
+    toolchain: HostToolchain, paths: BuildPaths, refresh: bool
+) -> ImportRequest:
+    """toxiproxy-server built with Go, alone in the image, as OFFLINE_TOXIPROXY_BASE."""
     release_dir = paths.work_dir / f"toxiproxy-{TOXIPROXY_VERSION}"
     binary = release_dir / "toxiproxy-server"
     if refresh or not binary.is_file():
@@ -467,6 +476,4 @@ def _ensure_toxiproxy_release(
         'CMD ["-host=0.0.0.0"]',
         "EXPOSE 8474",
     )
-    return _import_step(
-        engine, "toxiproxy release", ImportRequest(reference, tarball, changes), started, clock
-    )
+    return ImportRequest(OFFLINE_TOXIPROXY_BASE, tarball, changes)
