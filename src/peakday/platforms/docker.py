@@ -18,7 +18,6 @@ would look like a slow one, and how it looked would depend on the machine's DNS.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import os
@@ -32,7 +31,7 @@ from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
 from peakday.faults.traffic import TOXIPROXY_METRICS_ARGS
 from peakday.images.build import prometheus_image, runtime_images
 from peakday.platforms.base import Endpoints, started_toxiproxy
-from peakday.platforms.docker_client import ContainerEngine, ContainerSpec
+from peakday.platforms.docker_client import ContainerEngine, ContainerSpec, stop_gracefully
 from peakday.platforms.docker_names import SERVICE_LABEL, container_name, network_name, run_labels
 from peakday.platforms.docker_prometheus import DockerPrometheus
 from peakday.platforms.docker_services import (
@@ -346,11 +345,7 @@ class DockerPlatform:
         if self._workers is not None:
             self._workers.stop()  # normally gone already (Locust stops them); on the network
         for name in reversed(self._containers):
-            with contextlib.suppress(Exception):
-                if self._engine.status(name) in ("running", "paused"):
-                    if self._engine.status(name) == "paused":
-                        self._engine.act(name, "unpause")
-                    self._engine.act(name, "stop", grace_s=SERVICE_STOP_GRACE_S)
+            stop_gracefully(self._engine, name, SERVICE_STOP_GRACE_S)
             try:
                 self._engine.remove(name)
             except Exception as exc:
