@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ import pytest
 
 from peakday.images.build import storefront_image, toxiproxy_image
 from peakday.images.engine import DockerImageEngine
+from peakday.platforms.docker_names import run_labels as docker_run_labels
 from peakday.processes.waiting import http_ok, poll_until
 
 pytestmark = pytest.mark.docker
@@ -26,12 +28,11 @@ PROXY_LISTEN_PORT = 18101
 
 
 @pytest.fixture
-def run_labels() -> dict[str, str]:
-    return {
-        "org.peakday.managed": "true",
-        "org.peakday.test": "tests/docker/test_images.py",
-        "org.peakday.run": uuid.uuid4().hex[:10],
-    }
+def run_labels(tmp_path: Path) -> dict[str, str]:
+    """A run's labels, naming this process as the owner: `peakday clean`, run meanwhile by any
+    other test on this machine, leaves the containers of a live owner alone."""
+    labels = docker_run_labels(uuid.uuid4().hex[:10], "test_images", tmp_path)
+    return {**labels, "org.peakday.test": "tests/docker/test_images.py"}
 
 
 @pytest.fixture
