@@ -116,6 +116,45 @@ def storefront_args(
     return [*args, *extra]
 
 
+def admin_args(port: int, host: str) -> list[str]:
+    """The flags that give a storefront service its admin endpoint (service-level faults)."""
+    return ["--admin-port", str(port), "--admin-host", host]
+
+
+# A storefront container's admin endpoint listens this far above its service port.
+CONTAINER_ADMIN_PORT_OFFSET = 1000
+
+
+def container_admin_port(service: Service) -> int:
+    return service.default_port + CONTAINER_ADMIN_PORT_OFFSET
+
+
+def container_data_dir(service: Service) -> str:
+    return f"{CONTAINER_DATA_ROOT}/{service.name}"
+
+
+def container_command(
+    topology: Topology, service: Service, *, auth_timeout_s: float, extra: Sequence[str] = ()
+) -> list[str]:
+    """How every storefront container runs `service` (docker, compose/, `--platform compose`):
+    on all interfaces at its topology port, its store under CONTAINER_DATA_ROOT, auth reached
+    through the Toxiproxy container."""
+    return [
+        "python",
+        "-m",
+        "peakday.storefront",
+        *storefront_args(
+            service,
+            host="0.0.0.0",
+            port=service.default_port,
+            data_dir=container_data_dir(service),
+            auth_url=container_auth_url(topology, service),
+            auth_timeout_s=auth_timeout_s,
+            extra=extra,
+        ),
+    ]
+
+
 def container_auth_url(topology: Topology, service: Service) -> str | None:
     """How a storefront container reaches auth: the Toxiproxy container's proxy, by DNS name."""
     if service.calls_auth_via is None:

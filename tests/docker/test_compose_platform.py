@@ -39,12 +39,6 @@ LATENCY_MS = 300
 SAMPLES = 5
 
 
-def _fail_or_skip(message: str) -> None:
-    if os.environ.get("PEAKDAY_REQUIRE_DOCKER") == "1":
-        pytest.fail(f"PEAKDAY_REQUIRE_DOCKER=1 but {message}")
-    pytest.skip(message)
-
-
 def _docker(*args: str, check: bool = True) -> str:
     done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120)
     if check and done.returncode != 0:
@@ -53,24 +47,11 @@ def _docker(*args: str, check: bool = True) -> str:
 
 
 @pytest.fixture(scope="module")
-def engine() -> DockerContainerEngine:
-    """The engine, the compose plugin, peakday's Toxiproxy image and the test app's image
-    (built from peakday/python-base:bookworm, never pulled)."""
-    from peakday.errors import EnvironmentProblem
-    from peakday.images.engine import connect_docker
-
-    try:
-        client = connect_docker().client
-    except EnvironmentProblem as error:
-        _fail_or_skip(f"there is no Docker engine: {error}")
-    version = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True)
-    if version.returncode != 0:
-        _fail_or_skip("'docker compose' does not work. Hint: run .ci/install-compose.")
-    for image in ("peakday/toxiproxy:0.1.0", "peakday/python-base:bookworm"):
-        if not _docker("images", "-q", image).strip():
-            _fail_or_skip(f"{image} is missing. Hint: peakday images build --offline.")
+def engine(containers: DockerContainerEngine, compose_cli: None) -> DockerContainerEngine:
+    """The engine with peakday's images, the compose plugin, and the test app's image (built
+    from peakday/python-base:bookworm, never pulled)."""
     _docker("build", "-q", "--pull=false", "-t", APP_IMAGE, str(APP_DIR))
-    return DockerContainerEngine(client)
+    return containers
 
 
 @pytest.fixture
@@ -399,8 +380,6 @@ def test_a_storefront_experiment_runs_on_the_repositorys_compose_file(
     """`--platform compose` without a compose section: compose/docker-compose.yml as a project of
     its own, its Toxiproxy driven by peakday; the fault reaches traffic (the reach check is
     not bypassed) and the project is brought down."""
-    if not _docker("images", "-q", "peakday/storefront:0.1.0").strip():
-        _fail_or_skip("peakday/storefront:0.1.0 is missing. Hint: peakday images build --offline.")
     experiment = tmp_path / "short.yaml"
     experiment.write_text(STOREFRONT_EXPERIMENT)
     run_dir = tmp_path / "result"

@@ -5,21 +5,25 @@ SIGKILL, after `peakday clean`."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import signal
 import subprocess
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from integration.peakday_process import REPO, cli_env, start_run
-from peakday.images.build import MANAGED_LABEL
+from integration.peakday_process import (
+    REPO,
+    cli_env,
+    load_result,
+    peakday_clean,
+    run_id_of,
+    start_run,
+    wait_for_load,
+)
 from peakday.platforms.docker_client import DockerContainerEngine
-from peakday.platforms.docker_names import RUN_LABEL
-from peakday.results.model import Result
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -29,25 +33,6 @@ if shutil.which("prometheus") is None:  # pragma: no cover - CI installs it (.ci
     )
 
 EXPERIMENT = "experiments/server-side-signals.yaml"
-
-
-def load_result(run_dir: Path) -> Result:
-    return Result.model_validate_json((run_dir / "result.json").read_text())
-
-
-def events(run_dir: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
-
-
-def run_id_of(run_dir: Path) -> str:
-    return str(events(run_dir)[0]["run_id"])
-
-
-def leftovers(engine: DockerContainerEngine, run_id: str) -> list[str]:
-    labels = {MANAGED_LABEL: "true", RUN_LABEL: run_id}
-    return [c.name for c in engine.find_containers(labels)] + [
-        n.name for n in engine.find_networks(labels)
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -86,18 +71,18 @@ def test_server_side_login_errors_fail_in_the_fault_and_pass_at_baseline_on_dock
 
 
 def test_the_prometheus_container_is_removed_with_the_run(
-    containers: DockerContainerEngine, docker_signals: tuple[int, str, Path, list[str]]
+    leftovers: Callable[[str], list[str]], docker_signals: tuple[int, str, Path, list[str]]
 ) -> None:
     _code, output, run_dir, survivors = docker_signals
     run_id = run_id_of(run_dir)
     assert (run_dir / "prometheus" / "prometheus.yml").is_file()
     assert "auth:" in (run_dir / "prometheus" / "prometheus.yml").read_text()  # by DNS name
-    assert leftovers(containers, run_id) == [], output
+    assert leftovers(run_id) == [], output
     assert survivors == []
 
 
 def test_clean_removes_the_prometheus_container_of_a_sigkilled_run(
-    containers: DockerContainerEngine, tmp_path: Path
+    leftovers: Callable[[str], list[str]], tmp_path: Path
 ) -> None:
     run_dir = tmp_path / "run"
     env = {**cli_env(), "PEAKDAY_STATE_DIR": str(tmp_path / "state")}
@@ -106,25 +91,13 @@ def test_clean_removes_the_prometheus_container_of_a_sigkilled_run(
          "--no-color", "--out", str(run_dir)],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if (run_dir / "events.jsonl").exists() and any(
-            e["kind"] == "load_started" for e in events(run_dir)
-        ):
-            break
-        time.sleep(0.2)
-    else:
-        popen.kill()
-        pytest.fail("the docker run did not start its load within 90 s")
+    wait_for_load(popen, run_dir, timeout_s=90)
     popen.send_signal(signal.SIGKILL)
     popen.wait(timeout=10)
     run_id = run_id_of(run_dir)
     prometheus = f"peakday-{run_id.lower()}-prometheus"
-    assert prometheus in leftovers(containers, run_id)
-    cleaned = subprocess.run(
-        [sys.executable, "-m", "peakday", "clean"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    assert prometheus in leftovers(run_id)
+    cleaned = peakday_clean(env)
     assert cleaned.returncode == 0, cleaned.stderr
-    assert leftovers(containers, run_id) == []
+    assert leftovers(run_id) == []
     assert prometheus in cleaned.stdout

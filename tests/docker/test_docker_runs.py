@@ -9,22 +9,29 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from integration.peakday_process import REPO, cli_env, start_run
+from integration.peakday_process import (
+    REPO,
+    cli_env,
+    events,
+    load_result,
+    peakday_clean,
+    run_id_of,
+    start_run,
+    wait_for_load,
+)
 from integration.test_process_faults import (
     assert_login_fails_while_auth_is_down_then_recovers,
     run_kill_auth,
 )
-from peakday.images.build import MANAGED_LABEL
 from peakday.platforms.clean import pid_alive
 from peakday.platforms.docker import DockerPlatform
 from peakday.platforms.docker_client import DockerContainerEngine
-from peakday.platforms.docker_names import RUN_LABEL
-from peakday.results.model import Result
 from peakday.scoring.phases import windows_for
 from peakday.scoring.slo import measure
 from peakday.topology import storefront_topology
@@ -32,25 +39,6 @@ from peakday.topology import storefront_topology
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 INJECTED_LATENCY_MS = 300.0
-
-
-def load_result(run_dir: Path) -> Result:
-    return Result.model_validate_json((run_dir / "result.json").read_text())
-
-
-def events(run_dir: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
-
-
-def leftovers(engine: DockerContainerEngine, run_id: str) -> list[str]:
-    labels = {MANAGED_LABEL: "true", RUN_LABEL: run_id}
-    return [c.name for c in engine.find_containers(labels)] + [
-        n.name for n in engine.find_networks(labels)
-    ]
-
-
-def run_id_of(run_dir: Path) -> str:
-    return str(events(run_dir)[0]["run_id"])
 
 
 @pytest.fixture(scope="module")
@@ -90,10 +78,10 @@ def test_login_latency_fault_shows_on_docker_and_checkout_is_untouched(docker_sm
 
 
 def test_docker_run_leaves_no_container_network_toxic_or_process(  # type: ignore[no-untyped-def]
-    docker_smoke, containers: DockerContainerEngine
+    docker_smoke, leftovers: Callable[[str], list[str]]
 ) -> None:
     _, _, run_dir, survivors = docker_smoke
-    assert leftovers(containers, run_id_of(run_dir)) == []
+    assert leftovers(run_id_of(run_dir)) == []
     after = [e for e in events(run_dir) if e["kind"] == "toxics_after_rollback"]
     assert [e["toxics"] for e in after] == [{}]
     assert survivors == []
@@ -116,15 +104,15 @@ def test_sqlite_stores_are_in_the_run_folder(docker_smoke) -> None:  # type: ign
 
 
 def test_killing_the_auth_container_fails_logins_until_it_is_started_again(
-    containers: DockerContainerEngine, tmp_path: Path
+    leftovers: Callable[[str], list[str]], tmp_path: Path
 ) -> None:
     result = run_kill_auth("docker", tmp_path)
     assert_login_fails_while_auth_is_down_then_recovers(result)
-    assert leftovers(containers, result.run.id) == []
+    assert leftovers(result.run.id) == []
 
 
 def test_a_killed_container_keeps_its_name_so_toxiproxy_is_refused_at_once(
-    containers: DockerContainerEngine, tmp_path: Path
+    containers: DockerContainerEngine, leftovers: Callable[[str], list[str]], tmp_path: Path
 ) -> None:
     """Independent of the host's DNS: Toxiproxy still resolves the killed service's name, and
     the login it proxies fails as soon as auth's port refuses the connection."""
@@ -147,11 +135,11 @@ def test_a_killed_container_keeps_its_name_so_toxiproxy_is_refused_at_once(
         assert "connect: connection refused" in toxiproxy_log, toxiproxy_log
     finally:
         platform.stop()
-    assert leftovers(containers, run_id) == []
+    assert leftovers(run_id) == []
 
 
 def test_clean_removes_what_a_sigkilled_docker_run_left(
-    containers: DockerContainerEngine, tmp_path: Path
+    leftovers: Callable[[str], list[str]], tmp_path: Path
 ) -> None:
     run_dir = tmp_path / "run"
     state = tmp_path / "state"
@@ -161,36 +149,21 @@ def test_clean_removes_what_a_sigkilled_docker_run_left(
          "docker", "--no-color", "--out", str(run_dir)],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if (run_dir / "events.jsonl").exists() and any(
-            e["kind"] == "load_started" for e in events(run_dir)
-        ):
-            break
-        time.sleep(0.2)
-    else:
-        popen.kill()
-        pytest.fail("the docker run did not start its load within 60 s")
+    wait_for_load(popen, run_dir, timeout_s=60)
     pids = [c["pid"] for c in json.loads((run_dir / "pids.json").read_text())["children"]]
     assert pids, "Locust runs as a recorded child process"
     popen.send_signal(signal.SIGKILL)
     popen.wait(timeout=10)
     run_id = run_id_of(run_dir)
-    assert leftovers(containers, run_id), "a SIGKILLed run cannot clean up after itself"
+    assert leftovers(run_id), "a SIGKILLed run cannot clean up after itself"
 
-    cleaned = subprocess.run(
-        [sys.executable, "-m", "peakday", "clean"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    cleaned = peakday_clean(env)
     assert cleaned.returncode == 0, cleaned.stderr
-    assert leftovers(containers, run_id) == []
+    assert leftovers(run_id) == []
     assert f"peakday-{run_id.lower()}-auth" in cleaned.stdout
     assert "network" in cleaned.stdout and "locust" in cleaned.stdout.lower()
     time.sleep(0.5)
     assert [pid for pid in pids if pid_alive(pid)] == []  # zombies awaiting init count as gone
 
-    again = subprocess.run(
-        [sys.executable, "-m", "peakday", "clean"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    again = peakday_clean(env)
     assert "Nothing to clean" in again.stdout

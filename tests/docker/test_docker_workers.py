@@ -9,19 +9,24 @@ import os
 import signal
 import textwrap
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from integration.peakday_process import WatchedRun, start_run
+from integration.peakday_process import (
+    WatchedRun,
+    load_result,
+    run_id_of,
+    start_run,
+    wait_for_load,
+)
 from integration.test_measurement import locust_request_count
 from peakday.images.build import MANAGED_LABEL
 from peakday.images.engine import DockerImageEngine
 from peakday.platforms.docker_client import DockerContainerEngine
 from peakday.platforms.docker_names import RUN_LABEL, SERVICE_LABEL
-from peakday.results.model import Result
 from peakday.scoring.phases import windows_for
 from peakday.scoring.slo import measure
 
@@ -43,26 +48,6 @@ faults:
   - {{name: slow-login, at: 6s, duration: 5s, proxy: auth_login, toxic: latency,
      attributes: {{latency: {LOGIN_LATENCY_MS}}}}}
 """
-
-
-# As in test_docker_runs.py (this folder is no package: `docker` is the SDK's name).
-def load_result(run_dir: Path) -> Result:
-    return Result.model_validate_json((run_dir / "result.json").read_text())
-
-
-def events(run_dir: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
-
-
-def run_id_of(run_dir: Path) -> str:
-    return str(events(run_dir)[0]["run_id"])
-
-
-def leftovers(engine: DockerContainerEngine, run_id: str) -> list[str]:
-    labels = {MANAGED_LABEL: "true", RUN_LABEL: run_id}
-    return [c.name for c in engine.find_containers(labels)] + [
-        n.name for n in engine.find_networks(labels)
-    ]
 
 
 def write_spec(tmp_path: Path) -> Path:
@@ -192,27 +177,21 @@ def test_worker_containers_run_as_the_user_with_read_only_code_and_no_ports(work
 
 
 def test_docker_workers_run_leaves_no_container_network_or_process(  # type: ignore[no-untyped-def]
-    workers_run, containers: DockerContainerEngine
+    workers_run, leftovers: Callable[[str], list[str]]
 ) -> None:
     _, _, run_dir, survivors, _, _ = workers_run
-    assert leftovers(containers, run_id_of(run_dir)) == []
+    assert leftovers(run_id_of(run_dir)) == []
     assert survivors == []
     assert (run_dir / "logs" / "locust-worker-1.log").is_file()
 
 
 def test_sigterm_mid_run_removes_the_worker_containers(
-    containers: DockerContainerEngine, tmp_path: Path
+    containers: DockerContainerEngine, leftovers: Callable[[str], list[str]], tmp_path: Path
 ) -> None:
     run_dir = tmp_path / "run"
     run = start_run(["run", str(write_spec(tmp_path)), "--platform", "docker"], run_dir)
     try:
-        deadline = time.monotonic() + 90
-        while not (
-            (run_dir / "events.jsonl").exists()
-            and any(e["kind"] == "load_started" for e in events(run_dir))
-        ):
-            assert time.monotonic() < deadline and run.popen.poll() is None, "no load started"
-            time.sleep(0.2)
+        wait_for_load(run.popen, run_dir, timeout_s=90)
         run_id = run_id_of(run_dir)
         labels = {MANAGED_LABEL: "true", RUN_LABEL: run_id}
         workers = [
@@ -227,5 +206,5 @@ def test_sigterm_mid_run_removes_the_worker_containers(
         if run.popen.poll() is None:
             run.popen.kill()
     assert code == 130, out + err
-    assert leftovers(containers, run_id) == []
+    assert leftovers(run_id) == []
     assert run.survivors() == []

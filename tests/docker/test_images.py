@@ -1,4 +1,5 @@
-"""The offline images build and serve: storefront auth and Toxiproxy on one user-defined network.
+"""The runtime images (built offline when missing or stale: conftest's docker_images) serve:
+storefront auth and Toxiproxy on one user-defined network.
 
 Needs a Docker engine (start one with .ci/start-dockerd). Without one the test is skipped, unless
 PEAKDAY_REQUIRE_DOCKER=1, when it fails instead.
@@ -6,8 +7,6 @@ PEAKDAY_REQUIRE_DOCKER=1, when it fails instead.
 
 from __future__ import annotations
 
-import os
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,60 +15,29 @@ from typing import Any
 import httpx
 import pytest
 
-from peakday.errors import EnvironmentProblem
-from peakday.images.build import (
-    BuildReport,
-    build_images,
-    format_build_report,
-    storefront_image,
-    toxiproxy_image,
-)
-from peakday.images.build_contexts import BuildPaths
-from peakday.images.engine import DockerImageEngine, connect_docker
-from peakday.images.host_toolchain import default_toolchain
+from peakday.images.build import storefront_image, toxiproxy_image
+from peakday.images.engine import DockerImageEngine
+from peakday.platforms.docker_names import run_labels as docker_run_labels
 from peakday.processes.waiting import http_ok, poll_until
 
 pytestmark = pytest.mark.docker
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 AUTH_PORT = 8101
 TOXIPROXY_API_PORT = 8474
 PROXY_LISTEN_PORT = 18101
 
 
-@pytest.fixture(scope="module")
-def engine() -> DockerImageEngine:
-    try:
-        return connect_docker()
-    except EnvironmentProblem as error:
-        if os.environ.get("PEAKDAY_REQUIRE_DOCKER") == "1":
-            pytest.fail(f"PEAKDAY_REQUIRE_DOCKER=1 but there is no Docker engine: {error}")
-        pytest.skip(f"no Docker engine: {error}")
-
-
-@pytest.fixture(scope="module")
-def built_images(engine: DockerImageEngine) -> BuildReport:
-    """Builds the offline images, or reuses them and the layer cache when nothing changed."""
-    paths = BuildPaths.for_project(REPO_ROOT)
-    report = build_images(
-        True, engine=engine, toolchain=default_toolchain(paths.log_dir, sys.executable), paths=paths
-    )
-    print(format_build_report(report))
-    return report
+@pytest.fixture
+def run_labels(tmp_path: Path) -> dict[str, str]:
+    """A run's labels, naming this process as the owner: `peakday clean`, run meanwhile by any
+    other test on this machine, leaves the containers of a live owner alone."""
+    labels = docker_run_labels(uuid.uuid4().hex[:10], "test_images", tmp_path)
+    return {**labels, "org.peakday.test": "tests/docker/test_images.py"}
 
 
 @pytest.fixture
-def run_labels() -> dict[str, str]:
-    return {
-        "org.peakday.managed": "true",
-        "org.peakday.test": "tests/docker/test_images.py",
-        "org.peakday.run": uuid.uuid4().hex[:10],
-    }
-
-
-@pytest.fixture
-def network(engine: DockerImageEngine, run_labels: dict[str, str]) -> Iterator[Any]:
-    created = engine.client.networks.create(
+def network(docker_engine: DockerImageEngine, run_labels: dict[str, str]) -> Iterator[Any]:
+    created = docker_engine.client.networks.create(
         f"peakday-test-{run_labels['org.peakday.run']}", driver="bridge", labels=run_labels
     )
     try:
@@ -79,7 +47,7 @@ def network(engine: DockerImageEngine, run_labels: dict[str, str]) -> Iterator[A
 
 
 @pytest.fixture
-def containers(engine: DockerImageEngine) -> Iterator[list[Any]]:
+def containers(docker_engine: DockerImageEngine) -> Iterator[list[Any]]:
     """Containers appended here are removed at the end, whatever happened."""
     started: list[Any] = []
     try:
@@ -114,13 +82,12 @@ def wait_healthy(container: Any, url: str) -> None:
 
 
 def test_offline_images_serve_auth_through_toxiproxy_on_one_network(
-    engine: DockerImageEngine,
-    built_images: BuildReport,
+    docker_images: DockerImageEngine,
     network: Any,
     containers: list[Any],
     run_labels: dict[str, str],
 ) -> None:
-    client = engine.client
+    client = docker_images.client
     run_id = run_labels["org.peakday.run"]
     assert client.images.get(storefront_image()).attrs["Config"]["User"] == "peakday"
 

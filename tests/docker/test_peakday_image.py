@@ -7,7 +7,6 @@ in another container on the same Docker network.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -19,7 +18,6 @@ from typing import Any
 import pytest
 
 from peakday import __version__
-from peakday.errors import EnvironmentProblem
 from peakday.images.build import (
     OFFLINE_PYTHON_BASE,
     build_images,
@@ -27,7 +25,7 @@ from peakday.images.build import (
     runtime_images,
 )
 from peakday.images.build_contexts import BuildPaths
-from peakday.images.engine import DockerImageEngine, connect_docker
+from peakday.images.engine import DockerImageEngine
 from peakday.images.host_toolchain import default_toolchain
 
 pytestmark = [pytest.mark.docker, pytest.mark.integration, pytest.mark.slow]
@@ -91,16 +89,6 @@ def image(docker_engine: DockerImageEngine) -> Iterator[str]:
         # `docker rmi`: untagging can take longer than the SDK's 10 s on a busy engine.
         tags = (*runtime_images(TEST_TAG), peakday_image(TEST_TAG))
         subprocess.run(["docker", "rmi", *tags], capture_output=True, timeout=300, check=False)
-
-
-@pytest.fixture(scope="module")
-def docker_engine() -> DockerImageEngine:
-    try:
-        return connect_docker()
-    except EnvironmentProblem as error:
-        if os.environ.get("PEAKDAY_REQUIRE_DOCKER") == "1":
-            pytest.fail(f"PEAKDAY_REQUIRE_DOCKER=1 but there is no Docker engine: {error}")
-        pytest.skip(f"no Docker engine: {error}")
 
 
 def docker_run(*args: str, timeout_s: float = 180) -> subprocess.CompletedProcess[str]:

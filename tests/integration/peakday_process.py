@@ -7,13 +7,43 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 
+from peakday.results.model import Result
+
 REPO = Path(__file__).resolve().parents[2]
+
+
+def load_result(run_dir: Path) -> Result:
+    return Result.model_validate_json((run_dir / "result.json").read_text())
+
+
+def events(run_dir: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+
+
+def run_id_of(run_dir: Path) -> str:
+    """The run's id, from the first line of its event log."""
+    return str(events(run_dir)[0]["run_id"])
+
+
+def wait_for_load(popen: subprocess.Popen[Any], run_dir: Path, timeout_s: float) -> None:
+    """Until the run's event log says its load started; the run is killed and the test fails
+    when the run ends first or `timeout_s` passes."""
+    deadline = time.monotonic() + timeout_s
+    while not (
+        (run_dir / "events.jsonl").exists()
+        and any(e["kind"] == "load_started" for e in events(run_dir))
+    ):
+        if popen.poll() is not None or time.monotonic() >= deadline:
+            popen.kill()
+            raise AssertionError(f"the run did not start its load within {timeout_s:.0f} s")
+        time.sleep(0.2)
 
 
 def cli_env() -> dict[str, str]:
@@ -64,6 +94,18 @@ class WatchedRun:
             if marker in cmdline and proc.info["pid"] != os.getpid():
                 alive.append(f"pid {proc.info['pid']}: {cmdline}")
         return alive
+
+
+def peakday_clean(env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """`peakday clean` as a user runs it; `env`'s PEAKDAY_STATE_DIR says where it looks."""
+    return subprocess.run(
+        [sys.executable, "-m", "peakday", "clean"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def start_run(args: Sequence[str], run_dir: Path) -> WatchedRun:

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from integration.peakday_process import start_run
-from peakday.results.model import Result
+from integration.peakday_process import load_result, start_run
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -116,10 +115,6 @@ def external_run(
     run = start_run(["run", str(experiment)], run_dir)
     code, out, err = run.wait(timeout_s=55)
     return code, out, err, run_dir, run.survivors()
-
-
-def load_result(run_dir: Path) -> Result:
-    return Result.model_validate_json((run_dir / "result.json").read_text())
 
 
 def test_external_run_passes_with_the_users_own_class_and_every_slo_has_a_value(

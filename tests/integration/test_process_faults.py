@@ -12,14 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from integration.peakday_process import start_run
+from integration.peakday_process import load_result, start_run
 from peakday.results.model import Result, TimelineRow
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-def load_result(run_dir: Path) -> Result:
-    return Result.model_validate_json((run_dir / "result.json").read_text())
 
 
 KILL_AUTH = """

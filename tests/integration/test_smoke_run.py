@@ -10,20 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from integration.peakday_process import start_run
-from peakday.results.model import Result
+from integration.peakday_process import events, load_result, start_run
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 INJECTED_LATENCY_MS = 300.0
-
-
-def load_result(run_dir: Path) -> Result:
-    return Result.model_validate_json((run_dir / "result.json").read_text())
-
-
-def events(run_dir: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Literal
 
 from peakday import __version__
@@ -64,6 +65,8 @@ DEBIAN_SOURCES = (
 
 Variant = Literal["offline", "online"]
 StepOutcome = Literal["built", "reused", "imported"]
+Component = Literal["storefront", "toxiproxy", "prometheus", "peakday"]
+BaseKind = Literal["python", "toxiproxy"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -74,6 +77,9 @@ StepOutcome = Literal["built", "reused", "imported"]
 class BaseImages:
     python: str
     toxiproxy: str
+
+    def of(self, kind: BaseKind) -> str:
+        return self.python if kind == "python" else self.toxiproxy
 
 
 def base_images(offline: bool) -> BaseImages:
@@ -120,48 +126,48 @@ def image_labels(component: str, version: str, offline: bool, base_image: str) -
     }
 
 
-def storefront_build_request(context_dir: Path, offline: bool, version: str) -> BuildRequest:
-    base = base_images(offline).python
-    return BuildRequest(
-        tag=storefront_image(version),
-        context_dir=context_dir,
-        dockerfile="Dockerfile",
-        buildargs={"BASE_IMAGE": base},
-        labels=image_labels("storefront", version, offline, base),
-    )
+@dataclass(frozen=True)
+class ImageRecipe:
+    """How one of peakday's images is built: its repository, the base image it starts FROM and
+    its Dockerfile in the build context."""
+
+    repository: str
+    base: BaseKind
+    dockerfile: str = "Dockerfile"
+    # Also given TOXIPROXY_IMAGE, the Toxiproxy base its toxiproxy-server is copied from.
+    copies_toxiproxy: bool = False
 
 
-def toxiproxy_build_request(context_dir: Path, offline: bool, version: str) -> BuildRequest:
-    base = base_images(offline).toxiproxy
-    return BuildRequest(
-        tag=toxiproxy_image(version),
-        context_dir=context_dir,
-        dockerfile="Dockerfile",
-        buildargs={"BASE_IMAGE": base},
-        labels=image_labels("toxiproxy", version, offline, base),
-    )
+IMAGE_RECIPES: Mapping[Component, ImageRecipe] = MappingProxyType(
+    {
+        "storefront": ImageRecipe(STOREFRONT_REPOSITORY, "python"),
+        "toxiproxy": ImageRecipe(TOXIPROXY_REPOSITORY, "toxiproxy"),
+        # Debian's prometheus binary links against the Python base's C library.
+        "prometheus": ImageRecipe(PROMETHEUS_REPOSITORY, "python"),
+        # Built from the storefront's context (same wheels), with toxiproxy-server copied in.
+        "peakday": ImageRecipe(
+            PEAKDAY_REPOSITORY, "python", dockerfile=PEAKDAY_DOCKERFILE, copies_toxiproxy=True
+        ),
+    }
+)
 
 
-def prometheus_build_request(context_dir: Path, offline: bool, version: str) -> BuildRequest:
-    base = base_images(offline).python
-    return BuildRequest(
-        tag=prometheus_image(version),
-        context_dir=context_dir,
-        dockerfile="Dockerfile",
-        buildargs={"BASE_IMAGE": base},
-        labels=image_labels("prometheus", version, offline, base),
-    )
-
-
-def peakday_build_request(context_dir: Path, offline: bool, version: str) -> BuildRequest:
-    """Built from the storefront's context (same wheels), with toxiproxy-server copied in."""
+def build_request(
+    component: Component, context_dir: Path, offline: bool, version: str
+) -> BuildRequest:
+    """The `docker build` of `component`'s image from `context_dir`, on the variant's base."""
+    recipe = IMAGE_RECIPES[component]
     bases = base_images(offline)
+    base = bases.of(recipe.base)
+    buildargs = {"BASE_IMAGE": base}
+    if recipe.copies_toxiproxy:
+        buildargs["TOXIPROXY_IMAGE"] = bases.toxiproxy
     return BuildRequest(
-        tag=peakday_image(version),
+        tag=f"{recipe.repository}:{version}",
         context_dir=context_dir,
-        dockerfile=PEAKDAY_DOCKERFILE,
-        buildargs={"BASE_IMAGE": bases.python, "TOXIPROXY_IMAGE": bases.toxiproxy},
-        labels=image_labels("peakday", version, offline, bases.python),
+        dockerfile=recipe.dockerfile,
+        buildargs=buildargs,
+        labels=image_labels(component, version, offline, base),
     )
 
 
@@ -316,8 +322,26 @@ def build_images(
     bases = base_images(offline)
     steps: list[BuildStep] = []
     if offline:
-        steps.append(_ensure_python_base(engine, toolchain, paths, refresh, debian_sources, clock))
-        steps.append(_ensure_toxiproxy_release(engine, toolchain, paths, refresh, clock))
+        steps.append(
+            _ensure_base(
+                engine,
+                "python base",
+                OFFLINE_PYTHON_BASE,
+                refresh,
+                clock,
+                lambda: _python_base_root(toolchain, paths, debian_sources),
+            )
+        )
+        steps.append(
+            _ensure_base(
+                engine,
+                "toxiproxy release",
+                OFFLINE_TOXIPROXY_BASE,
+                refresh,
+                clock,
+                lambda: _toxiproxy_release_root(toolchain, paths, refresh),
+            )
+        )
     for base in (bases.python, bases.toxiproxy):
         if not engine.has_image(base):
             raise ImageMissing(format_missing_base_image(base))
@@ -331,9 +355,9 @@ def build_images(
     )
     toxiproxy_context = prepare_toxiproxy_context(paths)
     requests = [
-        ("storefront image", storefront_build_request(storefront_context, offline, version)),
-        ("toxiproxy image", toxiproxy_build_request(toxiproxy_context, offline, version)),
-        ("peakday image", peakday_build_request(storefront_context, offline, version)),
+        ("storefront image", build_request("storefront", storefront_context, offline, version)),
+        ("toxiproxy image", build_request("toxiproxy", toxiproxy_context, offline, version)),
+        ("peakday image", build_request("peakday", storefront_context, offline, version)),
     ]
     for name, request in requests:
         steps.append(_build_step(engine, name, request, clock))
@@ -359,7 +383,7 @@ def build_prometheus_image(
         raise ImageMissing(format_missing_base_image(base))
     context = prepare_prometheus_context(paths, binary)
     return _build_step(
-        engine, "prometheus image", prometheus_build_request(context, offline, version), clock
+        engine, "prometheus image", build_request("prometheus", context, offline, version), clock
     )
 
 
@@ -378,33 +402,26 @@ def _build_step(
     )
 
 
-def _ensure_python_base(
+def _ensure_base(
     engine: ImageEngine,
-    toolchain: HostToolchain,
-    paths: BuildPaths,
+    name: str,
+    reference: str,
     refresh: bool,
-    debian_sources: Sequence[str],
     clock: Callable[[], float],
+    make_root_filesystem: Callable[[], ImportRequest],
 ) -> BuildStep:
+    """Reuse the local base image `reference` (unless `refresh`), else make its root filesystem
+    and `docker import` it; the tarball goes, imported or not."""
     started = clock()
-    reference = OFFLINE_PYTHON_BASE
     if not refresh and engine.has_image(reference):
-        return BuildStep("python base", reference, "reused", clock() - started)
-    tarball = paths.work_dir / "python-base" / "rootfs.tar"
-    logger.info("Making %s from Debian %s packages (about a minute)", reference, DEBIAN_SUITE)
-    toolchain.bootstrap_debian(tarball, suite=DEBIAN_SUITE, sources=debian_sources)
-    changes = (
-        *label_changes(image_labels("python-base", DEBIAN_SUITE, True, "scratch")),
-        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "ENV LANG=C.UTF-8",
-        'CMD ["python3"]',
-    )
+        return BuildStep(name, reference, "reused", clock() - started)
+    request = make_root_filesystem()
     try:
-        engine.import_tarball(ImportRequest(reference, tarball, changes))
+        engine.import_tarball(request)
     finally:
-        tarball.unlink(missing_ok=True)
+        request.tarball.unlink(missing_ok=True)
     return BuildStep(
-        "python base",
+        name,
         reference,
         "imported",
         clock() - started,
@@ -412,17 +429,28 @@ def _ensure_python_base(
     )
 
 
-def _ensure_toxiproxy_release(
-    engine: ImageEngine,
-    toolchain: HostToolchain,
-    paths: BuildPaths,
-    refresh: bool,
-    clock: Callable[[], float],
-) -> BuildStep:
-    started = clock()
-    reference = OFFLINE_TOXIPROXY_BASE
-    if not refresh and engine.has_image(reference):
-        return BuildStep("toxiproxy release", reference, "reused", clock() - started)
+def _python_base_root(
+    toolchain: HostToolchain, paths: BuildPaths, debian_sources: Sequence[str]
+) -> ImportRequest:
+    """Debian's python3 from its packages, as OFFLINE_PYTHON_BASE."""
+    tarball = paths.work_dir / "python-base" / "rootfs.tar"
+    logger.info(
+        "Making %s from Debian %s packages (about a minute)", OFFLINE_PYTHON_BASE, DEBIAN_SUITE
+    )
+    toolchain.bootstrap_debian(tarball, suite=DEBIAN_SUITE, sources=debian_sources)
+    changes = (
+        *label_changes(image_labels("python-base", DEBIAN_SUITE, True, "scratch")),
+        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "ENV LANG=C.UTF-8",
+        'CMD ["python3"]',
+    )
+    return ImportRequest(OFFLINE_PYTHON_BASE, tarball, changes)
+
+
+def _toxiproxy_release_root(
+    toolchain: HostToolchain, paths: BuildPaths, refresh: bool
+) -> ImportRequest:
+    """toxiproxy-server built with Go, alone in the image, as OFFLINE_TOXIPROXY_BASE."""
     release_dir = paths.work_dir / f"toxiproxy-{TOXIPROXY_VERSION}"
     binary = release_dir / "toxiproxy-server"
     if refresh or not binary.is_file():
@@ -448,14 +476,4 @@ def _ensure_toxiproxy_release(
         'CMD ["-host=0.0.0.0"]',
         "EXPOSE 8474",
     )
-    try:
-        engine.import_tarball(ImportRequest(reference, tarball, changes))
-    finally:
-        tarball.unlink(missing_ok=True)
-    return BuildStep(
-        "toxiproxy release",
-        reference,
-        "imported",
-        clock() - started,
-        size_bytes=engine.image_size_bytes(reference),
-    )
+    return ImportRequest(OFFLINE_TOXIPROXY_BASE, tarball, changes)

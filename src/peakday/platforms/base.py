@@ -83,3 +83,10 @@ class Platform(Protocol):
     def stop(self) -> None:
         """Stop everything started; safe to call twice and after a failed start."""
         ...
+
+
+def started_toxiproxy(toxiproxy: ToxiproxyApi | None) -> ToxiproxyApi:
+    """A platform's Toxiproxy client once start() made it; RuntimeError before that."""
+    if toxiproxy is None:
+        raise RuntimeError("the platform is not started")
+    return toxiproxy

@@ -20,17 +20,15 @@ import yaml
 from peakday import __version__
 from peakday.faults.traffic import TOXIPROXY_METRICS_ARGS
 from peakday.images.build import MANAGED_LABEL, storefront_image, toxiproxy_image
+from peakday.platforms.docker_names import SERVICE_LABEL
 from peakday.topology import (
-    CONTAINER_DATA_ROOT,
     CONTAINER_TOXIPROXY_NAME,
     Topology,
-    container_auth_url,
+    container_command,
     container_upstream,
-    storefront_args,
     storefront_topology,
 )
 
-SERVICE_LABEL = "org.peakday.service"
 TOXIPROXY_CONFIG_IN_CONTAINER = "/config/toxiproxy.json"
 TOXIPROXY_API_PORT_NAME = "toxiproxy_api"
 # Docker runs the first probe one interval after start, so `up --wait` takes at least that; each
@@ -110,19 +108,7 @@ def render_compose(topology: Topology, version: str = __version__) -> dict[str, 
         entry: dict[str, Any] = {
             "image": storefront_image(version),
             "pull_policy": "never",
-            "command": [
-                "python",
-                "-m",
-                "peakday.storefront",
-                *storefront_args(
-                    service,
-                    host="0.0.0.0",
-                    port=service.default_port,
-                    data_dir=f"{CONTAINER_DATA_ROOT}/{service.name}",
-                    auth_url=container_auth_url(topology, service),
-                    auth_timeout_s=2.0,
-                ),
-            ],
+            "command": container_command(topology, service, auth_timeout_s=2.0),
             "ports": [_published(service.name, service.default_port)],
             "healthcheck": _healthcheck(service.default_port),
             "labels": {MANAGED_LABEL: "true", SERVICE_LABEL: service.name},

@@ -6,7 +6,6 @@ the docker platform's code, and the project restored as found (compose_restore.p
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -26,16 +25,10 @@ from peakday.platforms.compose_override import (
     render_intercept,
     toxiproxy_config_text,
 )
-from peakday.platforms.compose_restore import (
-    MISSING,
-    ComposeLedger,
-    mark_restored,
-    restore,
-    write_ledger,
-)
+from peakday.platforms.compose_restore import MISSING, ComposeLedger
+from peakday.platforms.compose_session import ComposeSession
 from peakday.platforms.docker_client import ContainerEngine
 from peakday.platforms.docker_names import run_labels
-from peakday.platforms.docker_services import DockerResourceProbe, DockerServices
 from peakday.platforms.resources import ResourceProbe
 from peakday.processes.waiting import http_ok, poll_until
 from peakday.results.folder import RunFolder
@@ -68,26 +61,21 @@ class ComposePlatform:
         self._folder = RunFolder(run_dir)
         self._cli = cli
         self._engine = engine
+        self._session = ComposeSession(self._folder, cli, engine, toxiproxy_client)
         self._run_id = run_id
         self._experiment = experiment
         self._read = read
-        self._toxiproxy_client = toxiproxy_client
-        self._toxiproxy: ToxiproxyApi | None = None
-        self._ledger: ComposeLedger | None = None
-        self._containers: dict[str, str] = {}
 
     def toxiproxy(self) -> ToxiproxyApi:
-        if self._toxiproxy is None:
-            raise RuntimeError("the platform is not started")
-        return self._toxiproxy
+        return self._session.toxiproxy()
 
     def services(self) -> ServiceController:
-        """kill/stop/pause/restart the project's containers (the docker platform's code)."""
-        return DockerServices(self._engine, self._containers)
+        return self._session.services()
 
     def resource_probe(self) -> ResourceProbe:
-        users = {s: c for s, c in self._containers.items() if s != TOXIPROXY_SERVICE}
-        return DockerResourceProbe(self._engine, users)
+        """The user's services' containers (not peakday's Toxiproxy)."""
+        users = set(self._session.containers) - {TOXIPROXY_SERVICE}
+        return self._session.resource_probe(users)
 
     def load_workers(self) -> None:
         return None
@@ -97,7 +85,7 @@ class ComposePlatform:
 
     @property
     def ledger(self) -> ComposeLedger | None:
-        return self._ledger
+        return self._session.ledger
 
     def start(self) -> Endpoints:
         compose = self._compose
@@ -117,8 +105,7 @@ class ComposePlatform:
             self._folder.compose_override, override_text(intercept)
         )
         self._folder.write_compose_file(config_path, toxiproxy_config_text(intercept))
-        # The ledger first: teardown and `peakday clean` restore from it alone.
-        self._ledger = ComposeLedger(
+        ledger = ComposeLedger(
             project=project.name,
             user_file=str(self._user_file),
             override_file=str(override.resolve()),
@@ -126,14 +113,10 @@ class ComposePlatform:
             touched=intercept.touched,
             networks=tuple(f"{project.name}_{n}" for n in intercept.networks),
         )
-        write_ledger(self._folder, self._ledger)
-        target = self._ledger.with_override
-        self._cli.up(target, pull=compose.pull, build=compose.build)
-        self._containers = {s: st.container for s, st in self._cli.states(target).items()}
+        target = self._session.up(ledger, pull=compose.pull, build=compose.build)
         api = self._cli.port(target, TOXIPROXY_SERVICE, TOXIPROXY_API_PORT)
         self._wait_toxiproxy(api)
-        host, port = api.rsplit(":", 1)
-        self._toxiproxy = self._toxiproxy_client(host, int(port))
+        self._session.connect_toxiproxy(api)
         proxies = {
             name: self._cli.port(target, TOXIPROXY_SERVICE, listen)
             for name, listen in compose.intercept.items()
@@ -155,7 +138,7 @@ class ComposePlatform:
     def _wait_toxiproxy(self, api: str) -> None:
         url = f"http://{api}/version"
         if not poll_until(http_ok(url), timeout_s=TOXIPROXY_HEALTH_TIMEOUT_S, interval_s=0.1):
-            name = self._containers.get(TOXIPROXY_SERVICE, TOXIPROXY_SERVICE)
+            name = self._session.containers.get(TOXIPROXY_SERVICE, TOXIPROXY_SERVICE)
             raise ServiceStartError(
                 f"peakday's Toxiproxy container {name!r} did not answer 200 at {url} within "
                 f"{TOXIPROXY_HEALTH_TIMEOUT_S:.0f} s. Last lines of its log:\n"
@@ -165,18 +148,8 @@ class ComposePlatform:
 
     def stop(self) -> None:
         """Restore the project as it was found (compose_restore.restore); safe to call twice."""
-        ledger, self._ledger = self._ledger, None
-        self._toxiproxy = None
-        if ledger is None:
-            return
-        # Unpause first: compose cannot stop or recreate a paused container.
-        for container in self._containers.values():
-            with contextlib.suppress(Exception):
-                if self._engine.status(container) == "paused":
-                    self._engine.act(container, "unpause")
-        for line in restore(ledger, self._cli, self._engine):
+        for line in self._session.restore():
             log.info("compose: %s", line)
-        mark_restored(self._folder.compose_ledger, ledger)
 
 
 def make_compose_platform(config: RunConfig) -> Platform:

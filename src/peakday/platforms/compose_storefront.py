@@ -12,7 +12,6 @@ run, so `peakday clean` finds them. The project is peakday's, so teardown brings
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,29 +22,23 @@ from peakday.errors import UsageError
 from peakday.faults.services import ServiceController
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
 from peakday.platforms.base import Endpoints
-from peakday.platforms.compose import SERVICE_LABEL
 from peakday.platforms.compose_cli import ComposeCli, ComposeTarget
 from peakday.platforms.compose_override import OverrideDumper, ReplaceList
-from peakday.platforms.compose_restore import (
-    MISSING,
-    ComposeLedger,
-    mark_restored,
-    restore,
-    write_ledger,
-)
-from peakday.platforms.docker import ADMIN_PORT_OFFSET, prepare_data_dir
+from peakday.platforms.compose_restore import MISSING, ComposeLedger
+from peakday.platforms.compose_session import ComposeSession
+from peakday.platforms.docker import prepare_data_dir
 from peakday.platforms.docker_client import ContainerEngine
-from peakday.platforms.docker_names import run_labels
-from peakday.platforms.docker_services import DockerResourceProbe, DockerServices
+from peakday.platforms.docker_names import SERVICE_LABEL, run_labels
 from peakday.platforms.resources import ResourceProbe
 from peakday.processes.waiting import http_ok, poll_until
 from peakday.results.folder import RunFolder
 from peakday.topology import (
-    CONTAINER_DATA_ROOT,
     CONTAINER_TOXIPROXY_NAME,
     Topology,
-    container_auth_url,
-    storefront_args,
+    admin_args,
+    container_admin_port,
+    container_command,
+    container_data_dir,
 )
 
 STOREFRONT_COMPOSE_FILE = Path("compose") / "docker-compose.yml"
@@ -76,24 +69,17 @@ def render_storefront_override(
         }
     }
     for service in topology.services:
-        admin_port = service.default_port + ADMIN_PORT_OFFSET
-        inside = f"{CONTAINER_DATA_ROOT}/{service.name}"
-        admin = ["--admin-port", str(admin_port), "--admin-host", "0.0.0.0"]
-        command = storefront_args(
-            service,
-            host="0.0.0.0",
-            port=service.default_port,
-            data_dir=inside,
-            auth_url=container_auth_url(topology, service),
-            auth_timeout_s=auth_timeout_s,
-            extra=[*storefront_extra, *admin],
+        admin_port = container_admin_port(service)
+        admin = admin_args(admin_port, "0.0.0.0")
+        command = container_command(
+            topology, service, auth_timeout_s=auth_timeout_s, extra=[*storefront_extra, *admin]
         )
         services[service.name] = {
-            "command": ReplaceList(["python", "-m", "peakday.storefront", *command]),
+            "command": ReplaceList(command),
             "ports": ReplaceList(
                 [f"127.0.0.1::{service.default_port}", f"127.0.0.1::{admin_port}"]
             ),
-            "volumes": [f"{data_dirs[service.name]}:{inside}"],
+            "volumes": [f"{data_dirs[service.name]}:{container_data_dir(service)}"],
             "labels": {**labels, SERVICE_LABEL: service.name},
         }
     return {"services": services}
@@ -130,28 +116,19 @@ class StorefrontComposePlatform:
         self._file = compose_file.resolve()
         self._folder = RunFolder(run_dir)
         self._cli = cli
-        self._engine = engine
         self._run_id = run_id
         self._experiment = experiment
         self._extra = tuple(storefront_extra)
-        self._toxiproxy_client = toxiproxy_client
-        self._toxiproxy: ToxiproxyApi | None = None
-        self._ledger: ComposeLedger | None = None
-        self._containers: dict[str, str] = {}
+        self._session = ComposeSession(self._folder, cli, engine, toxiproxy_client)
 
     def toxiproxy(self) -> ToxiproxyApi:
-        if self._toxiproxy is None:
-            raise RuntimeError("the platform is not started")
-        return self._toxiproxy
+        return self._session.toxiproxy()
 
     def services(self) -> ServiceController:
-        return DockerServices(self._engine, self._containers)
+        return self._session.services()
 
     def resource_probe(self) -> ResourceProbe:
-        names = self._topology.service_names
-        return DockerResourceProbe(
-            self._engine, {s: c for s, c in self._containers.items() if s in names}
-        )
+        return self._session.resource_probe(self._topology.service_names)
 
     def load_workers(self) -> None:
         return None
@@ -174,7 +151,7 @@ class StorefrontComposePlatform:
             self._folder.compose_override, storefront_override_text(override)
         )
         names = (CONTAINER_TOXIPROXY_NAME, *self._topology.service_names)
-        self._ledger = ComposeLedger(
+        ledger = ComposeLedger(
             project=project,
             user_file=str(self._file),
             override_file=str(path.resolve()),
@@ -182,10 +159,7 @@ class StorefrontComposePlatform:
             touched=(),
             networks=(),
         )
-        write_ledger(self._folder, self._ledger)
-        target = self._ledger.with_override
-        self._cli.up(target)
-        self._containers = {s: st.container for s, st in self._cli.states(target).items()}
+        target = self._session.up(ledger)
         return self._endpoints(target, data_dirs)
 
     def _endpoints(self, target: ComposeTarget, data_dirs: dict[str, str]) -> Endpoints:
@@ -193,14 +167,13 @@ class StorefrontComposePlatform:
         api = self._cli.port(target, CONTAINER_TOXIPROXY_NAME, topology.toxiproxy_api_port)
         if not poll_until(http_ok(f"http://{api}/version"), timeout_s=HEALTH_TIMEOUT_S):
             raise UsageError(f"The storefront's Toxiproxy did not answer at {api}.")
-        host, port = api.rsplit(":", 1)
-        self._toxiproxy = self._toxiproxy_client(host, int(port))
+        self._session.connect_toxiproxy(api)
         services = {
             s.name: f"http://{self._cli.port(target, s.name, s.default_port)}"
             for s in topology.services
         }
         admin = {
-            s.name: f"http://{self._cli.port(target, s.name, s.default_port + ADMIN_PORT_OFFSET)}"
+            s.name: f"http://{self._cli.port(target, s.name, container_admin_port(s))}"
             for s in topology.services
         }
         proxies = {
@@ -217,13 +190,4 @@ class StorefrontComposePlatform:
 
     def stop(self) -> None:
         """Bring the project down (peakday brought it up); safe to call twice."""
-        ledger, self._ledger = self._ledger, None
-        self._toxiproxy = None
-        if ledger is None:
-            return
-        for container in self._containers.values():
-            with contextlib.suppress(Exception):
-                if self._engine.status(container) == "paused":
-                    self._engine.act(container, "unpause")
-        restore(ledger, self._cli, self._engine)
-        mark_restored(self._folder.compose_ledger, ledger)
+        self._session.restore()

@@ -18,7 +18,6 @@ would look like a slow one, and how it looked would depend on the machine's DNS.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import os
@@ -31,8 +30,8 @@ from peakday.faults.services import ServiceController
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
 from peakday.faults.traffic import TOXIPROXY_METRICS_ARGS
 from peakday.images.build import prometheus_image, runtime_images
-from peakday.platforms.base import Endpoints
-from peakday.platforms.docker_client import ContainerEngine, ContainerSpec
+from peakday.platforms.base import Endpoints, started_toxiproxy
+from peakday.platforms.docker_client import ContainerEngine, ContainerSpec, stop_gracefully
 from peakday.platforms.docker_names import SERVICE_LABEL, container_name, network_name, run_labels
 from peakday.platforms.docker_prometheus import DockerPrometheus
 from peakday.platforms.docker_services import (
@@ -46,12 +45,13 @@ from peakday.processes.children import free_loopback_ports
 from peakday.processes.waiting import http_ok, poll_until
 from peakday.results.folder import RunFolder
 from peakday.topology import (
-    CONTAINER_DATA_ROOT,
     CONTAINER_TOXIPROXY_NAME,
     Topology,
-    container_auth_url,
+    admin_args,
+    container_admin_port,
+    container_command,
+    container_data_dir,
     container_upstream,
-    storefront_args,
 )
 
 log = logging.getLogger(__name__)
@@ -77,10 +77,6 @@ class DockerLayout:
     # one per service, in the same order: holds its network namespace (name, address, ports).
     network_holders: tuple[ContainerSpec, ...] = ()
 
-
-# a service's admin endpoint inside its container: on the run's network only, and
-# published on the host's loopback like every other port.
-ADMIN_PORT_OFFSET = 1000
 
 # What a network holder runs: nothing, until told to stop (pid 1 ignores an untrapped SIGTERM,
 # which would make every stop wait out the grace period).
@@ -132,27 +128,15 @@ def plan_layout(
     data_dirs: dict[str, str] = {}
     for service in topology.services:
         host_dir = RunFolder(run_dir).data(service.name).resolve()
-        inside = f"{CONTAINER_DATA_ROOT}/{service.name}"
         published = {service.default_port: service_ports[service.name]}
-        admin_args: list[str] = []
+        admin: list[str] = []
         if admin_host_ports is not None:
-            admin_port = service.default_port + ADMIN_PORT_OFFSET
-            admin_args = ["--admin-port", str(admin_port), "--admin-host", "0.0.0.0"]
+            admin_port = container_admin_port(service)
+            admin = admin_args(admin_port, "0.0.0.0")
             published[admin_port] = admin_host_ports[service.name]
         data_dirs[service.name] = str(host_dir)
-        command = (
-            "python",
-            "-m",
-            "peakday.storefront",
-            *storefront_args(
-                service,
-                host="0.0.0.0",
-                port=service.default_port,
-                data_dir=inside,
-                auth_url=container_auth_url(topology, service),
-                auth_timeout_s=auth_timeout_s,
-                extra=[*storefront_extra, *admin_args],
-            ),
+        command = container_command(
+            topology, service, auth_timeout_s=auth_timeout_s, extra=[*storefront_extra, *admin]
         )
         holder = ContainerSpec(
             name=network_holder_name(run_id, service.name),
@@ -170,8 +154,8 @@ def plan_layout(
                 image=storefront_image,
                 network=network,
                 labels={**labels, SERVICE_LABEL: service.name},
-                command=command,
-                binds={str(host_dir): inside},
+                command=tuple(command),
+                binds={str(host_dir): container_data_dir(service)},
                 network_of=holder.name,
             )
         )
@@ -244,9 +228,7 @@ class DockerPlatform:
         return {spec.labels[SERVICE_LABEL]: spec.name for spec in specs}
 
     def toxiproxy(self) -> ToxiproxyApi:
-        if self._toxiproxy is None:
-            raise RuntimeError("the platform is not started")
-        return self._toxiproxy
+        return started_toxiproxy(self._toxiproxy)
 
     def services(self) -> ServiceController:
         return DockerServices(self._engine, self.container_names)
@@ -363,11 +345,7 @@ class DockerPlatform:
         if self._workers is not None:
             self._workers.stop()  # normally gone already (Locust stops them); on the network
         for name in reversed(self._containers):
-            with contextlib.suppress(Exception):
-                if self._engine.status(name) in ("running", "paused"):
-                    if self._engine.status(name) == "paused":
-                        self._engine.act(name, "unpause")
-                    self._engine.act(name, "stop", grace_s=SERVICE_STOP_GRACE_S)
+            stop_gracefully(self._engine, name, SERVICE_STOP_GRACE_S)
             try:
                 self._engine.remove(name)
             except Exception as exc:

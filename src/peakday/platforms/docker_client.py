@@ -6,6 +6,7 @@ The engine connection comes from `images.engine.connect_docker` (its `client`).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -99,6 +100,16 @@ class ContainerEngine(Protocol):
 
 
 CONTAINER_ACTIONS = ("kill", "stop", "start", "pause", "unpause", "restart")
+
+
+def stop_gracefully(engine: ContainerEngine, name: str, grace_s: int) -> None:
+    """Stop a running or paused container (unpaused first: a paused one cannot be stopped),
+    giving its process `grace_s` to exit; anything else is left alone. Never raises."""
+    with contextlib.suppress(Exception):
+        if engine.status(name) == "paused":
+            engine.act(name, "unpause")
+        if engine.status(name) == "running":
+            engine.act(name, "stop", grace_s=grace_s)
 
 
 def _label_filters(labels: Mapping[str, str]) -> dict[str, list[str]]:

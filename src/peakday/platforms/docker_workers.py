@@ -19,7 +19,7 @@ from pathlib import Path
 from peakday.errors import UsageError
 from peakday.load.workers import WILDCARD_HOSTS, WorkerLaunch, locustfiles_arg, plugin_path
 from peakday.platforms.base import Endpoints
-from peakday.platforms.docker_client import ContainerEngine, ContainerSpec
+from peakday.platforms.docker_client import ContainerEngine, ContainerSpec, stop_gracefully
 from peakday.platforms.docker_names import SERVICE_LABEL, container_name, network_name
 from peakday.topology import CONTAINER_TOXIPROXY_NAME, Topology, is_loopback_host
 
@@ -192,11 +192,7 @@ class DockerWorkers:
         left: list[WorkerContainer] = []
         for worker in reversed(self._started):
             name = worker.spec.name
-            with contextlib.suppress(Exception):
-                if self._engine.status(name) == "paused":
-                    self._engine.act(name, "unpause")
-                if self._engine.status(name) == "running":
-                    self._engine.act(name, "stop", grace_s=WORKER_STOP_GRACE_S)
+            stop_gracefully(self._engine, name, WORKER_STOP_GRACE_S)
             with contextlib.suppress(Exception):
                 worker.log_path.parent.mkdir(parents=True, exist_ok=True)
                 worker.log_path.write_text(self._engine.logs_tail(name, LOG_LINES_KEPT) + "\n")

@@ -18,7 +18,7 @@ from peakday.faults.ledger import ToxiproxyLedger
 from peakday.faults.scoped import ScopedToxiproxy
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient, ToxiproxyServerApi
 from peakday.faults.traffic import TOXIPROXY_METRICS_ARGS
-from peakday.platforms.base import Endpoints
+from peakday.platforms.base import Endpoints, started_toxiproxy
 from peakday.processes.children import (
     ManagedProcess,
     ProcessGroup,
@@ -58,9 +58,7 @@ class ExternalPlatform:
         self._scoped: ScopedToxiproxy | None = None
 
     def toxiproxy(self) -> ToxiproxyApi:
-        if self._toxiproxy is None:
-            raise RuntimeError("the platform is not started")
-        return self._toxiproxy
+        return started_toxiproxy(self._toxiproxy)
 
     def services(self) -> None:
         return None  # the user's processes are not peakday's to kill

@@ -12,7 +12,7 @@ from peakday.errors import ServiceStartError
 from peakday.faults.services import ServiceController
 from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
 from peakday.faults.traffic import TOXIPROXY_METRICS_ARGS
-from peakday.platforms.base import Endpoints
+from peakday.platforms.base import Endpoints, started_toxiproxy
 from peakday.platforms.resources import ResourceProbe, ResourceReading, process_reading
 from peakday.processes.children import (
     ManagedProcess,
@@ -57,9 +57,7 @@ class LocalPlatform:
         self._argv: dict[str, list[str]] = {}
 
     def toxiproxy(self) -> ToxiproxyApi:
-        if self._toxiproxy is None:
-            raise RuntimeError("the platform is not started")
-        return self._toxiproxy
+        return started_toxiproxy(self._toxiproxy)
 
     def start(self) -> Endpoints:
         server = find_binary("toxiproxy-server", self._tools_dirs)

@@ -5,8 +5,6 @@ terminal (pos), once per Idempotency-Key; GET /orders/{order_id} reads it back.
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import FastAPI, Path, Request
@@ -14,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from peakday.storefront.identity import Introspector
-from peakday.storefront.record_service import record_service
+from peakday.storefront.record_service import Clock, record_service
 from peakday.storefront.rules import (
     Channel,
     checkout_denial,
@@ -25,19 +23,11 @@ from peakday.storefront.rules import (
 from peakday.storefront.settings import StorefrontSettings
 from peakday.storefront.web import (
     INTEGRAL_FLOATS_AS_INT,
-    ApiError,
     BearerCredentials,
-    authenticate,
-    create_or_replay,
     created_responses,
     error_responses,
-    idempotency_key,
     idempotency_key_openapi,
-    raise_if_injected,
-    read_own,
 )
-
-Clock = Callable[[], float]
 
 
 class OrderItem(BaseModel):
@@ -103,12 +93,11 @@ def create_app(
     clock: Clock = time.time,
 ) -> FastAPI:
     """Build the checkout app; without `introspector`, tokens are checked at `settings.auth_url`."""
-    service = record_service("checkout", "orders", settings, introspector)
-    app, auth, board, orders = service.app, service.auth, service.board, service.store
+    service = record_service(
+        "checkout", "orders", settings, introspector, id_prefix="ord", clock=clock
+    )
 
-    # Async, and the SQLite step has no await inside it: duplicate requests racing on one key
-    # cannot interleave between "insert" and "read back", and the UNIQUE constraint backs that up.
-    @app.post(
+    @service.app.post(
         "/checkout",
         status_code=201,
         response_model=Order,
@@ -124,27 +113,17 @@ def create_app(
         request: Request,
         credentials: BearerCredentials,
     ) -> Response:
-        # Shape checks come before the call to auth: a malformed request gets its 400 even
-        # while auth is down, and costs auth nothing.
-        raise_if_injected(board, "checkout")
-        key = idempotency_key(request, required=True)
-        identity = await authenticate(auth, credentials)
-        denial = checkout_denial(identity.role, body.channel)
-        if denial is not None:
-            raise ApiError(403, "forbidden", denial)
-        now_s = clock()
-        order = build_order(f"ord_{uuid.uuid4().hex}", identity.subject, body, now_s)
-        return create_or_replay(
-            orders,
-            record_id=order.order_id,
-            subject=identity.subject,
-            key=key,
-            request=body,
-            response=order,
-            created_at=now_s,
+        return await service.create(
+            "checkout",
+            request,
+            credentials,
+            body,
+            key_required=True,
+            denial=lambda role: checkout_denial(role, body.channel),
+            build=lambda order_id, subject, now_s: build_order(order_id, subject, body, now_s),
         )
 
-    @app.get(
+    @service.app.get(
         "/orders/{order_id}",
         response_model=Order,
         responses=error_responses(401, 404, 422, 429, 503),
@@ -154,8 +133,6 @@ def create_app(
         order_id: Annotated[str, Path(min_length=1, max_length=128)],
         credentials: BearerCredentials,
     ) -> Response:
-        raise_if_injected(board, "orders")
-        identity = await authenticate(auth, credentials)
-        return read_own(orders, order_id, identity.subject, "order")
+        return await service.read("orders", order_id, credentials, "order")
 
-    return app
+    return service.app

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import secrets
 import time
-import uuid
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import FastAPI, Path, Request
@@ -15,7 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from peakday.storefront.identity import Introspector
-from peakday.storefront.record_service import record_service
+from peakday.storefront.record_service import Clock, record_service
 from peakday.storefront.rules import (
     ServiceLevel,
     format_timestamp,
@@ -26,19 +24,11 @@ from peakday.storefront.rules import (
 from peakday.storefront.settings import StorefrontSettings
 from peakday.storefront.web import (
     INTEGRAL_FLOATS_AS_INT,
-    ApiError,
     BearerCredentials,
-    authenticate,
-    create_or_replay,
     created_responses,
     error_responses,
-    idempotency_key,
     idempotency_key_openapi,
-    raise_if_injected,
-    read_own,
 )
-
-Clock = Callable[[], float]
 
 
 class LabelRequest(BaseModel):
@@ -84,10 +74,11 @@ def create_app(
     clock: Clock = time.time,
 ) -> FastAPI:
     """Build the labels app; without `introspector`, tokens are checked at `settings.auth_url`."""
-    service = record_service("labels", "labels", settings, introspector)
-    app, auth, board, labels = service.app, service.auth, service.board, service.store
+    service = record_service(
+        "labels", "labels", settings, introspector, id_prefix="lbl", clock=clock
+    )
 
-    @app.post(
+    @service.app.post(
         "/labels",
         status_code=201,
         response_model=Label,
@@ -102,27 +93,19 @@ def create_app(
         request: Request,
         credentials: BearerCredentials,
     ) -> Response:
-        raise_if_injected(board, "labels")
-        key = idempotency_key(request, required=False)
-        identity = await authenticate(auth, credentials)
-        denial = label_denial(identity.role)
-        if denial is not None:
-            raise ApiError(403, "forbidden", denial)
-        now_s = clock()
-        label = build_label(
-            f"lbl_{uuid.uuid4().hex}", secrets.randbelow(10**12), identity.subject, body, now_s
-        )
-        return create_or_replay(
-            labels,
-            record_id=label.label_id,
-            subject=identity.subject,
-            key=key,
-            request=body,
-            response=label,
-            created_at=now_s,
+        return await service.create(
+            "labels",
+            request,
+            credentials,
+            body,
+            key_required=False,
+            denial=label_denial,
+            build=lambda label_id, merchant, now_s: build_label(
+                label_id, secrets.randbelow(10**12), merchant, body, now_s
+            ),
         )
 
-    @app.get(
+    @service.app.get(
         "/labels/{label_id}",
         response_model=Label,
         responses=error_responses(401, 404, 422, 429, 503),
@@ -132,8 +115,6 @@ def create_app(
         label_id: Annotated[str, Path(min_length=1, max_length=128)],
         credentials: BearerCredentials,
     ) -> Response:
-        raise_if_injected(board, "labels")
-        identity = await authenticate(auth, credentials)
-        return read_own(labels, label_id, identity.subject, "label")
+        return await service.read("labels", label_id, credentials, "label")
 
-    return app
+    return service.app

@@ -56,31 +56,23 @@ KNOB_NAMES: Final[tuple[str, ...]] = tuple(
     field.name for field in dataclasses.fields(Resilience) if field.name != "profile"
 )
 
+_STANDARD: Final = Resilience(
+    profile="standard",
+    auth_timeout_s=2.0,
+    retries=0,
+    retry_backoff_s=0.05,
+    retry_budget=0.0,
+    breaker_failures=0,
+    breaker_reset_s=5.0,
+    introspect_cache_ttl_s=0.0,
+    introspect_stale_s=0.0,
+    max_in_flight=0,
+)
+
 PROFILES: Final[Mapping[ProfileName, Resilience]] = {
-    "standard": Resilience(
-        profile="standard",
-        auth_timeout_s=2.0,
-        retries=0,
-        retry_backoff_s=0.05,
-        retry_budget=0.0,
-        breaker_failures=0,
-        breaker_reset_s=5.0,
-        introspect_cache_ttl_s=0.0,
-        introspect_stale_s=0.0,
-        max_in_flight=0,
-    ),
-    "naive": Resilience(
-        profile="naive",
-        auth_timeout_s=30.0,
-        retries=0,
-        retry_backoff_s=0.05,
-        retry_budget=0.0,
-        breaker_failures=0,
-        breaker_reset_s=5.0,
-        introspect_cache_ttl_s=0.0,
-        introspect_stale_s=0.0,
-        max_in_flight=0,
-    ),
+    "standard": _STANDARD,
+    # standard with a long deadline: waits out a slow auth instead of failing fast
+    "naive": dataclasses.replace(_STANDARD, profile="naive", auth_timeout_s=30.0),
     "hardened": Resilience(
         profile="hardened",
         auth_timeout_s=0.5,

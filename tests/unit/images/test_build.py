@@ -19,6 +19,7 @@ from peakday.images.build import (
     BuildReport,
     BuildStep,
     build_images,
+    build_request,
     find_project_dir,
     format_build_report,
     is_static_elf,
@@ -27,8 +28,6 @@ from peakday.images.build import (
     missing_images,
     require_images,
     runtime_images,
-    storefront_build_request,
-    toxiproxy_build_request,
 )
 from peakday.images.build_contexts import DOCKERFILE_DIR, BuildPaths, wheel_cache_key
 from peakday.images.engine import BuildRequest, ImportRequest
@@ -162,8 +161,8 @@ def test_require_images_passes_when_all_are_present() -> None:
 def test_build_args_choose_the_base_images_of_the_variant(
     tmp_path: Path, offline: bool, python_base: str, toxiproxy_base: str, variant: str
 ) -> None:
-    storefront = storefront_build_request(tmp_path, offline, "0.1.0")
-    toxiproxy = toxiproxy_build_request(tmp_path, offline, "0.1.0")
+    storefront = build_request("storefront", tmp_path, offline, "0.1.0")
+    toxiproxy = build_request("toxiproxy", tmp_path, offline, "0.1.0")
 
     assert storefront.tag == "peakday/storefront:0.1.0"
     assert storefront.buildargs == {"BASE_IMAGE": python_base}
@@ -174,6 +173,32 @@ def test_build_args_choose_the_base_images_of_the_variant(
         assert request.labels["org.peakday.component"] == component
         assert request.labels["org.peakday.variant"] == variant
         assert request.labels["org.peakday.version"] == "0.1.0"
+
+
+def test_peakday_image_copies_toxiproxy_and_prometheus_image_starts_from_python(
+    tmp_path: Path,
+) -> None:
+    peakday = build_request("peakday", tmp_path, True, "0.1.0")
+    prometheus = build_request("prometheus", tmp_path, False, "0.1.0")
+
+    assert peakday == BuildRequest(
+        tag="peakday/peakday:0.1.0",
+        context_dir=tmp_path,
+        dockerfile="Dockerfile.peakday",
+        buildargs={"BASE_IMAGE": OFFLINE_PYTHON_BASE, "TOXIPROXY_IMAGE": OFFLINE_TOXIPROXY_BASE},
+        labels={
+            "org.peakday.managed": "true",
+            "org.peakday.component": "peakday",
+            "org.peakday.version": "0.1.0",
+            "org.peakday.variant": "offline",
+            "org.peakday.base-image": OFFLINE_PYTHON_BASE,
+        },
+    )
+    assert prometheus.tag == "peakday/prometheus:0.1.0"
+    assert prometheus.dockerfile == "Dockerfile"
+    assert prometheus.buildargs == {"BASE_IMAGE": PUBLIC_PYTHON_BASE}
+    assert prometheus.labels["org.peakday.component"] == "prometheus"
+    assert prometheus.labels["org.peakday.base-image"] == PUBLIC_PYTHON_BASE
 
 
 def test_dockerfile_defaults_are_the_public_base_images() -> None:
