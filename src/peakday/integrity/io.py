@@ -6,14 +6,15 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
 from contextlib import closing
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from peakday.integrity.model import Confirmation, IntegrityReport, RecordKind, StoredRecord
-from peakday.integrity.reconcile import reconcile
+from peakday.integrity.reconcile import Reconciler
 
 log = logging.getLogger(__name__)
 
@@ -24,22 +25,24 @@ STORES: Mapping[RecordKind, tuple[str, str, str]] = {
 }
 
 
-def read_confirmations(folder: Path) -> tuple[list[Confirmation], int]:
-    """Every confirmation in `folder`/*.jsonl (one file per Locust process), and the file count.
+def read_confirmations(folder: Path) -> Iterator[Confirmation]:
+    """Every confirmation in `folder`/*.jsonl (one file per Locust process), a line at a time.
 
     A torn last line (a process killed mid-write) is skipped, not fatal.
     """
-    found: list[Confirmation] = []
-    files = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
-    for path in files:
-        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                found.append(Confirmation.model_validate(json.loads(line)))
-            except (ValueError, ValidationError) as exc:
-                log.warning("skipping unreadable confirmation %s:%d: %s", path, number, exc)
-    return found, len(files)
+    for path in confirmation_files(folder):
+        with path.open(errors="replace") as lines:
+            for number, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                try:
+                    yield Confirmation.model_validate(json.loads(line))
+                except (ValueError, ValidationError) as exc:
+                    log.warning("skipping unreadable confirmation %s:%d: %s", path, number, exc)
+
+
+def confirmation_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
 
 
 def read_store(database: Path, table: str, kind: RecordKind) -> list[StoredRecord]:
@@ -52,9 +55,11 @@ def read_store(database: Path, table: str, kind: RecordKind) -> list[StoredRecor
 
 
 def check_run(confirmations_dir: Path, data_dirs: Mapping[str, str]) -> IntegrityReport:
-    """Reconcile a finished run; a report with checked=False says why it could not be done."""
-    confirmations, files = read_confirmations(confirmations_dir)
-    stored: list[StoredRecord] = []
+    """Reconcile a finished run; a report with checked=False says why it could not be done.
+
+    The records go through a scratch SQLite file, never all into memory at once.
+    """
+    stores: list[tuple[Path, str, RecordKind]] = []
     for kind, (service, filename, table) in STORES.items():
         if service not in data_dirs:
             return IntegrityReport(
@@ -63,10 +68,17 @@ def check_run(confirmations_dir: Path, data_dirs: Mapping[str, str]) -> Integrit
         database = Path(data_dirs[service]) / filename
         if not database.exists():
             return IntegrityReport(checked=False, detail=f"The store {str(database)!r} is missing.")
-        try:
-            stored += read_store(database, table, kind)
-        except sqlite3.Error as exc:
-            return IntegrityReport(
-                checked=False, detail=f"Could not read {str(database)!r}: {exc}."
-            )
-    return reconcile(confirmations, stored, files)
+        stores.append((database, table, kind))
+    with (
+        tempfile.TemporaryDirectory(prefix="peakday-integrity-") as scratch,
+        Reconciler(Path(scratch) / "reconcile.sqlite3") as reconciler,
+    ):
+        reconciler.add_confirmations(read_confirmations(confirmations_dir))
+        for database, table, kind in stores:
+            try:
+                reconciler.copy_store(database, table, kind)
+            except sqlite3.Error as exc:
+                return IntegrityReport(
+                    checked=False, detail=f"Could not read {str(database)!r}: {exc}."
+                )
+        return reconciler.report(len(confirmation_files(confirmations_dir)))
