@@ -15,6 +15,7 @@ from typing import Final
 
 from pydantic import TypeAdapter
 
+from peakday.results.columns import CompactTimeline
 from peakday.results.model import Result, TimelineRow
 
 _ROWS_PER_CHUNK: Final = 2_000
@@ -44,7 +45,7 @@ def read_result_lines(lines: Iterable[bytes]) -> Result:
     row at a time when it has the layout `result_json_chunks` writes; raises pydantic's
     ValidationError or ValueError on a bad document, as `Result.model_validate_json` does."""
     outside: list[bytes] = []  # every line but the rows
-    rows: list[TimelineRow] = []
+    rows = CompactTimeline()  # a few bytes a row, not a Python object per row and per number
     row_from_json = TypeAdapter(TimelineRow).validate_json
     state, opener = "head", b""
     for line in lines:
@@ -63,4 +64,4 @@ def read_result_lines(lines: Iterable[bytes]) -> Result:
         else:
             outside.append(line)
     result = Result.model_validate_json(b"".join(outside))
-    return result.model_copy(update={"timeline": tuple(rows)}) if rows else result
+    return result.model_copy(update={"timeline": rows}) if rows else result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -232,7 +233,8 @@ class Result(_Model):
     run: RunInfo
     phases: tuple[PhaseWindow, ...]
     faults: tuple[AppliedFault, ...]
-    timeline: tuple[TimelineRow, ...]
+    # A tuple when built; read from disk, a CompactTimeline (results/columns.py): long runs
+    timeline: Sequence[TimelineRow]
     slos: tuple[SloResult, ...]
     verdict: Verdict
     environment: dict[str, str] = Field(default_factory=dict)

@@ -29,7 +29,7 @@ from peakday.results.model import (
 )
 from peakday.results.reference import ReferenceRun
 from peakday.scoring.matrix_server import server_cell, server_second_states, server_slos
-from peakday.scoring.phases import rows_in, seconds_covered, seconds_of, windows_for
+from peakday.scoring.phases import rows_in, rows_where, seconds_covered, seconds_of, windows_for
 from peakday.scoring.slo import judge_over
 from peakday.topology import ALL_STEPS, JOURNEY_STEPS
 
@@ -271,7 +271,7 @@ def _cell(
     if status not in ("degraded", "broken"):
         return cell
     expect = (baseline.rps or 0.0) >= EXPECTED_RPS_FOR_EMPTY_BREACH
-    by_second = {r.t_s: r for r in rows if r.name == step}
+    by_second = {r.t_s: r for r in rows_where(rows, (step,))}
     whole = windows_for("all", phases)
     states = {t: second_state(by_second.get(t), limits, expect) for t in seconds_of(whole)}
     timing = _timing(states, fault, others, load_end_s, experiment.scoring.recovery_hold)

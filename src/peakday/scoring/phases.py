@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 
+from peakday.results.columns import CompactTimeline
 from peakday.results.model import AppliedFault, PhaseWindow, TimelineRow
 
 
@@ -130,7 +131,22 @@ def in_windows(t_s: int, windows: Iterable[PhaseWindow]) -> bool:
 def rows_in(
     rows: Iterable[TimelineRow], step: str, windows: Sequence[PhaseWindow]
 ) -> list[TimelineRow]:
-    return [r for r in rows if r.name == step and in_windows(r.t_s, windows)]
+    return list(rows_where(rows, (step,), lambda t_s: in_windows(t_s, windows)))
+
+
+def rows_where(
+    rows: Iterable[TimelineRow], steps: Collection[str], keep: Callable[[int], bool] | None = None
+) -> Iterator[TimelineRow]:
+    """The rows of `steps` whose second passes `keep` (every second by default). A timeline
+    read from disk (CompactTimeline) builds only those rows from its columns."""
+    wanted = keep or _every_second
+    if isinstance(rows, CompactTimeline):
+        return rows.where(steps, wanted)
+    return (r for r in rows if r.name in steps and wanted(r.t_s))
+
+
+def _every_second(_t_s: int) -> bool:
+    return True
 
 
 def seconds_covered(windows: Sequence[PhaseWindow]) -> float:
