@@ -20,7 +20,7 @@ from peakday.reporting.latency import CorrectionTable, correction_table
 from peakday.reporting.server_series import ServerSeriesView, server_series_views
 from peakday.reporting.traffic import TrafficView, traffic_view
 from peakday.results.model import PhaseWindow, Result, SloResult, TimelineRow
-from peakday.scoring.phases import fault_window, windows_for
+from peakday.scoring.phases import fault_window, rows_where, windows_for
 from peakday.scoring.window_text import objective_text
 
 
@@ -196,16 +196,15 @@ def _slo_lines(result: Result, step: str) -> tuple[SloLine, ...]:
 
 
 def step_views(result: Result) -> tuple[StepView, ...]:
-    by_step: dict[str, dict[int, TimelineRow]] = {}
+    names: set[str] = set()
+    last_second = int(load_duration_s(result) + 0.999) - 1
     for row in result.timeline:
-        by_step.setdefault(row.name, {})[row.t_s] = row
-    last_second = max(
-        [int(load_duration_s(result) + 0.999) - 1, *(r.t_s for r in result.timeline)], default=-1
-    )
+        names.add(row.name)
+        last_second = max(last_second, row.t_s)
     seconds = tuple(range(last_second + 1))
     steps = []
-    for name in sorted(by_step):
-        rows = by_step[name]
+    for name in sorted(names):  # one step's rows at a time, not the whole timeline's
+        rows = {row.t_s: row for row in rows_where(result.timeline, (name,))}
         kinds: dict[str, int] = {}
         for row in rows.values():
             for kind, count in row.failures_by_kind.items():
