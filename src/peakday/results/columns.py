@@ -72,6 +72,7 @@ class CompactTimeline(Sequence[TimelineRow]):
 
     __slots__ = (
         "_absent",
+        "_by_name",
         "_floats",
         "_int_columns",
         "_ints",
@@ -86,6 +87,7 @@ class CompactTimeline(Sequence[TimelineRow]):
     def __init__(self, rows: Iterable[TimelineRow] = ()) -> None:
         self._length = 0
         self._names: list[str] = []
+        self._by_name: list[array[int]] = []  # each step's row indices
         self._name_ids: dict[str, int] = {}
         self._ints = {name: array("q") for name in (*INT_FIELDS, "name")}
         self._floats: dict[str, array[float]] = {}  # a column appears at its first value
@@ -106,6 +108,8 @@ class CompactTimeline(Sequence[TimelineRow]):
         name_id = self._name_ids.setdefault(row.name, len(self._names))
         if name_id == len(self._names):
             self._names.append(row.name)
+            self._by_name.append(array("q"))
+        self._by_name[name_id].append(index)
         self._ints["name"].append(name_id)
         for name in INT_FIELDS:
             self._ints[name].append(getattr(row, name))
@@ -144,14 +148,15 @@ class CompactTimeline(Sequence[TimelineRow]):
 
     def where(self, names: Collection[str], keep: Callable[[int], bool]) -> Iterator[TimelineRow]:
         """The rows of the steps `names` whose second passes `keep`, built only for those."""
-        ids = {self._name_ids[name] for name in names if name in self._name_ids}
-        name_ids, seconds = self._ints["name"], self._ints["t_s"]
-        for i in range(self._length):
-            whole = self._whole.get(i)
-            if whole is not None:
-                if whole.name in names and keep(whole.t_s):
-                    yield whole
-            elif name_ids[i] in ids and keep(seconds[i]):
+        ids = [self._name_ids[name] for name in names if name in self._name_ids]
+        indices = sorted(i for name_id in set(ids) for i in self._by_name[name_id])
+        seconds, whole = self._ints["t_s"], self._whole
+        for i in indices:
+            row = whole.get(i) if whole else None
+            if row is not None:
+                if keep(row.t_s):
+                    yield row
+            elif keep(seconds[i]):
                 yield self._row(i)
 
     def __eq__(self, other: object) -> bool:
