@@ -159,6 +159,11 @@ class CompactTimeline(Sequence[TimelineRow]):
             elif keep(seconds[i]):
                 yield self._row(i)
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every step name in the rows, in the order first seen."""
+        return tuple(self._names)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, str | bytes):
             return NotImplemented

@@ -29,7 +29,14 @@ from peakday.results.model import (
 )
 from peakday.results.reference import ReferenceRun
 from peakday.scoring.matrix_server import server_cell, server_second_states, server_slos
-from peakday.scoring.phases import rows_in, rows_where, seconds_covered, seconds_of, windows_for
+from peakday.scoring.phases import (
+    rows_in,
+    rows_where,
+    seconds_covered,
+    seconds_of,
+    step_names,
+    windows_for,
+)
 from peakday.scoring.slo import judge_over
 from peakday.topology import ALL_STEPS, JOURNEY_STEPS
 
@@ -219,7 +226,7 @@ def matrix_steps(experiment: Experiment, rows: Sequence[TimelineRow]) -> tuple[s
     produced = {step for journey in enabled for step in JOURNEY_STEPS.get(journey, ())}
     if experiment.on_user_system:
         produced = set()  # the user's locustfile names its own requests: only what was seen
-    seen = {row.name for row in rows}
+    seen = step_names(rows)
     known = [s for s in ALL_STEPS if s in produced or s in seen]
     return (*known, *sorted(seen - set(known)))
 

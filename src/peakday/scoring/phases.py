@@ -145,6 +145,13 @@ def rows_where(
     return (r for r in rows if r.name in steps and wanted(r.t_s))
 
 
+def step_names(rows: Iterable[TimelineRow]) -> set[str]:
+    """The step names in the rows (from a CompactTimeline's columns, building no row)."""
+    if isinstance(rows, CompactTimeline):
+        return set(rows.names)
+    return {row.name for row in rows}
+
+
 def _every_second(_t_s: int) -> bool:
     return True
 
