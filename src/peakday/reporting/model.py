@@ -20,7 +20,13 @@ from peakday.reporting.latency import CorrectionTable, correction_table
 from peakday.reporting.server_series import ServerSeriesView, server_series_views
 from peakday.reporting.traffic import TrafficView, traffic_view
 from peakday.results.model import PhaseWindow, Result, SloResult, TimelineRow
-from peakday.scoring.phases import fault_window, rows_where, windows_for
+from peakday.scoring.phases import (
+    fault_window,
+    last_second,
+    rows_where,
+    step_names,
+    windows_for,
+)
 from peakday.scoring.window_text import objective_text
 
 
@@ -196,14 +202,13 @@ def _slo_lines(result: Result, step: str) -> tuple[SloLine, ...]:
 
 
 def step_views(result: Result) -> tuple[StepView, ...]:
-    names: set[str] = set()
-    last_second = int(load_duration_s(result) + 0.999) - 1
-    for row in result.timeline:
-        names.add(row.name)
-        last_second = max(last_second, row.t_s)
-    seconds = tuple(range(last_second + 1))
+    latest = last_second(result.timeline)
+    end = int(load_duration_s(result) + 0.999) - 1
+    seconds = tuple(range((end if latest is None else max(end, latest)) + 1))
     steps = []
-    for name in sorted(names):  # one step's rows at a time, not the whole timeline's
+    for name in sorted(
+        step_names(result.timeline)
+    ):  # one step's rows at a time, not the whole timeline's
         rows = {row.t_s: row for row in rows_where(result.timeline, (name,))}
         kinds: dict[str, int] = {}
         for row in rows.values():

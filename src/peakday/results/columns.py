@@ -160,6 +160,14 @@ class CompactTimeline(Sequence[TimelineRow]):
                 yield self._row(i)
 
     @property
+    def last_second(self) -> int | None:
+        """The latest `t_s` in the rows; None without rows."""
+        seconds = [row.t_s for row in self._whole.values()]
+        if len(self._whole) < self._length:
+            seconds.append(max(self._ints["t_s"]))  # a whole row's placeholder says 0
+        return max(seconds, default=None)
+
+    @property
     def names(self) -> tuple[str, ...]:
         """Every step name in the rows, in the order first seen."""
         return tuple(self._names)

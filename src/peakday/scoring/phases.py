@@ -152,6 +152,13 @@ def step_names(rows: Iterable[TimelineRow]) -> set[str]:
     return {row.name for row in rows}
 
 
+def last_second(rows: Iterable[TimelineRow]) -> int | None:
+    """The latest second in the rows (from a CompactTimeline's columns, building no row)."""
+    if isinstance(rows, CompactTimeline):
+        return rows.last_second
+    return max((row.t_s for row in rows), default=None)
+
+
 def _every_second(_t_s: int) -> bool:
     return True
 

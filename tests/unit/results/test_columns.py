@@ -15,7 +15,7 @@ from peakday.results.columns import (
 )
 from peakday.results.model import TimelineRow
 from peakday.scoring.evaluate import rescore
-from peakday.scoring.phases import rows_where
+from peakday.scoring.phases import last_second, rows_where, step_names
 from unit.reporting.sample_results import load_smoke, open_model, scored
 
 
@@ -71,3 +71,11 @@ def test_a_real_result_scores_and_renders_the_same_from_columns() -> None:
         compact = result.model_copy(update={"timeline": CompactTimeline(result.timeline)})
         assert rescore(compact) == rescore(result)
         assert step_views(compact) == step_views(result)
+
+
+def test_step_names_and_last_second_come_from_the_columns_also_for_whole_rows() -> None:
+    rows = [_row(3, "login"), _row(7, "checkout", failures_by_kind={"reset": 1}), _row(5)]
+    timeline = CompactTimeline(rows)
+    assert (step_names(timeline), last_second(timeline)) == ({"login", "checkout"}, 7)
+    assert (step_names(rows), last_second(rows)) == ({"login", "checkout"}, 7)
+    assert last_second(CompactTimeline()) is None
