@@ -46,6 +46,7 @@ def read_result_lines(lines: Iterable[bytes]) -> Result:
     ValidationError or ValueError on a bad document, as `Result.model_validate_json` does."""
     outside: list[bytes] = []  # every line but the rows
     rows = CompactTimeline()  # a few bytes a row, not a Python object per row and per number
+    chunk: list[TimelineRow] = []  # rows go into the columns a chunk at a time (cheaper)
     row_from_json = TypeAdapter(TimelineRow).validate_json
     state, opener = "head", b""
     for line in lines:
@@ -54,14 +55,18 @@ def read_result_lines(lines: Iterable[bytes]) -> Result:
             outside.append(b'  "timeline": []\n')
             opener = line
             state = "rows"
-        elif state == "rows" and not rows and stripped == b"{":  # rows over many lines (indent)
+        elif state == "rows" and not (rows or chunk) and stripped == b"{":  # indented rows
             outside[-1:] = [opener, line]
             state = "document"
         elif state == "rows" and stripped == _TIMELINE_CLOSES:
             state = "tail"
         elif state == "rows":
-            rows.append(row_from_json(stripped.removesuffix(b",")))
+            chunk.append(row_from_json(stripped.removesuffix(b",")))
+            if len(chunk) == _ROWS_PER_CHUNK:
+                rows.extend(chunk)
+                chunk.clear()
         else:
             outside.append(line)
+    rows.extend(chunk)
     result = Result.model_validate_json(b"".join(outside))
     return result.model_copy(update={"timeline": rows}) if rows else result
