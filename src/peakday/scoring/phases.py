@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from typing import cast
 
 from peakday.results.columns import CompactTimeline
 from peakday.results.model import AppliedFault, PhaseWindow, TimelineRow
@@ -143,6 +144,28 @@ def rows_where(
     if isinstance(rows, CompactTimeline):
         return rows.where(steps, wanted)
     return (r for r in rows if r.name in steps and wanted(r.t_s))
+
+
+def step_ints(rows: Iterable[TimelineRow], step: str, field: str) -> list[int]:
+    """An integer field (`t_s`, `requests`...) of step `step`'s rows, in order; read from a
+    CompactTimeline's column without building a row."""
+    return cast(list[int], _step_values(rows, step, field))
+
+
+def step_floats(rows: Iterable[TimelineRow], step: str, field: str) -> list[float | None]:
+    """A float field (`p95_ms`...) of step `step`'s rows, in order, as `step_ints`."""
+    return cast(list[float | None], _step_values(rows, step, field))
+
+
+def step_kinds(rows: Iterable[TimelineRow], step: str) -> list[dict[str, int]]:
+    """Each of step `step`'s rows' failures by kind, in order, as `step_ints`."""
+    return cast(list[dict[str, int]], _step_values(rows, step, "failures_by_kind"))
+
+
+def _step_values(rows: Iterable[TimelineRow], step: str, field: str) -> list[object]:
+    if isinstance(rows, CompactTimeline):
+        return rows.values(step, field)
+    return [getattr(row, field) for row in rows if row.name == step]
 
 
 def step_names(rows: Iterable[TimelineRow]) -> set[str]:
