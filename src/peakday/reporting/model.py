@@ -5,6 +5,7 @@ Renderers (HTML, Markdown, JUnit, terminal) format this; none of them re-derives
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import yaml
@@ -231,11 +232,11 @@ def step_views(result: Result) -> tuple[StepView, ...]:
                 p50_ms=_shown(step_floats(timeline, name, "p50_ms"), served),
                 p95_ms=_shown(step_floats(timeline, name, "p95_ms"), served),
                 p99_ms=_shown(step_floats(timeline, name, "p99_ms"), served),
-                success_pct=tuple(
+                success_pct=_shared(
                     None if k is None else 100.0 * (requests[k] - failures[k]) / requests[k]
                     for k in served
                 ),
-                rps=tuple(0.0 if k is None else float(requests[k]) for k in at),
+                rps=_rps(requests, at),
                 requests=sum(requests[k] for k in kept),
                 failures=sum(failures[k] for k in kept),
                 failures_by_kind=tuple(sorted(kinds.items())),
@@ -253,7 +254,20 @@ def step_views(result: Result) -> tuple[StepView, ...]:
 
 def _shown(values: list[float | None], at: tuple[int | None, ...]) -> tuple[float | None, ...]:
     """The values at each second's row position (None where no row served a request)."""
-    return tuple(None if k is None else values[k] for k in at)
+    return _shared(None if k is None else values[k] for k in at)
+
+
+def _shared(values: Iterable[float | None]) -> tuple[float | None, ...]:
+    """`values` with equal numbers as one object: a long run's series repeat few distinct
+    values (quantized percentiles, whole requests a second), and a float read from a column
+    is a new object each time. Zero is left alone (0.0 and -0.0 are equal, not the same)."""
+    one: dict[float, float] = {}
+    return tuple(value if not value else one.setdefault(value, value) for value in values)
+
+
+def _rps(requests: list[int], at: tuple[int | None, ...]) -> tuple[float, ...]:
+    as_float = {count: float(count) for count in set(requests)}  # one object per count
+    return tuple(0.0 if k is None else as_float[requests[k]] for k in at)
 
 
 def slo_rows(result: Result) -> tuple[SloRow, ...]:

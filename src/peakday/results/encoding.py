@@ -44,7 +44,10 @@ def read_result_lines(lines: Iterable[bytes]) -> Result:
     """The result in `lines` (a result.json's lines, newlines kept), its timeline validated a
     row at a time when it has the layout `result_json_chunks` writes; raises pydantic's
     ValidationError or ValueError on a bad document, as `Result.model_validate_json` does."""
-    outside: list[bytes] = []  # every line but the rows
+    # Every line but the rows, in one buffer: the indented head of a long run has millions of
+    # short lines, and a list of them costs several times their text.
+    outside = bytearray()
+    placeholder_at = 0
     rows = CompactTimeline()  # a few bytes a row, not a Python object per row and per number
     chunk: list[TimelineRow] = []  # rows go into the columns a chunk at a time (cheaper)
     row_from_json = TypeAdapter(TimelineRow).validate_json
@@ -52,11 +55,13 @@ def read_result_lines(lines: Iterable[bytes]) -> Result:
     for line in lines:
         stripped = line.strip()
         if state == "head" and stripped == _TIMELINE_OPENS:
-            outside.append(b'  "timeline": []\n')
+            placeholder_at = len(outside)
+            outside += b'  "timeline": []\n'
             opener = line
             state = "rows"
         elif state == "rows" and not (rows or chunk) and stripped == b"{":  # indented rows
-            outside[-1:] = [opener, line]
+            del outside[placeholder_at:]
+            outside += opener + line
             state = "document"
         elif state == "rows" and stripped == _TIMELINE_CLOSES:
             state = "tail"
@@ -66,7 +71,7 @@ def read_result_lines(lines: Iterable[bytes]) -> Result:
                 rows.extend(chunk)
                 chunk.clear()
         else:
-            outside.append(line)
+            outside += line
     rows.extend(chunk)
-    result = Result.model_validate_json(b"".join(outside))
+    result = Result.model_validate_json(outside)
     return result.model_copy(update={"timeline": rows}) if rows else result
