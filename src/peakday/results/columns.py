@@ -5,7 +5,9 @@ A `TimelineRow` costs about 620 bytes in memory (its slots, a float object per p
 empty dict, its base64 histogram as a str); an 8-hour, 10-step run has ~290,000 of them. Here
 each field is a typed array (NaN for None), each histogram ASCII bytes in one shared buffer,
 and the rare row that does not fit that form exactly (failures by kind, a NaN value, a number
-beyond 64 bits) is kept whole. A row is rebuilt when read, equal to the one stored.
+beyond 64 bits) is kept whole. A row is rebuilt when read, equal to the one stored; readers
+that need a few fields of one step read them with `values`, building no row at all. Rows are
+added a batch at a time (`extend`), each field of the batch in one pass.
 """
 
 from __future__ import annotations
