@@ -9,8 +9,13 @@ runs twice: first on the file as re-timed here (one JSON line, as any older resu
 rewrites in the current layout; then on that, as every later score and report reads it.
 Target: under 300 MB for the 8 h run, and a cost that does not grow with run length.
 
-    .venv/bin/python bench/long_runs.py --source results/<a demo run>/result.json \
-        [--hours 0.5,2,8] [--steps 10]
+--against SRC measures another checkout's peakday (its `src` directory, e.g. a `git worktree`
+of main) side by side on the same files: each command runs for both, alternating, each tree on
+its own copy of the run (score rewrites it), best CPU of --rounds; the lines "ratio" divide
+this tree's CPU seconds by the other's.
+
+    PYTHONPATH=src .venv/bin/python bench/long_runs.py --source results/<a demo run>/result.json \
+        [--hours 0.5,2,8] [--steps 10] [--against ../main/src --rounds 2]
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,7 +68,7 @@ def more_steps(rows: list[dict[str, Any]], steps: int) -> list[dict[str, Any]]:
 
 
 def retimed(source: dict[str, Any], hours: float, steps: int) -> dict[str, Any]:
-    data = json.loads(json.dumps(source))
+    data: dict[str, Any] = json.loads(json.dumps(source))
     if data.get("schema_version", 0) >= 4:
         raise SystemExit("--source must be a result of schema <= 3 (rows as objects)")
     end_s = round(hours * 3600)
@@ -103,14 +109,19 @@ runpy.run_module("peakday", run_name="__main__", alter_sys=True)
 """
 
 
-def measure(command: str, run_dir: Path) -> tuple[float, float]:
+def measure(command: str, run_dir: Path, src: Path | None = None) -> tuple[float, float]:
     """CPU seconds (user + system) and peak RSS (MB) of `peakday COMMAND RUN_DIR`, in its own
-    process. CPU, not wall time: on a shared machine wall time is mostly other people's load."""
+    process (peakday imported from `src` when given). CPU, not wall time: on a shared machine
+    wall time is mostly other people's load."""
     peak_file = run_dir / f".peak-{command}"
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src.resolve())
     child = subprocess.Popen(
         [sys.executable, "-c", _PEAK_AT_EXIT, str(peak_file), command, str(run_dir)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        env=env,
     )
     _, status, usage = os.wait4(child.pid, 0)
     cpu_s = usage.ru_utime + usage.ru_stime
@@ -123,21 +134,50 @@ def measure(command: str, run_dir: Path) -> tuple[float, float]:
     return cpu_s, peak_kb / 1024.0
 
 
+def side_by_side(
+    run_dir: Path, trees: dict[str, Path | None], rounds: int
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """command -> tree -> (best CPU s, peak MB) of `score` then `report`, the trees alternating,
+    each on its own copy of `run_dir`."""
+    copies = {}
+    for tree in trees:
+        copies[tree] = run_dir.with_name(f"{run_dir.name}-{tree}")
+        shutil.copytree(run_dir, copies[tree], dirs_exist_ok=True)
+    figures: dict[str, dict[str, tuple[float, float]]] = {}
+    for command in ("score", "report"):
+        taken: dict[str, list[tuple[float, float]]] = {tree: [] for tree in trees}
+        for _ in range(rounds):
+            for tree, src in trees.items():
+                taken[tree].append(measure(command, copies[tree], src))
+        figures[command] = {
+            tree: (min(cpu for cpu, _ in runs), max(mb for _, mb in runs))
+            for tree, runs in taken.items()
+        }
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", type=Path, required=True, help="a real run's result.json")
     parser.add_argument("--hours", default="0.5,2,8")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--keep", type=Path, help="write the re-timed runs here (not a temp dir)")
+    parser.add_argument("--against", type=Path, help="another checkout's src/, measured too")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each command (best CPU)")
     args = parser.parse_args()
     source_path = RunFolder.of(args.source).result
     source = json.loads(source_path.read_text(encoding="utf-8"))
     Result.model_validate(source)  # a result this version reads
     hours = [float(h) for h in args.hours.split(",")]
+    trees: dict[str, Path | None] = {"this": None}
+    if args.against:
+        trees = {"against": args.against, "this": None}
     print(f"source: {source_path} ({len(source['timeline'])} rows), {args.steps} steps")
+    if args.against:
+        print(f"against: {args.against.resolve()}; this: {Path.cwd()}; best of {args.rounds}")
     print(
-        f"{'hours':>5} {'rows':>8} {'result MB':>9} {'1st score cpu s':>15} {'1st score MB':>12} "
-        f"{'score cpu s':>11} {'score MB':>9} "
+        f"{'hours':>5} {'tree':>7} {'rows':>8} {'result MB':>9} {'1st score cpu s':>15} "
+        f"{'1st score MB':>12} {'score cpu s':>11} {'score MB':>9} "
         f"{'report cpu s':>12} {'report MB':>9} {'html MB':>8}"
     )
     with tempfile.TemporaryDirectory(prefix="peakday-long-") as temporary:
@@ -151,18 +191,28 @@ def main() -> None:
             rows = len(data["timeline"])
             del data
             # The first score reads the file as written above (one line, as an older peakday
-            # wrote it) and rewrites it in the current layout; the second reads that.
+            # wrote it) and rewrites it in the current layout; the later ones read that.
             first_s, first_mb = measure("score", run_dir)
             size_mb = folder.result.stat().st_size / 1e6  # as `score` rewrote it
-            score_s, score_mb = measure("score", run_dir)
-            report_s, report_mb = measure("report", run_dir)
-            html_mb = folder.report("report.html").stat().st_size / 1e6
-            print(
-                f"{hour:>5g} {rows:>8} {size_mb:>9.1f} {first_s:>15.1f} {first_mb:>12.0f} "
-                f"{score_s:>11.1f} {score_mb:>9.0f} "
-                f"{report_s:>12.1f} {report_mb:>9.0f} {html_mb:>8.2f}",
-                flush=True,
-            )
+            figures = side_by_side(run_dir, trees, args.rounds)
+            for tree in trees:
+                html = RunFolder(run_dir.with_name(f"{run_dir.name}-{tree}")).report("report.html")
+                score_s, score_mb = figures["score"][tree]
+                report_s, report_mb = figures["report"][tree]
+                first = f"{first_s:>15.1f} {first_mb:>12.0f}" if tree == "this" else " " * 28
+                print(
+                    f"{hour:>5g} {tree:>7} {rows:>8} {size_mb:>9.1f} {first} "
+                    f"{score_s:>11.1f} {score_mb:>9.0f} {report_s:>12.1f} {report_mb:>9.0f} "
+                    f"{html.stat().st_size / 1e6:>8.2f}",
+                    flush=True,
+                )
+            if args.against:
+                ratio = {c: figures[c]["this"][0] / figures[c]["against"][0] for c in figures}
+                print(
+                    f"{hour:>5g} {'ratio':>7} {'':>8} {'':>9} {'':>28} {ratio['score']:>10.2f}x "
+                    f"{'':>9} {ratio['report']:>11.2f}x",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

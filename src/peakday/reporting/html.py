@@ -255,9 +255,12 @@ def load_charts(view: ReportView) -> list[Markup]:
     return charts
 
 
-def render_html(result: Result, resources: Sequence[ResourceSeries] = ()) -> str:
-    """The whole report page for one result (and the services' CPU/memory when sampled)."""
-    view = build_view(result)
+def render_html(
+    result: Result, resources: Sequence[ResourceSeries] = (), view: ReportView | None = None
+) -> str:
+    """The whole report page for one result (and the services' CPU/memory when sampled);
+    `view` when the caller already built it from `result`."""
+    view = view if view is not None else build_view(result)
     template = environment().get_template("report.html.j2")
     return template.render(
         view=view,

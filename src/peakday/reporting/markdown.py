@@ -210,8 +210,9 @@ def _alerts_table(result: Result) -> list[str]:
     return [*lines, ""]
 
 
-def render_markdown(result: Result) -> str:
-    view = build_view(result)
+def render_markdown(result: Result, view: ReportView | None = None) -> str:
+    """summary.md; `view` when the caller already built it from `result` (render it once)."""
+    view = view if view is not None else build_view(result)
     out = [_headline(view), ""]
     if view.score is not None and view.score.reason:
         out += [f"**{md(view.score.reason)}**", ""]
@@ -261,9 +262,9 @@ def render_markdown(result: Result) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_summary_svg(result: Result) -> str:
+def render_summary_svg(result: Result, view: ReportView | None = None) -> str:
     """A small p95-per-step chart with fault windows shaded, to sit beside summary.md."""
-    view = build_view(result)
+    view = view if view is not None else build_view(result)
     chart = svg.Chart(
         title=f"{view.name}: p95 latency per step",
         series=tuple(

@@ -5,6 +5,7 @@ Renderers (HTML, Markdown, JUnit, terminal) format this; none of them re-derives
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import yaml
@@ -19,8 +20,16 @@ from peakday.reporting import extras
 from peakday.reporting.latency import CorrectionTable, correction_table
 from peakday.reporting.server_series import ServerSeriesView, server_series_views
 from peakday.reporting.traffic import TrafficView, traffic_view
-from peakday.results.model import PhaseWindow, Result, SloResult, TimelineRow
-from peakday.scoring.phases import fault_window, windows_for
+from peakday.results.model import PhaseWindow, Result, SloResult
+from peakday.scoring.phases import (
+    fault_window,
+    last_second,
+    step_floats,
+    step_ints,
+    step_kinds,
+    step_names,
+    windows_for,
+)
 from peakday.scoring.window_text import objective_text
 
 
@@ -196,49 +205,69 @@ def _slo_lines(result: Result, step: str) -> tuple[SloLine, ...]:
 
 
 def step_views(result: Result) -> tuple[StepView, ...]:
-    by_step: dict[str, dict[int, TimelineRow]] = {}
-    for row in result.timeline:
-        by_step.setdefault(row.name, {})[row.t_s] = row
-    last_second = max(
-        [int(load_duration_s(result) + 0.999) - 1, *(r.t_s for r in result.timeline)], default=-1
-    )
-    seconds = tuple(range(last_second + 1))
+    timeline = result.timeline
+    latest = last_second(timeline)
+    end = int(load_duration_s(result) + 0.999) - 1
+    seconds = tuple(range((end if latest is None else max(end, latest)) + 1))
     steps = []
-    for name in sorted(by_step):
-        rows = by_step[name]
+    # One step at a time, each read as the few columns shown (from a long run's CompactTimeline
+    # without building its rows); a second's last row counts, as when rows were keyed by second.
+    for name in sorted(step_names(timeline)):
+        last = {t: k for k, t in enumerate(step_ints(timeline, name, "t_s"))}
+        requests = step_ints(timeline, name, "requests")
+        failures = step_ints(timeline, name, "failures")
+        kept = last.values()
         kinds: dict[str, int] = {}
-        for row in rows.values():
-            for kind, count in row.failures_by_kind.items():
+        all_kinds = step_kinds(timeline, name)
+        for k in kept:
+            for kind, count in all_kinds[k].items():
                 kinds[kind] = kinds.get(kind, 0) + count
-
-        def column(attr: str, rows: dict[int, TimelineRow] = rows) -> tuple[float | None, ...]:
-            return tuple(
-                getattr(rows[t], attr) if t in rows and rows[t].requests else None for t in seconds
-            )
+        at = tuple(last.get(t) for t in seconds)  # each second's row, by position
+        served = tuple(k if k is not None and requests[k] else None for k in at)
 
         steps.append(
             StepView(
                 name=name,
                 seconds=seconds,
-                p50_ms=column("p50_ms"),
-                p95_ms=column("p95_ms"),
-                p99_ms=column("p99_ms"),
-                success_pct=tuple(
-                    100.0 * (rows[t].requests - rows[t].failures) / rows[t].requests
-                    if t in rows and rows[t].requests
-                    else None
-                    for t in seconds
+                p50_ms=_shown(step_floats(timeline, name, "p50_ms"), served),
+                p95_ms=_shown(step_floats(timeline, name, "p95_ms"), served),
+                p99_ms=_shown(step_floats(timeline, name, "p99_ms"), served),
+                success_pct=_shared(
+                    None if k is None else 100.0 * (requests[k] - failures[k]) / requests[k]
+                    for k in served
                 ),
-                rps=tuple(float(rows[t].requests) if t in rows else 0.0 for t in seconds),
-                requests=sum(r.requests for r in rows.values()),
-                failures=sum(r.failures for r in rows.values()),
+                rps=_rps(requests, at),
+                requests=sum(requests[k] for k in kept),
+                failures=sum(failures[k] for k in kept),
                 failures_by_kind=tuple(sorted(kinds.items())),
                 slo_lines=_slo_lines(result, name),
-                uncorrected_p95_ms=column("uncorrected_p95_ms"),
-                uncorrected_p99_ms=column("uncorrected_p99_ms"),
+                uncorrected_p95_ms=_shown(
+                    step_floats(timeline, name, "uncorrected_p95_ms"), served
+                ),
+                uncorrected_p99_ms=_shown(
+                    step_floats(timeline, name, "uncorrected_p99_ms"), served
+                ),
             )
         )
     return tuple(steps)
+
+
+def _shown(values: list[float | None], at: tuple[int | None, ...]) -> tuple[float | None, ...]:
+    """The values at each second's row position (None where no row served a request)."""
+    return _shared(None if k is None else values[k] for k in at)
+
+
+def _shared(values: Iterable[float | None]) -> tuple[float | None, ...]:
+    """`values` with equal numbers as one object: a long run's series repeat few distinct
+    values (quantized percentiles, whole requests a second), and a float read from a column
+    is a new object each time. Zero is left alone (0.0 and -0.0 are equal, not the same)."""
+    one: dict[float, float] = {}
+    return tuple(value if not value else one.setdefault(value, value) for value in values)
+
+
+def _rps(requests: list[int], at: tuple[int | None, ...]) -> tuple[float, ...]:
+    as_float = {count: float(count) for count in set(requests)}  # one object per count
+    return tuple(0.0 if k is None else as_float[requests[k]] for k in at)
 
 
 def slo_rows(result: Result) -> tuple[SloRow, ...]:

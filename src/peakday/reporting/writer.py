@@ -13,6 +13,7 @@ from pathlib import Path
 from peakday.reporting.html import render_html
 from peakday.reporting.junit import render_junit
 from peakday.reporting.markdown import render_markdown, render_summary_svg
+from peakday.reporting.model import build_view
 from peakday.reporting.resources import ResourceSeries, resource_series
 from peakday.results.eventlog import read_jsonl
 from peakday.results.folder import (
@@ -30,11 +31,13 @@ log = logging.getLogger(__name__)
 
 
 def render_reports(result: Result, resources: Sequence[ResourceSeries] = ()) -> dict[str, str]:
-    """File name -> content of every report (pure)."""
+    """File name -> content of every report (pure). The view is built once for all of them: a
+    long run's per-step series are the costliest part of rendering."""
+    view = build_view(result)
     return {
-        REPORT_HTML: render_html(result, resources),
-        SUMMARY_MD: render_markdown(result),
-        SUMMARY_SVG: render_summary_svg(result),
+        REPORT_HTML: render_html(result, resources, view),
+        SUMMARY_MD: render_markdown(result, view),
+        SUMMARY_SVG: render_summary_svg(result, view),
         JUNIT_XML: render_junit(result),
     }
 

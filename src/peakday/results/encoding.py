@@ -15,9 +15,11 @@ from typing import Final
 
 from pydantic import TypeAdapter
 
+from peakday.results.columns import CompactTimeline
 from peakday.results.model import Result, TimelineRow
 
 _ROWS_PER_CHUNK: Final = 2_000
+_LINES_PER_JOIN: Final = 10_000
 _TIMELINE_OPENS: Final = b'"timeline": ['
 _TIMELINE_CLOSES: Final = b"]"
 
@@ -43,8 +45,13 @@ def read_result_lines(lines: Iterable[bytes]) -> Result:
     """The result in `lines` (a result.json's lines, newlines kept), its timeline validated a
     row at a time when it has the layout `result_json_chunks` writes; raises pydantic's
     ValidationError or ValueError on a bad document, as `Result.model_validate_json` does."""
-    outside: list[bytes] = []  # every line but the rows
-    rows: list[TimelineRow] = []
+    # Every line but the rows. Short lines are joined a batch at a time (the indented head of a
+    # long run has millions, and an object per line costs several times its text); a document
+    # on one line stays the one object it was read as.
+    outside: list[bytes] = []
+    joined = 0  # the leading items of `outside` that are batches already joined
+    rows = CompactTimeline()  # a few bytes a row, not a Python object per row and per number
+    chunk: list[TimelineRow] = []  # rows go into the columns a chunk at a time (cheaper)
     row_from_json = TypeAdapter(TimelineRow).validate_json
     state, opener = "head", b""
     for line in lines:
@@ -53,14 +60,21 @@ def read_result_lines(lines: Iterable[bytes]) -> Result:
             outside.append(b'  "timeline": []\n')
             opener = line
             state = "rows"
-        elif state == "rows" and not rows and stripped == b"{":  # rows over many lines (indent)
+        elif state == "rows" and not (rows or chunk) and stripped == b"{":  # indented rows
             outside[-1:] = [opener, line]
             state = "document"
         elif state == "rows" and stripped == _TIMELINE_CLOSES:
             state = "tail"
         elif state == "rows":
-            rows.append(row_from_json(stripped.removesuffix(b",")))
+            chunk.append(row_from_json(stripped.removesuffix(b",")))
+            if len(chunk) == _ROWS_PER_CHUNK:
+                rows.extend(chunk)
+                chunk.clear()
         else:
             outside.append(line)
+            if len(outside) - joined >= _LINES_PER_JOIN:
+                outside[joined:] = [b"".join(outside[joined:])]
+                joined += 1
+    rows.extend(chunk)
     result = Result.model_validate_json(b"".join(outside))
-    return result.model_copy(update={"timeline": tuple(rows)}) if rows else result
+    return result.model_copy(update={"timeline": rows}) if rows else result

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 
 from peakday.experiment.models import Experiment
@@ -232,7 +233,8 @@ class Result(_Model):
     run: RunInfo
     phases: tuple[PhaseWindow, ...]
     faults: tuple[AppliedFault, ...]
-    timeline: tuple[TimelineRow, ...]
+    # A tuple when built; read from disk, a CompactTimeline (results/columns.py): long runs
+    timeline: Sequence[TimelineRow]
     slos: tuple[SloResult, ...]
     verdict: Verdict
     environment: dict[str, str] = Field(default_factory=dict)
@@ -254,6 +256,12 @@ class Result(_Model):
     # Prometheus alerts per fault (expected ones) and any fired during the baseline.
     alerts: tuple[AlertTiming, ...] = ()
     alert_readings: int = 0  # times Prometheus's alert states were read during the run
+
+    @field_validator("timeline", mode="after")
+    @classmethod
+    def _rows_as_tuple(cls, rows: Sequence[TimelineRow]) -> Sequence[TimelineRow]:
+        """Validated rows are a tuple, as before (a Sequence field would validate to a list)."""
+        return rows if isinstance(rows, tuple) else tuple(rows)
 
     @model_validator(mode="after")
     def _older_results(self) -> Result:

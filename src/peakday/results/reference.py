@@ -8,6 +8,7 @@ results/; a "last good" run is pinned by name with a symlink:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ class ReferenceRun:
     """The earlier run that reference objectives ('<= +10%') are judged against."""
 
     info: ReferenceInfo
-    timeline: tuple[TimelineRow, ...]
+    timeline: Sequence[TimelineRow]
     phases: tuple[PhaseWindow, ...]
 
 

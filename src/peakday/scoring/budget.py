@@ -19,7 +19,7 @@ from peakday.results.model import (
     TimelineRow,
 )
 from peakday.scoring.names import never_ran_detail
-from peakday.scoring.phases import rows_in, seconds_covered, seconds_of, windows_for
+from peakday.scoring.phases import rows_in, rows_where, seconds_covered, seconds_of, windows_for
 
 WORKBOOK_PERIOD_S = 30 * 86400.0
 # The SRE workbook's paging pairs for a 30-day SLO: (burn rate, long window, short window).
@@ -47,10 +47,9 @@ def default_alerts(run_length_s: float) -> tuple[BurnRateAlert, ...]:
 
 def _per_second(rows: Sequence[TimelineRow], step: str) -> dict[int, tuple[int, int]]:
     counts: dict[int, tuple[int, int]] = {}
-    for row in rows:
-        if row.name == step:
-            requests, failures = counts.get(row.t_s, (0, 0))
-            counts[row.t_s] = (requests + row.requests, failures + row.failures)
+    for row in rows_where(rows, (step,)):
+        requests, failures = counts.get(row.t_s, (0, 0))
+        counts[row.t_s] = (requests + row.requests, failures + row.failures)
     return counts
 
 

@@ -8,10 +8,11 @@ the fault window, or most of its requests fail or stop.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 from peakday.experiment.models import Experiment, MatrixRules, Slo
 from peakday.experiment.objectives import Comparator, compare
@@ -29,7 +30,15 @@ from peakday.results.model import (
 )
 from peakday.results.reference import ReferenceRun
 from peakday.scoring.matrix_server import server_cell, server_second_states, server_slos
-from peakday.scoring.phases import rows_in, seconds_covered, seconds_of, windows_for
+from peakday.scoring.phases import (
+    rows_in,
+    seconds_covered,
+    seconds_of,
+    step_floats,
+    step_ints,
+    step_names,
+    windows_for,
+)
 from peakday.scoring.slo import judge_over
 from peakday.topology import ALL_STEPS, JOURNEY_STEPS
 
@@ -99,16 +108,48 @@ def slo_limits(judged: Sequence[tuple[Slo, SloResult]]) -> list[Limit]:
     return limits
 
 
-def second_state(
-    row: TimelineRow | None, limits: Sequence[Limit], expect_traffic: bool
+_ROW_FIELDS: Final = frozenset(field.name for field in dataclasses.fields(TimelineRow))
+
+
+def second_states(
+    rows: Sequence[TimelineRow],
+    step: str,
+    seconds: Iterable[int],
+    limits: Sequence[Limit],
+    expect_traffic: bool,
+) -> dict[int, SecondState]:
+    """Each second's state for `step` against `limits` (a second's last row counts). Read as
+    the few columns the limits need, so a long run's timeline builds no row."""
+    last = {t: k for k, t in enumerate(step_ints(rows, step, "t_s"))}
+    requests = step_ints(rows, step, "requests")
+    failures = step_ints(rows, step, "failures")
+    checks = [
+        (limit, step_floats(rows, step, f"{limit.metric}_ms"))
+        if f"{limit.metric}_ms" in _ROW_FIELDS
+        else (limit, None)  # no such series: never a breach
+        for limit in limits
+    ]
+    states: dict[int, SecondState] = {}
+    for t in seconds:
+        k = last.get(t)
+        states[t] = _state(k, requests, failures, checks, expect_traffic)
+    return states
+
+
+def _state(
+    k: int | None,
+    requests: Sequence[int],
+    failures: Sequence[int],
+    checks: Sequence[tuple[Limit, Sequence[float | None] | None]],
+    expect_traffic: bool,
 ) -> SecondState:
-    if row is None or row.requests == 0:
+    if k is None or requests[k] == 0:
         return "breach" if expect_traffic else "empty"
-    for limit in limits:
+    for limit, values in checks:
         if limit.metric == "success_rate":
-            value: float | None = (row.requests - row.failures) / row.requests
+            value: float | None = (requests[k] - failures[k]) / requests[k]
         else:
-            value = getattr(row, f"{limit.metric}_ms", None)
+            value = None if values is None else values[k]
         if value is not None and not compare(limit.comparator, value, limit.threshold):
             return "breach"
     return "ok"
@@ -219,7 +260,7 @@ def matrix_steps(experiment: Experiment, rows: Sequence[TimelineRow]) -> tuple[s
     produced = {step for journey in enabled for step in JOURNEY_STEPS.get(journey, ())}
     if experiment.on_user_system:
         produced = set()  # the user's locustfile names its own requests: only what was seen
-    seen = {row.name for row in rows}
+    seen = step_names(rows)
     known = [s for s in ALL_STEPS if s in produced or s in seen]
     return (*known, *sorted(seen - set(known)))
 
@@ -271,9 +312,8 @@ def _cell(
     if status not in ("degraded", "broken"):
         return cell
     expect = (baseline.rps or 0.0) >= EXPECTED_RPS_FOR_EMPTY_BREACH
-    by_second = {r.t_s: r for r in rows if r.name == step}
     whole = windows_for("all", phases)
-    states = {t: second_state(by_second.get(t), limits, expect) for t in seconds_of(whole)}
+    states = second_states(rows, step, seconds_of(whole), limits, expect)
     timing = _timing(states, fault, others, load_end_s, experiment.scoring.recovery_hold)
     return cell.model_copy(
         update={

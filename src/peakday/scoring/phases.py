@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from typing import cast
 
+from peakday.results.columns import CompactTimeline
 from peakday.results.model import AppliedFault, PhaseWindow, TimelineRow
 
 
@@ -130,7 +132,58 @@ def in_windows(t_s: int, windows: Iterable[PhaseWindow]) -> bool:
 def rows_in(
     rows: Iterable[TimelineRow], step: str, windows: Sequence[PhaseWindow]
 ) -> list[TimelineRow]:
-    return [r for r in rows if r.name == step and in_windows(r.t_s, windows)]
+    return list(rows_where(rows, (step,), lambda t_s: in_windows(t_s, windows)))
+
+
+def rows_where(
+    rows: Iterable[TimelineRow], steps: Collection[str], keep: Callable[[int], bool] | None = None
+) -> Iterator[TimelineRow]:
+    """The rows of `steps` whose second passes `keep` (every second by default). A timeline
+    read from disk (CompactTimeline) builds only those rows from its columns."""
+    wanted = keep or _every_second
+    if isinstance(rows, CompactTimeline):
+        return rows.where(steps, wanted)
+    return (r for r in rows if r.name in steps and wanted(r.t_s))
+
+
+def step_ints(rows: Iterable[TimelineRow], step: str, field: str) -> list[int]:
+    """An integer field (`t_s`, `requests`...) of step `step`'s rows, in order; read from a
+    CompactTimeline's column without building a row."""
+    return cast(list[int], _step_values(rows, step, field))
+
+
+def step_floats(rows: Iterable[TimelineRow], step: str, field: str) -> list[float | None]:
+    """A float field (`p95_ms`...) of step `step`'s rows, in order, as `step_ints`."""
+    return cast(list[float | None], _step_values(rows, step, field))
+
+
+def step_kinds(rows: Iterable[TimelineRow], step: str) -> list[dict[str, int]]:
+    """Each of step `step`'s rows' failures by kind, in order, as `step_ints`."""
+    return cast(list[dict[str, int]], _step_values(rows, step, "failures_by_kind"))
+
+
+def _step_values(rows: Iterable[TimelineRow], step: str, field: str) -> list[object]:
+    if isinstance(rows, CompactTimeline):
+        return rows.values(step, field)
+    return [getattr(row, field) for row in rows if row.name == step]
+
+
+def step_names(rows: Iterable[TimelineRow]) -> set[str]:
+    """The step names in the rows (from a CompactTimeline's columns, building no row)."""
+    if isinstance(rows, CompactTimeline):
+        return set(rows.names)
+    return {row.name for row in rows}
+
+
+def last_second(rows: Iterable[TimelineRow]) -> int | None:
+    """The latest second in the rows (from a CompactTimeline's columns, building no row)."""
+    if isinstance(rows, CompactTimeline):
+        return rows.last_second
+    return max((row.t_s for row in rows), default=None)
+
+
+def _every_second(_t_s: int) -> bool:
+    return True
 
 
 def seconds_covered(windows: Sequence[PhaseWindow]) -> float:

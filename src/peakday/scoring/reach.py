@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from peakday.results.model import AppliedFault, TimelineRow
 from peakday.results.traffic import FaultReach, Traffic
+from peakday.scoring.phases import rows_where
 from peakday.topology import Topology, storefront_topology
 
 
@@ -53,7 +54,7 @@ def proxy_connections(traffic: Traffic, proxy: str, start_s: float, end_s: float
 
 
 def _requests(rows: Sequence[TimelineRow], steps: Sequence[str], start: float, end: float) -> int:
-    return sum(r.requests for r in rows if r.name in steps and _in(r.t_s, start, end))
+    return sum(r.requests for r in rows_where(rows, steps, lambda t_s: _in(t_s, start, end)))
 
 
 def _fmt(amount: float | None, unit: str) -> str:

@@ -35,7 +35,7 @@ from peakday.results.reference import ReferenceRun
 from peakday.scoring.budget import evaluate_budget
 from peakday.scoring.names import never_ran_detail
 from peakday.scoring.noise import interval_of
-from peakday.scoring.phases import rows_in, seconds_covered, seconds_of, windows_for
+from peakday.scoring.phases import rows_in, rows_where, seconds_covered, seconds_of, windows_for
 from peakday.scoring.server_series import series_value
 from peakday.scoring.stats import latency_ms_from_rows, merged_latency_ms
 from peakday.scoring.window_text import window_detail
@@ -280,7 +280,7 @@ def evaluate_slo(
 def _window_measure(slo: Slo, rows: Sequence[TimelineRow]) -> Measure:
     """`measure` for many overlapping windows: rows looked up by second, each second's
     histogram decoded once, so a window costs its length, not the run's."""
-    by_second = {r.t_s: r for r in rows if r.name == slo.request}
+    by_second = {r.t_s: r for r in rows_where(rows, (slo.request,))}
     ran = any(r.requests for r in by_second.values())  # else: inconclusive, never 0 req/s
     decoded: dict[int, HdrHistogram] = {}
 

@@ -21,6 +21,7 @@ import pytest
 
 from peakday.reporting.resources import ResourceSeries, resource_series
 from peakday.reporting.writer import render_reports
+from peakday.results.columns import CompactTimeline
 from peakday.results.folder import REPORT_FILES
 from peakday.results.model import Result
 from unit.reporting.sample_results import load_smoke, open_model, resource_records, scored
@@ -78,3 +79,16 @@ def test_rendered_report_matches_golden_file(case: str, file_name: str) -> None:
         f"{case}/{file_name} changed; if intended, re-bless with PEAKDAY_UPDATE_GOLDEN=1 and "
         "review the diff"
     )
+
+
+@pytest.mark.parametrize("file_name", REPORT_FILES)
+@pytest.mark.parametrize("case", sorted(RESULTS))
+def test_reports_from_a_timeline_held_as_columns_match_golden_file(
+    case: str, file_name: str
+) -> None:
+    """A result read from disk holds its timeline as columns (results/columns.py); its reports
+    are the same bytes as from a tuple of rows."""
+    result, resources = RESULTS[case]()
+    compact = result.model_copy(update={"timeline": CompactTimeline(result.timeline)})
+    golden = (GOLDEN / case / file_name).read_text(encoding="utf-8")
+    assert render_reports(compact, resources)[file_name] == golden
