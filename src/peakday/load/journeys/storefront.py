@@ -23,6 +23,7 @@ Settings, read from the environment when each user starts:
                                every request; read when a user is created)
     PEAKDAY_CONFIRMATIONS_DIR  unset: record nothing; else each 201 (order/label id and its
                                Idempotency-Key) goes to <dir>/<pid>.jsonl for reconciliation
+                               (written within a second, and all of it when Locust stops)
     PEAKDAY_CLIENT_RETRIES     default 0: retries of a failed checkout/label, same key
     PEAKDAY_CONNECTIONS        default keep-alive: when a user opens new TCP connections
         keep-alive   reuse connections for the user's whole life (Locust's default)
