@@ -92,19 +92,34 @@ class RoutedHttpUser(HttpUser):
         self.client.trust_env = False  # as HttpUser does: no proxies from the environment
 
 
+ROUTED_URLS_KEPT = 1024  # routed URLs remembered per session (a locustfile's distinct URLs)
+
+
 class RoutedFastHttpSession(FastHttpSession):
-    """Locust's FastHttpSession, with each request's URL rewritten by `router` (name or path)."""
+    """Locust's FastHttpSession, with each request's URL rewritten by `router` (name or path).
+
+    A locustfile sends the same few URLs under the same names again and again, so each
+    (URL, name, base URL)'s routed URL is remembered: the route is worked out once, not on every
+    request. At most ROUTED_URLS_KEPT are kept (forgotten all at once past that), so URLs with
+    ids in them cannot grow the memory of a long run."""
 
     def __init__(self, router: Router, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.router = router
+        self.routed: dict[tuple[str, str | None, str], str] = {}
 
     def request(  # type: ignore[override]
         self, method: str, url: str, name: str | None = None, **kwargs: Any
     ) -> FastResponseContextManager:
-        routed = self.router.url(url, name or self.request_name, self.base_url or "")
+        name = name or self.request_name
+        base_url = self.base_url or ""
+        routed = self.routed.get((url, name, base_url))
+        if routed is None:
+            if len(self.routed) >= ROUTED_URLS_KEPT:
+                self.routed.clear()
+            routed = self.routed[url, name, base_url] = self.router.url(url, name, base_url)
         # Unnamed requests keep the name of their path, as with HttpUser.
-        return super().request(method, routed, name or self.request_name or url, **kwargs)
+        return super().request(method, routed, name or url, **kwargs)
 
 
 class RoutedFastHttpUser(FastHttpUser):
@@ -120,8 +135,11 @@ class RoutedFastHttpUser(FastHttpUser):
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
+        router = Router.from_env(os.environ)
+        if not router.routes:
+            return  # nothing to route: Locust's own session sends every URL as it is, cheaper
         self.client = RoutedFastHttpSession(
-            Router.from_env(os.environ),
+            router,
             base_url=self.host,
             request_event=environment.events.request,
             user=self,

@@ -23,6 +23,7 @@ Settings, read from the environment when each user starts:
                                every request; read when a user is created)
     PEAKDAY_CONFIRMATIONS_DIR  unset: record nothing; else each 201 (order/label id and its
                                Idempotency-Key) goes to <dir>/<pid>.jsonl for reconciliation
+                               (written within a second, and all of it when Locust stops)
     PEAKDAY_CLIENT_RETRIES     default 0: retries of a failed checkout/label, same key
     PEAKDAY_CONNECTIONS        default keep-alive: when a user opens new TCP connections
         keep-alive   reuse connections for the user's whole life (Locust's default)
@@ -34,19 +35,23 @@ each user (keep-alive), each journey, or each request. See docs/load.md.
 
 from __future__ import annotations
 
+import atexit
 import functools
+import itertools
 import json
 import os
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from http.cookiejar import CookieJar
 from typing import IO, Any, TypeVar
 
 from locust import task
 from locust.contrib.fasthttp import FastHttpSession
 from locust.contrib.fasthttp import ResponseContextManager as Response
 from locust.env import Environment
+from locust.event import Events
 
 try:
     from peakday.load.locust_routes import RoutedFastHttpUser as JourneyUser
@@ -54,6 +59,15 @@ except ImportError:
     if os.environ.get("PEAKDAY_ROUTES"):
         raise  # a peakday run routes requests: its helper must load, not be skipped
     from locust import FastHttpUser as JourneyUser
+
+# The request headers and bodies of the journeys are built once, not per request: Locust's
+# `json=` would run json.dumps on every request for bodies that never change. These are the same
+# bytes and headers `json=` sends (Locust adds Accept-Encoding, as before).
+JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+CHECKOUT_BODY = json.dumps({"items": [{"sku": "SKU-1001", "quantity": 1}], "channel": "online"})
+POS_CHECKOUT_BODY = json.dumps({"items": [{"sku": "SKU-1001", "quantity": 1}], "channel": "pos"})
+SERVICE_LEVELS = ("ground", "express")
+CONFIRMATIONS_FLUSH_S = 1.0  # longest a confirmation waits in memory before it is written
 
 
 def _setting(name: str, default: str) -> str:
@@ -85,7 +99,7 @@ def journey(turn: Callable[[User], None]) -> Callable[[User], None]:
         try:
             turn(user)
         finally:
-            if user.connections == "per-journey":
+            if user.close_per_journey:
                 _close_connections(user.client)
 
     return one_journey
@@ -103,10 +117,11 @@ def _expect(response: Response, status: int) -> bool:
     own exception in place, so the failure is reported as what it was rather than as our message.
     The same when the status line came but the body was cut off (FastHttpUser keeps the status).
     """
-    if response.status_code == status:
+    status_code = response.status_code
+    if status_code == status:
         return _whole_answer(response)
-    if response.status_code:
-        response.failure(f"expected HTTP {status}, got HTTP {response.status_code}")
+    if status_code:
+        response.failure(f"expected HTTP {status}, got HTTP {status_code}")
     return False
 
 
@@ -119,28 +134,89 @@ def _client_retries() -> int:
     return int(os.environ.get("PEAKDAY_CLIENT_RETRIES", "0") or 0)
 
 
-_confirmations: IO[str] | None = None
+def _key_maker() -> Callable[[], str]:
+    """Idempotency keys for one user: UUID-shaped, unique per request, made without a system
+    call. The first 24 characters are a fresh uuid4's (74 random bits, so no two users share
+    them); the last 12 hex digits count the user's requests. uuid4() per request cost about as
+    much as the rest of the journeys' own code."""
+    prefix = str(uuid.uuid4())[:24]
+    counter = itertools.count()
+    return lambda: f"{prefix}{next(counter):012x}"
 
 
-def _record_confirmation(response: Response, step: str, key: str, username: str) -> None:
-    """Append what the client was told to PEAKDAY_CONFIRMATIONS_DIR/<pid>.jsonl, if set.
+class LazyCookieJar(CookieJar):
+    """The standard CookieJar, skipping its work where there is none: no Cookie header to build
+    while it holds no cookie, nothing to take from an answer without Set-Cookie. Locust's
+    FastHttpSession calls both on every request (a lock, the time, the policy checks), about 4%
+    of the journeys' CPU; the storefront sets no cookies. A service that does set one gets it
+    back on the next request, as before."""
+
+    def add_cookie_header(self, request: Any) -> None:
+        if self._cookies:  # type: ignore[attr-defined]  # the stdlib's store: domain -> ...
+            super().add_cookie_header(request)
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        headers = response.info()
+        if "Set-Cookie" in headers or "Set-Cookie2" in headers:  # case-insensitive headers
+            super().extract_cookies(response, request)
+
+
+class ConfirmationLog:
+    """What the client was told, one JSON line per 201, in <folder>/<pid>.jsonl.
 
     peakday reconciles these with the stores after the run (lost and duplicated orders). One
-    file per process, one write per line, so Locust workers never interleave.
+    file per process, so Locust workers never interleave. Lines are kept in memory and written
+    together at most CONFIRMATIONS_FLUSH_S after the first of them, when the test stops, when
+    Locust quits, and at exit: one write per second instead of one system call per order.
     """
-    global _confirmations
-    folder = os.environ.get("PEAKDAY_CONFIRMATIONS_DIR")
-    if not folder:
-        return
+
+    def __init__(self) -> None:
+        self.pending: list[str] = []
+        self.file: IO[str] | None = None
+        self.first_pending = 0.0
+        self.hooked: list[Events] = []
+
+    def hook(self, events: Events) -> None:
+        """Write what is pending when this environment's test stops or Locust quits."""
+        if any(hooked is events for hooked in self.hooked):
+            return
+        self.hooked.append(events)
+        events.test_stop.add_listener(lambda **_: self.flush())
+        events.quitting.add_listener(lambda **_: self.flush())
+
+    def record(self, folder: str, line: Mapping[str, object]) -> None:
+        if self.file is None:
+            os.makedirs(folder, exist_ok=True)
+            self.file = open(  # noqa: SIM115 - kept open for the life of the process
+                os.path.join(folder, f"{os.getpid()}.jsonl"), "a", encoding="utf-8"
+            )
+            atexit.register(self.flush)
+        now = time.monotonic()
+        if not self.pending:
+            self.first_pending = now
+        self.pending.append(json.dumps(line) + "\n")
+        if now - self.first_pending >= CONFIRMATIONS_FLUSH_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.file is None or not self.pending:
+            return
+        lines, self.pending = self.pending, []
+        self.file.write("".join(lines))
+        self.file.flush()
+
+
+_confirmations = ConfirmationLog()  # one per process: its file is named after the process
+
+
+def _record_confirmation(
+    response: Response, folder: str, step: str, key: str, username: str
+) -> None:
+    """Record an order or label id the client was given, with its Idempotency-Key."""
     body = _json(response)
     record_id = body.get("order_id") or body.get("label_id") if isinstance(body, dict) else None
     if not isinstance(record_id, str):
         return
-    if _confirmations is None:
-        os.makedirs(folder, exist_ok=True)
-        _confirmations = open(  # noqa: SIM115 - kept open for the life of the process
-            os.path.join(folder, f"{os.getpid()}.jsonl"), "a", buffering=1, encoding="utf-8"
-        )
     headers = response.headers
     line = {
         "kind": "order" if record_id.startswith("ord_") else "label",
@@ -151,7 +227,7 @@ def _record_confirmation(response: Response, step: str, key: str, username: str)
         "replayed": headers is not None and headers.get("Idempotent-Replayed") == "true",
         "wall": time.time(),
     }
-    _confirmations.write(json.dumps(line) + "\n")
+    _confirmations.record(folder, line)
 
 
 class StorefrontUser(JourneyUser):
@@ -171,13 +247,27 @@ class StorefrontUser(JourneyUser):
         self.timeout_s = float(_setting("PEAKDAY_REQUEST_TIMEOUT_S", "10"))
         self.network_timeout = self.connection_timeout = self.timeout_s
         super().__init__(environment)
+        self.client.cookiejar = self.client.client.cookiejar = LazyCookieJar()
+        _confirmations.hook(environment.events)
 
     def on_start(self) -> None:
+        # Every setting is read here, once per user, never per request.
         self.auth_url = _setting("PEAKDAY_AUTH_URL", "http://127.0.0.1:18101")
         self.checkout_url = _setting("PEAKDAY_CHECKOUT_URL", "http://127.0.0.1:8102")
         self.labels_url = _setting("PEAKDAY_LABELS_URL", "http://127.0.0.1:8103")
         self.connections = _setting("PEAKDAY_CONNECTIONS", "keep-alive")
+        self.close_per_journey = self.connections == "per-journey"
+        self.close_per_request = self.connections == "per-request"
+        self.client_retries = _client_retries()
+        self.confirmations_dir = os.environ.get("PEAKDAY_CONFIRMATIONS_DIR", "")
+        self.login_url = f"{self.auth_url}/login"
+        self.checkout_endpoint = f"{self.checkout_url}/checkout"
+        self.labels_endpoint = f"{self.labels_url}/labels"
+        self.new_key = _key_maker()
         self.username = f"{self.account_prefix}-{random.randrange(self.pool_size):03d}"
+        self.credentials = json.dumps(
+            {"username": self.username, "password": f"pw-{self.username}"}
+        )
         self.token: str | None = None
         self.failed_logins = 0
         if not self.login():
@@ -192,10 +282,10 @@ class StorefrontUser(JourneyUser):
         return random.uniform(*self.think_time_s)
 
     def login(self) -> bool:
-        credentials = {"username": self.username, "password": f"pw-{self.username}"}
         with self.client.post(
-            f"{self.auth_url}/login",
-            json=credentials,
+            self.login_url,
+            data=self.credentials,
+            headers=JSON_HEADERS,
             name="login",
             catch_response=True,
         ) as response:
@@ -210,38 +300,42 @@ class StorefrontUser(JourneyUser):
         """Log in first if there is no session; False means skip this turn (and back off)."""
         return self.token is not None or self.login()
 
-    def post_with_token(self, url: str, name: str, body: dict[str, Any]) -> bool:
-        """POST as the logged-in user, expecting 201; a 401 ends the session.
+    def post_with_token(self, url: str, name: str, body: str) -> bool:
+        """POST `body` (JSON) as the logged-in user, expecting 201; a 401 ends the session.
 
         A failure with no answer, 429 or 5xx is retried PEAKDAY_CLIENT_RETRIES times with the
         same Idempotency-Key, as a careful client would (each attempt is its own request).
         """
-        key = str(uuid.uuid4())
-        headers = {"Authorization": f"Bearer {self.token}", "Idempotency-Key": key}
-        for attempt in range(1 + _client_retries()):
+        key = self.new_key()
+        headers = {"Authorization": f"Bearer {self.token}", "Idempotency-Key": key, **JSON_HEADERS}
+        for attempt in range(1 + self.client_retries):
             if attempt:
                 time.sleep(random.uniform(0.05, 0.2) * 2**attempt)  # gevent-patched: yields
             with self.client.post(
                 url,
-                json=body,
+                data=body,
                 headers=headers,
                 name=name,
                 catch_response=True,
             ) as response:
-                if response.status_code == 401:
+                status = response.status_code
+                if status == 401:
                     self.token = None  # expired or revoked: log in again next turn
                 ok = _expect(response, 201)
-                if ok:
-                    _record_confirmation(response, name, key, self.username)
+                if ok and self.confirmations_dir:
+                    _record_confirmation(response, self.confirmations_dir, name, key, self.username)
             self.request_done()
-            status = response.status_code if _whole_answer(response) else 0  # cut off: none
-            if ok or not (status in (0, 429) or status >= 500):
-                return ok
+            if ok:
+                return True
+            if not _whole_answer(response):
+                status = 0  # cut off: no answer
+            if not (status in (0, 429) or status >= 500):
+                return False
         return False
 
     def request_done(self) -> None:
         """With per-request connections, close the connection each request used."""
-        if self.connections == "per-request":
+        if self.close_per_request:
             _close_connections(self.client)
 
 
@@ -256,11 +350,7 @@ class Shopper(StorefrontUser):
     @journey
     def checkout(self) -> None:
         if self.logged_in():
-            self.post_with_token(
-                f"{self.checkout_url}/checkout",
-                "checkout",
-                {"items": [{"sku": "SKU-1001", "quantity": 1}], "channel": "online"},
-            )
+            self.post_with_token(self.checkout_endpoint, "checkout", CHECKOUT_BODY)
 
 
 class Merchant(StorefrontUser):
@@ -280,15 +370,12 @@ class Merchant(StorefrontUser):
     def create_label(self) -> None:
         if not self.logged_in():
             return
-        self.post_with_token(
-            f"{self.labels_url}/labels",
-            "label",
-            {
-                "order_ref": f"ORD-{uuid.uuid4().hex[:12]}",
-                "weight_g": random.randint(100, 5000),
-                "service_level": random.choice(["ground", "express"]),
-            },
-        )
+        label = {
+            "order_ref": f"ORD-{random.getrandbits(48):012x}",
+            "weight_g": random.randint(100, 5000),
+            "service_level": random.choice(SERVICE_LEVELS),
+        }
+        self.post_with_token(self.labels_endpoint, "label", json.dumps(label))
         self.labels_this_session += 1
         if self.labels_this_session >= self.labels_per_session:
             self.labels_this_session = 0
@@ -312,11 +399,7 @@ class PosTerminal(StorefrontUser):
     def ring_up_sale(self) -> None:
         if not self.logged_in():
             return
-        self.post_with_token(
-            f"{self.checkout_url}/checkout",
-            "pos_checkout",
-            {"items": [{"sku": "SKU-1001", "quantity": 1}], "channel": "pos"},
-        )
+        self.post_with_token(self.checkout_endpoint, "pos_checkout", POS_CHECKOUT_BODY)
         self.sales_this_shift += 1
         if self.sales_this_shift >= self.sales_per_shift:
             self.sales_this_shift = 0
