@@ -35,7 +35,6 @@ each user (keep-alive), each journey, or each request. See docs/load.md.
 
 from __future__ import annotations
 
-import atexit
 import functools
 import itertools
 import json
@@ -51,7 +50,6 @@ from locust import task
 from locust.contrib.fasthttp import FastHttpSession
 from locust.contrib.fasthttp import ResponseContextManager as Response
 from locust.env import Environment
-from locust.event import Events
 
 try:
     from peakday.load.locust_routes import RoutedFastHttpUser as JourneyUser
@@ -67,7 +65,6 @@ JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"
 CHECKOUT_BODY = json.dumps({"items": [{"sku": "SKU-1001", "quantity": 1}], "channel": "online"})
 POS_CHECKOUT_BODY = json.dumps({"items": [{"sku": "SKU-1001", "quantity": 1}], "channel": "pos"})
 SERVICE_LEVELS = ("ground", "express")
-CONFIRMATIONS_FLUSH_S = 1.0  # longest a confirmation waits in memory before it is written
 
 
 def _setting(name: str, default: str) -> str:
@@ -165,45 +162,21 @@ class ConfirmationLog:
     """What the client was told, one JSON line per 201, in <folder>/<pid>.jsonl.
 
     peakday reconciles these with the stores after the run (lost and duplicated orders). One
-    file per process, so Locust workers never interleave. Lines are kept in memory and written
-    together at most CONFIRMATIONS_FLUSH_S after the first of them, when the test stops, when
-    Locust quits, and at exit: one write per second instead of one system call per order.
+    file per process, so Locust workers never interleave. Each line is written as it happens
+    (line-buffered: one write per order), so a Locust process killed with SIGKILL loses no
+    confirmation; the integrity check would otherwise count its orders as never confirmed.
     """
 
     def __init__(self) -> None:
-        self.pending: list[str] = []
         self.file: IO[str] | None = None
-        self.first_pending = 0.0
-        self.hooked: list[Events] = []
-
-    def hook(self, events: Events) -> None:
-        """Write what is pending when this environment's test stops or Locust quits."""
-        if any(hooked is events for hooked in self.hooked):
-            return
-        self.hooked.append(events)
-        events.test_stop.add_listener(lambda **_: self.flush())
-        events.quitting.add_listener(lambda **_: self.flush())
 
     def record(self, folder: str, line: Mapping[str, object]) -> None:
         if self.file is None:
             os.makedirs(folder, exist_ok=True)
             self.file = open(  # noqa: SIM115 - kept open for the life of the process
-                os.path.join(folder, f"{os.getpid()}.jsonl"), "a", encoding="utf-8"
+                os.path.join(folder, f"{os.getpid()}.jsonl"), "a", buffering=1, encoding="utf-8"
             )
-            atexit.register(self.flush)
-        now = time.monotonic()
-        if not self.pending:
-            self.first_pending = now
-        self.pending.append(json.dumps(line) + "\n")
-        if now - self.first_pending >= CONFIRMATIONS_FLUSH_S:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.file is None or not self.pending:
-            return
-        lines, self.pending = self.pending, []
-        self.file.write("".join(lines))
-        self.file.flush()
+        self.file.write(json.dumps(line) + "\n")
 
 
 _confirmations = ConfirmationLog()  # one per process: its file is named after the process
@@ -248,7 +221,6 @@ class StorefrontUser(JourneyUser):
         self.network_timeout = self.connection_timeout = self.timeout_s
         super().__init__(environment)
         self.client.cookiejar = self.client.client.cookiejar = LazyCookieJar()
-        _confirmations.hook(environment.events)
 
     def on_start(self) -> None:
         # Every setting is read here, once per user, never per request.
