@@ -16,7 +16,6 @@ cost little and what is left is the fixed cost (start-up, the per-second work, t
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import shutil
@@ -155,7 +154,6 @@ class Measured:
     by_process: dict[str, float] = field(default_factory=dict)
     requests: int = 0
     exit_code: int = 0
-
 
 
 def _children_cpu_s() -> float:
