@@ -96,8 +96,8 @@ class TrafficProbe(Protocol):
 
 
 class ToxiproxyMetrics:
-    """TrafficProbe over HTTP (GET http://<api>/metrics, with a timeout) and the kernel's sockets for
-    the proxies listening on this machine (`listen`: proxy -> host:port)."""
+    """TrafficProbe over HTTP (GET http://<api>/metrics, with a timeout) and the kernel's socket
+    table for the proxies listening on this machine (`listen`: proxy -> host:port)."""
 
     def __init__(
         self, api_address: str, listen: Mapping[str, str] | None = None, timeout_s: float = 2.0
