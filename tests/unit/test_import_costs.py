@@ -1,4 +1,5 @@
-"""What each entry point imports: heavy libraries stay out of the paths that do not use them.
+"""What each entry point costs before and after its work: heavy libraries stay out of the paths
+that do not use them, and the interpreter's last garbage collection has nothing to walk.
 
 The `peakday` command loads its subcommands' modules to list them, so those modules import only
 click at the top and their own dependencies inside the command; `peakday run` on the external
@@ -53,3 +54,23 @@ def test_the_external_run_path_imports_neither_httpx_nor_docker() -> None:
     )
     assert "pydantic" in loaded  # the check sees what these modules import
     assert sorted(loaded & {"httpx", "docker", "locust", "gevent"}) == []
+
+
+def test_a_command_freezes_what_it_made_before_the_interpreter_s_last_collection() -> None:
+    code = (
+        "import atexit, gc\n"
+        "from peakday.cli import main\n"
+        "for _ in range(2):\n"
+        "    try:\n"
+        "        main(['experiments'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "before = gc.get_freeze_count()\n"
+        "atexit._run_exitfuncs()\n"
+        "print(before, gc.get_freeze_count())"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    before, after = (int(word) for word in completed.stdout.split()[-2:])
+    assert before == 0 and after > 10_000
