@@ -6,6 +6,8 @@ prints it (errors.format_error) and exits with the error's code.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import logging
 import sys
@@ -86,6 +88,11 @@ class PeakdayGroup(click.Group):
 @click.version_option(__version__, "-V", "--version", prog_name="peakday")
 @click.option("-v", "--verbose", is_flag=True, help="Log what peakday does in detail.")
 def main(verbose: bool) -> None:
+    # The interpreter's last garbage collection walks every object the imports made (pydantic's
+    # schemas, Jinja's templates): 0.05-0.15 CPU s at the end of every command, with nothing to
+    # collect (files are closed and children reaped by then). Freezing them skips that walk.
+    atexit.unregister(gc.freeze)  # registered once, however often main runs in one process
+    atexit.register(gc.freeze)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

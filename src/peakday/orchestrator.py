@@ -61,6 +61,11 @@ log = logging.getLogger(__name__)
 LOAD_END_GRACE_S = 5.0
 # How often the steady-state check looks again while it waits for Prometheus (seconds).
 BASELINE_POLL_S = 0.25
+# How often the run's loop looks whether Locust is still running between its once-a-second
+# ticks (fault times and ticks are kept exactly: the loop wakes for them), and how often while
+# the live dashboard's stop buttons may be pressed (each press is acted on within one turn).
+LOOP_POLL_S = 0.1
+STOP_BUTTON_POLL_S = 0.02
 
 
 def run_experiment(
@@ -459,10 +464,12 @@ class _Ticker:
                 return
             if now >= self.next_tick:
                 labels = [self.experiment.faults[i].label for i in sorted(self.injector.active)]
-                latest = timeline_from_records(self.metrics_tail.read_new())
-                if latest:
-                    self.progress.rows(latest)
+                if self.progress.wants_rows:
+                    latest = timeline_from_records(self.metrics_tail.read_new())
+                    if latest:
+                        self.progress.rows(latest)
                 self.progress.tick(now - self.t0, duration_s, labels)
                 self.guard.tick(now - self.t0)  # may roll back every fault, or end the run
                 self.next_tick += self.seams.say_every_s
-            self.seams.sleep(min(0.02, max(0.0, wall_deadline - now)))
+            poll_s = LOOP_POLL_S if manual is None else STOP_BUTTON_POLL_S
+            self.seams.sleep(max(0.0, min(poll_s, wall_deadline - now, self.next_tick - now)))

@@ -32,6 +32,11 @@ class Progress(Protocol):
     # Per-second rows as the Locust plugin settles them (a second may arrive in parts).
     def rows(self, latest: Sequence[TimelineRow]) -> None: ...
 
+    # Whether `rows` shows anything: building the rows reads percentiles from histograms (about
+    # 2 ms a second of load), so a progress that shows nothing (--quiet) is not fed them.
+    @property
+    def wants_rows(self) -> bool: ...
+
 
 class LoadProcess(Protocol):
     """The load generator as the run sees it (LocustProcess; a fake in unit tests)."""

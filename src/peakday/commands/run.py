@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -121,6 +122,9 @@ def run(
     from peakday.runconfig import RunOverrides, build_run_config
     from peakday.scoring.manual import ManualStops
 
+    # What the imports made lives for the whole run: keep the garbage collector's full passes
+    # (a run's records and its result make several) from walking it again each time.
+    gc.freeze()
     ctx.meta[NO_COLOR_META] = no_color  # the CLI's error message honours --no-color too
     experiment, dashboard_bind = _experiment_and_bind(experiment, dashboard_bind)
     console = make_console(stderr=True, no_color=no_color)

@@ -11,9 +11,6 @@ from pathlib import Path
 
 import click
 
-from peakday.reporting.scorecard import format_scorecard
-from peakday.reporting.writer import write_reports_or_warn
-
 
 @click.command(name="score")
 @click.argument("run_dir", type=click.Path(path_type=Path))
@@ -35,6 +32,8 @@ def score(run_dir: Path, spec_file: Path | None, compare_to: str | None, dry_run
     """Re-score a saved run from its timeline (optionally with a changed spec)."""
     from peakday.console import make_console
     from peakday.experiment.loader import load_experiment
+    from peakday.reporting.scorecard import format_scorecard
+    from peakday.reporting.writer import write_reports_or_warn
     from peakday.results.encoding import result_json_chunks
     from peakday.results.folder import RunFolder, write_text_atomic
     from peakday.results.outcome import exit_code_for

@@ -8,12 +8,13 @@ a fake. `behaviour_request` turns a spec Fault into the admin endpoint's request
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from peakday.errors import AdminEndpointError
 from peakday.experiment.models import Fault
+
+if TYPE_CHECKING:  # httpx is imported only where admin endpoints exist (about 0.08 CPU s)
+    import httpx
 
 
 class ServiceBehaviours(Protocol):
@@ -50,6 +51,8 @@ class AdminEndpoints:
         timeout_s: float = 3.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        import httpx
+
         self._urls = dict(urls)
         self._client = httpx.Client(timeout=timeout_s, trust_env=False, transport=transport)
 
@@ -69,6 +72,8 @@ class AdminEndpoints:
         self._send("DELETE", self._url(service, fault_id), None)
 
     def _send(self, method: str, url: str, body: dict[str, Any] | None) -> None:
+        import httpx
+
         try:
             response = self._client.request(method, url, json=body)
         except httpx.HTTPError as exc:

@@ -7,7 +7,8 @@ carried nothing yet is absent (its counters are 0). Without the flag /metrics an
 the run records that traffic was not measured. Toxiproxy v2.12.0 adds a connection's bytes only
 when that connection closes, so a pooled connection held for the whole run (an app's Redis
 client, Locust's keep-alive) shows its bytes only at the end; the established connections to the
-listen port (/proc/net/tcp) show it is in use meanwhile.
+listen port (faults.connections: netlink sock_diag, else /proc/net/tcp) show it is in use
+meanwhile.
 
 The seam is `TrafficProbe`: `ToxiproxyMetrics` is the real one, unit tests pass a fake.
 `TrafficSampler` writes one traffic.jsonl record per reading as the run goes;
@@ -30,6 +31,7 @@ from typing import Any, Protocol
 
 import requests
 
+from peakday.faults.connections import established_connections, local_listen_ports
 from peakday.results.traffic import ProxyTraffic, Traffic, TrafficSecond
 
 log = logging.getLogger(__name__)
@@ -85,60 +87,6 @@ def parse_proxy_metrics(text: str) -> dict[str, dict[str, float]]:
     return counters
 
 
-TCP_ESTABLISHED = "01"
-PROC_NET_TCP = (Path("/proc/net/tcp"), Path("/proc/net/tcp6"))
-_LOCAL_HOSTS = ("127.0.0.1", "localhost", "0.0.0.0", "::", "::1", "[::]", "[::1]")
-
-
-def parse_established(text: str, ports: Iterable[int]) -> dict[int, int]:
-    """Established TCP connections accepted on each of `ports`, from /proc/net/tcp{,6} (pure).
-
-    Only the accepting side is counted (local port = the proxy's), so a loopback client's own
-    socket and Toxiproxy's connections to its upstream are not.
-    """
-    wanted = set(ports)
-    counts = dict.fromkeys(sorted(wanted), 0)
-    for line in text.splitlines()[1:]:
-        fields = line.split()
-        if len(fields) < 4 or fields[3] != TCP_ESTABLISHED or ":" not in fields[1]:
-            continue
-        try:
-            port = int(fields[1].rsplit(":", 1)[1], 16)
-        except ValueError:
-            continue
-        if port in wanted:
-            counts[port] += 1
-    return counts
-
-
-def local_listen_ports(listen: Mapping[str, str]) -> dict[str, int]:
-    """proxy -> port, for the proxies listening on this machine (only those can be counted)."""
-    ports = {}
-    for proxy, address in listen.items():
-        host, sep, port = address.rpartition(":")
-        if sep and port.isdigit() and host in _LOCAL_HOSTS:
-            ports[proxy] = int(port)
-    return ports
-
-
-def established_connections(ports: Iterable[int]) -> dict[int, int] | None:
-    """Established connections per port on this machine; None where /proc cannot be read."""
-    texts = []
-    for path in PROC_NET_TCP:
-        try:
-            texts.append(path.read_text(encoding="ascii", errors="replace"))
-        except OSError:
-            continue
-    if not texts:
-        return None
-    wanted = list(ports)
-    counts = dict.fromkeys(wanted, 0)
-    for text in texts:
-        for port, count in parse_established(text, wanted).items():
-            counts[port] += count
-    return counts
-
-
 class TrafficProbe(Protocol):
     def read(self) -> Mapping[str, Mapping[str, float]]:
         """Per proxy: cumulative byte counters ({} before any traffic) and, where it can be
@@ -148,8 +96,8 @@ class TrafficProbe(Protocol):
 
 
 class ToxiproxyMetrics:
-    """TrafficProbe over HTTP (GET http://<api>/metrics, with a timeout) and /proc/net/tcp for
-    the proxies listening on this machine (`listen`: proxy -> host:port)."""
+    """TrafficProbe over HTTP (GET http://<api>/metrics, with a timeout) and the kernel's socket
+    table for the proxies listening on this machine (`listen`: proxy -> host:port)."""
 
     def __init__(
         self, api_address: str, listen: Mapping[str, str] | None = None, timeout_s: float = 2.0

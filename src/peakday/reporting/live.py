@@ -194,6 +194,8 @@ def render_live(state: LiveState) -> RenderableType:
 class LiveProgress:
     """A rich Live view on stderr, refreshed on every tick; messages print above it."""
 
+    wants_rows = True
+
     def __init__(self, console: Console, experiment: Experiment) -> None:
         self.state = LiveState(experiment)
         self._console = console
@@ -232,6 +234,7 @@ class LogProgress:
         self.state = LiveState(experiment)
         self._emit = emit
         self._quiet = quiet
+        self.wants_rows = not quiet  # quiet: no line is printed, so the rows are not needed
         self._interval_s = interval_s
         self._clock = clock
         self._last: float | None = None

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from peakday.faults.connections import local_listen_ports, parse_established
 from peakday.faults.traffic import (
     MetricsUnavailable,
     TrafficSampler,
-    local_listen_ports,
-    parse_established,
     parse_proxy_metrics,
     traffic_from_records,
 )

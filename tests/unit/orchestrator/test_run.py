@@ -188,6 +188,8 @@ class FakeTraffic:
 
 
 class SilentProgress:
+    wants_rows = True
+
     def tick(self, elapsed_s: float, duration_s: float, active_faults: list[str]) -> None:
         pass
 
@@ -196,6 +198,15 @@ class SilentProgress:
 
     def rows(self, latest: Any) -> None:
         pass
+
+
+@dataclass
+class RowsSeen(SilentProgress):
+    wants_rows: bool = True
+    seen: list[Any] = field(default_factory=list)
+
+    def rows(self, latest: Any) -> None:
+        self.seen.extend(latest)
 
 
 def run(
@@ -210,6 +221,7 @@ def run(
     manual_stops: ManualStops | None = None,
     spec: Experiment = SPEC,
     prometheus: PrometheusApi | None = None,
+    progress: SilentProgress | None = None,
 ) -> Callable[[], Result]:
     config = RunConfig(
         experiment=spec,
@@ -237,7 +249,7 @@ def run(
     if prometheus is not None:
         api = prometheus
         seams = dataclasses.replace(seams, make_prometheus_api=lambda url: api)
-    return Run(config, seams, SilentProgress()).execute
+    return Run(config, seams, progress or SilentProgress()).execute
 
 
 STARTS = ["platform started", "load started"]
@@ -371,3 +383,13 @@ def test_a_stop_button_rolls_back_at_once_and_the_run_is_aborted_by_a_manual_sto
     else:
         assert result.run.status == "completed"
     assert presses.closed  # a press after the run is refused
+
+
+@pytest.mark.parametrize("wants_rows", [True, False], ids=["shown", "quiet"])
+def test_progress_gets_the_settled_rows_only_when_it_shows_them(
+    tmp_path: Path, wants_rows: bool
+) -> None:
+    progress = RowsSeen(wants_rows=wants_rows)
+    result = run(tmp_path, World(), progress=progress)()
+    assert result.outcome == "pass"  # the quiet run is judged from the metrics file all the same
+    assert bool(progress.seen) is wants_rows

@@ -85,6 +85,7 @@ def test_log_lines_are_periodic_and_silent_when_quiet(experiment) -> None:  # ty
     silent.tick(1, 30, [])
     silent.message("starting")
     assert quiet == []
+    assert (progress.wants_rows, silent.wants_rows) == (True, False)  # the run skips the rows
 
 
 def test_log_line_names_phase_and_faults(experiment) -> None:  # type: ignore[no-untyped-def]
