@@ -95,8 +95,8 @@ def test_the_server_parses_http_in_c_and_runs_uvloop(tmp_path: Path) -> None:
     async def app(_scope: object, _receive: object, _send: object) -> None:
         raise AssertionError("not served")
 
-    config = server_config(settings, app)  # type: ignore[arg-type]
+    config = server_config(settings, app)
     config.load()
     assert config.http_protocol_class is HttpToolsProtocol
-    assert config.get_loop_factory().__module__.startswith("uvloop")  # type: ignore[union-attr]
+    assert config.get_loop_factory().__module__.startswith("uvloop")
     assert config.proxy_headers is False
