@@ -28,12 +28,16 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
+import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 
@@ -47,6 +51,17 @@ P95_LIMIT_MS = 50.0
 ORDER = json.dumps({"items": [{"sku": "SKU-1001", "quantity": 1}], "channel": "online"}).encode()
 SHOPPERS = [f"shopper-{i:03d}" for i in range(20)]
 REQUEST_TIMEOUT_S = 5.0
+T = TypeVar("T")
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """The generator's event loop: uvloop when installed (about half the CPU per request of
+    asyncio's own loop), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,7 @@ class Step:
     errors: int
     p95_ms: float
     achieved_rate: float
+    generator_cpu_us: float  # the bench process's CPU per request sent during the step
 
     @property
     def passed(self) -> bool:
@@ -106,6 +122,7 @@ async def run_step(
     errors = 0
     created = 0
     total = int(rate * seconds)
+    cpu_before = time.process_time()
     start = time.perf_counter() + 0.05
 
     async def one(scheduled: float, token: str) -> None:
@@ -150,7 +167,8 @@ async def run_step(
         connection.close()
     latencies.sort()
     p95 = latencies[int(0.95 * (len(latencies) - 1))] * 1000 if latencies else float("inf")
-    return Step(rate, total, created, errors, p95, total / elapsed)
+    cpu_us = (time.process_time() - cpu_before) * 1e6 / max(1, total)
+    return Step(rate, total, created, errors, p95, total / elapsed, cpu_us)
 
 
 def find_knee(
@@ -162,9 +180,9 @@ def find_knee(
     knee = 0.0
     steps: list[Step] = []
     # Warm up connections, JIT-free Python's caches and the introspection cache.
-    asyncio.run(run_step(host, int(port), tokens, 20, 1.0, args.max_connections))
+    run_async(run_step(host, int(port), tokens, 20, 1.0, args.max_connections))
     while rate <= args.max_rate:
-        step = asyncio.run(
+        step = run_async(
             run_step(
                 host,
                 int(port),
@@ -179,6 +197,7 @@ def find_knee(
         print(
             f"  {label}: rate {rate:7.1f}/s sent {step.sent:6d} achieved {step.achieved_rate:7.1f}"
             f"/s errors {step.errors:4d} p95 {step.p95_ms:8.1f} ms "
+            f"generator {step.generator_cpu_us:4.0f} us/req "
             f"{'ok' if step.passed else 'OVER'}",
             flush=True,
         )
@@ -189,13 +208,16 @@ def find_knee(
     return knee, steps
 
 
-def measure(profile: str, workers: int, args: argparse.Namespace) -> float:
+def measure(
+    profile: str, workers: int, variant_args: list[str], args: argparse.Namespace, label: str
+) -> float:
     tools = [Path(d) for d in (os.environ.get("PEAKDAY_TOOLS_DIR"),) if d]
     with tempfile.TemporaryDirectory(prefix="peakday-knee-") as tmp:
         processes = ProcessGroup(Path(tmp) / "pids.json")
         extra = profile_argv(resilience_for(profile, {}))  # type: ignore[arg-type]
         if workers > 1:
             extra += ["--workers", str(workers)]
+        extra += variant_args
         platform = LocalPlatform(
             storefront_topology(),
             Path(tmp) / "run",
@@ -214,12 +236,22 @@ def measure(profile: str, workers: int, args: argparse.Namespace) -> float:
                 )
                 response.raise_for_status()
                 tokens.append(str(response.json()["access_token"]))
-            knee, _steps = find_knee(
-                endpoints.services["checkout"], tokens, args, f"{profile} x{workers}"
-            )
+            knee, _steps = find_knee(endpoints.services["checkout"], tokens, args, label)
         finally:
             platform.stop()
     return knee
+
+
+def parse_variants(specs: list[str]) -> dict[str, list[str]]:
+    """`NAME=FLAGS`: storefront flags added to every service, e.g.
+    `gil5=--gil-switch-interval-ms 5`; none given: one variant, the storefront's defaults."""
+    variants: dict[str, list[str]] = {}
+    for spec in specs:
+        name, sep, flags = spec.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"--variant wants NAME=FLAGS, got {spec!r}")
+        variants[name] = shlex.split(flags)
+    return variants or {"default": []}
 
 
 def main() -> int:
@@ -237,31 +269,52 @@ def main() -> int:
         default="checkout",
         help="health: GET /health instead (no auth, no SQLite: the HTTP stack alone)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat every (variant, workers) this many times, alternating: 1,2,1,2 ...",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=FLAGS",
+        help="storefront flags to compare side by side (repeatable), alternating with the others",
+    )
     args = parser.parse_args()
     worker_counts = [int(w) for w in args.workers.split(",")]
-    results: dict[tuple[str, int], float] = {}
+    variants = parse_variants(args.variant)
+    knees: dict[tuple[str, str, int], list[float]] = {}
     for profile in args.profiles.split(","):
-        for workers in worker_counts:
-            results[profile, workers] = measure(profile, workers, args)
-    print(f"\ncpus: {os.cpu_count()}  step: {args.step_seconds:g} s  factor: {args.factor:g}")
-    header = "profile".ljust(10) + "".join(
-        f"knee x{w} /s".rjust(14) + f"per core x{w}".rjust(14) for w in worker_counts
+        for round_ in range(args.rounds):
+            for variant, flags in variants.items():
+                for workers in worker_counts:
+                    label = f"{profile} {variant} x{workers} round {round_ + 1}"
+                    knee = measure(profile, workers, flags, args, label)
+                    knees.setdefault((profile, variant, workers), []).append(knee)
+    print(
+        f"\ncpus: {os.cpu_count()}  step: {args.step_seconds:g} s  factor: {args.factor:g}  "
+        f"request: {args.request}  rounds: {args.rounds} (median knee; 0 = first step failed)"
     )
-    print(header)
-    for profile in args.profiles.split(","):
-        row = profile.ljust(10)
+    header = "profile".ljust(10) + "variant".ljust(10)
+    for w in worker_counts:
+        header += f"knee x{w} /s".rjust(13) + f"per core x{w}".rjust(14)
+    print(header + "   rounds")
+    for (profile, variant, _w), _ in list(knees.items())[:: len(worker_counts)]:
+        row = profile.ljust(10) + variant.ljust(10)
+        medians = []
         for workers in worker_counts:
-            knee = results[profile, workers]
-            if knee == 0:  # the first step was already over the limit
-                row += f"<{args.start_rate:g}".rjust(14) + f"<{args.start_rate / workers:g}".rjust(
-                    14
-                )
-            else:
-                row += f"{knee:14.0f}{knee / workers:14.0f}"
-        if len(worker_counts) == 2 and results[profile, worker_counts[0]] > 0:
-            ratio = results[profile, worker_counts[1]] / results[profile, worker_counts[0]]
-            row += f"   x{worker_counts[1]}/x{worker_counts[0]} knee ratio {ratio:.2f}"
-        print(row)
+            median = statistics.median(knees[profile, variant, workers])
+            medians.append(median)
+            row += f"{median:13.0f}{median / workers:14.0f}"
+        if len(worker_counts) == 2 and medians[0] > 0:
+            row += f"   x{worker_counts[1]}/x{worker_counts[0]} {medians[1] / medians[0]:.2f}"
+        rounds = "; ".join(
+            f"x{w}: " + ",".join(f"{k:.0f}" for k in knees[profile, variant, w])
+            for w in worker_counts
+        )
+        print(row + "   " + rounds)
     return 0
 
 
