@@ -172,16 +172,24 @@ def tcp_listener(host: str, port: int) -> socket.socket:
     return sock
 
 
+def configure_process(settings: StorefrontSettings) -> None:
+    """Process-wide settings of a server process.
+
+    A token check's socket calls on a worker thread (auth_client.py) each give up the GIL and
+    must take it back from the event loop, which keeps it up to the switch interval (5 ms by
+    default) while it has work: several waits per checkout under load (py-spy showed them as
+    time "in" httpcore's SyncStream.write/read). A short interval bounds each wait.
+    """
+    sys.setswitchinterval(settings.gil_switch_interval_ms / 1000)
+
+
 def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     settings = parse_settings(argv)
-    # A token check's socket calls on a worker thread each wait for the GIL while the event loop
-    # holds it: up to the switch interval, several times per checkout (py-spy: the wait shows
-    # as time "in" httpcore's SyncStream.write/read). A short interval bounds that wait.
-    sys.setswitchinterval(settings.gil_switch_interval_ms / 1000)
+    configure_process(settings)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # uvicorn handles SIGTERM itself (graceful shutdown), then re-raises it to the handler that
     # was installed before it started; with this one the process exits 0 instead of dying by
