@@ -84,6 +84,42 @@ def test_database_uses_wal(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_commits_skip_the_fsync_but_keep_wal(tmp_path: Path) -> None:
+    """WAL + synchronous=NORMAL: no fsync per commit (docs/storefront.md, Durability)."""
+    store = make_store(tmp_path)
+    with store._db.connection() as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL (FULL is 2)
+
+
+_INSERT_THEN_DIE = """
+import os, signal, sys
+from pathlib import Path
+from peakday.storefront.store import Database, NewRecord, RecordStore, record_table_schema
+store = RecordStore(
+    Database(Path(sys.argv[1]) / "orders.sqlite3", record_table_schema("orders")), "orders"
+)
+assert store.insert_or_get(NewRecord("r1", "s", "k1", "fp", b"{}", 1.0)) is None
+os.kill(os.getpid(), signal.SIGKILL)  # the moment a 201 would have left: no close, no checkpoint
+"""
+
+
+def test_a_committed_record_survives_the_process_being_killed(tmp_path: Path) -> None:
+    """What the integrity check relies on: an order confirmed to a client is still there after
+    its process dies (kill and restart faults). synchronous=NORMAL keeps this (the WAL is in the
+    OS's page cache); only a power cut or kernel crash may lose the last commits."""
+    import signal
+    import subprocess
+    import sys
+
+    child = subprocess.run(
+        [sys.executable, "-c", _INSERT_THEN_DIE, str(tmp_path)], check=False, timeout=60
+    )
+    assert child.returncode == -signal.SIGKILL
+    stored = make_store(tmp_path).get("r1")
+    assert stored is not None and stored.body == b"{}"
+
+
 def test_unopenable_database_is_a_service_start_error(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the data dir should be")
