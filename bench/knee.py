@@ -16,6 +16,12 @@ auth_introspect proxy as the profile says (cache or not).
     PEAKDAY_TOOLS_DIR=.tools/bin .venv/bin/python bench/knee.py [--profiles standard,naive,hardened]
         [--workers 1,2] [--start-rate 50] [--factor 1.25] [--step-seconds 5]
         [--request health]    # GET /health: the HTTP stack alone, no auth call, no SQLite
+        [--rounds 2]          # alternate 1,2,1,2 workers and print the median knee of each
+        [--variant NAME=FLAGS ...]  # storefront flags compared side by side, alternating
+
+Each step also prints the generator's own CPU per request (this process; uvloop when
+installed), so a step the generator could not keep up with can be told from one the storefront
+could not.
 
 The generator shares the machine with the services: on a 2-core machine, 2 workers and the
 generator compete for the same cores, so the 2-worker figures are a lower bound of what 2 cores
@@ -91,12 +97,10 @@ class Connection:
             head += f"Content-Length: {len(body)}\r\nContent-Type: application/json\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         self.writer.write(head.encode() + b"\r\n" + (body or b""))
-        status_line = await self.reader.readuntil(b"\r\n")
+        # The whole head in one read (one await instead of one per header line).
+        status_line, *lines = (await self.reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
         length = 0
-        while True:
-            line = await self.reader.readuntil(b"\r\n")
-            if line == b"\r\n":
-                break
+        for line in lines:
             name, _, value = line.partition(b":")
             if name.strip().lower() == b"content-length":
                 length = int(value.strip())
@@ -138,9 +142,8 @@ async def run_step(
                 connection = Connection(reader, writer)
             headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
             path, body, expected = ("/health", None, 200) if health else ("/checkout", ORDER, 201)
-            status = await asyncio.wait_for(
-                connection.send(f"{host}:{port}", path, headers, body), REQUEST_TIMEOUT_S
-            )
+            async with asyncio.timeout(REQUEST_TIMEOUT_S):  # no extra task, unlike wait_for
+                status = await connection.send(f"{host}:{port}", path, headers, body)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
             errors += 1
             if connection is not None:
