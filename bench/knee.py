@@ -21,7 +21,8 @@ auth_introspect proxy as the profile says (cache or not).
 
 Each step also prints the generator's own CPU per request (this process; uvloop when
 installed), so a step the generator could not keep up with can be told from one the storefront
-could not.
+could not, and the server CPU per request (every process the bench started: Toxiproxy, the
+three services and their workers), which moves far less with the machine's load than the knee.
 
 The generator shares the machine with the services: on a 2-core machine, 2 workers and the
 generator compete for the same cores, so the 2-worker figures are a lower bound of what 2 cores
@@ -46,6 +47,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import psutil
 
 from peakday.platforms.local import LocalPlatform
 from peakday.processes.children import ProcessGroup
@@ -174,6 +176,19 @@ async def run_step(
     return Step(rate, total, created, errors, p95, total / elapsed, cpu_us)
 
 
+def server_cpu_s() -> float:
+    """CPU seconds so far of every process this bench started (Toxiproxy, the services and
+    their forked workers)."""
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def find_knee(
     url: str, tokens: list[str], args: argparse.Namespace, label: str
 ) -> tuple[float, list[Step]]:
@@ -185,6 +200,7 @@ def find_knee(
     # Warm up connections, JIT-free Python's caches and the introspection cache.
     run_async(run_step(host, int(port), tokens, 20, 1.0, args.max_connections))
     while rate <= args.max_rate:
+        server_before = server_cpu_s()
         step = run_async(
             run_step(
                 host,
@@ -196,11 +212,12 @@ def find_knee(
                 args.request == "health",
             )
         )
+        server_us = (server_cpu_s() - server_before) * 1e6 / max(1, step.sent)
         steps.append(step)
         print(
             f"  {label}: rate {rate:7.1f}/s sent {step.sent:6d} achieved {step.achieved_rate:7.1f}"
             f"/s errors {step.errors:4d} p95 {step.p95_ms:8.1f} ms "
-            f"generator {step.generator_cpu_us:4.0f} us/req "
+            f"generator {step.generator_cpu_us:4.0f} us/req server {server_us:5.0f} us/req "
             f"{'ok' if step.passed else 'OVER'}",
             flush=True,
         )
