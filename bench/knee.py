@@ -36,6 +36,7 @@ import asyncio
 import json
 import os
 import shlex
+import signal
 import statistics
 import sys
 import tempfile
@@ -303,6 +304,8 @@ def main() -> int:
         help="storefront flags to compare side by side (repeatable), alternating with the others",
     )
     args = parser.parse_args()
+    # SIGTERM ends the bench through its `finally`s, so the platform stops its children.
+    signal.signal(signal.SIGTERM, lambda _s, _f: sys.exit(143))
     worker_counts = [int(w) for w in args.workers.split(",")]
     variants = parse_variants(args.variant)
     knees: dict[tuple[str, str, int], list[float]] = {}
