@@ -79,12 +79,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="server processes sharing the listening sockets (default 1)",
     )
-    parser.add_argument(
-        "--gil-switch-interval-ms",
-        type=float,
-        default=0.5,
-        help="Python's GIL switch interval in ms (default 0.5; Python's own is 5)",
-    )
     return parser
 
 
@@ -100,10 +94,6 @@ def parse_settings(argv: Sequence[str] | None = None) -> StorefrontSettings:
         parser.error(f"--admin-port must be 1..65535, got {args.admin_port!r}")
     if not 1 <= args.workers <= MAX_WORKERS:
         parser.error(f"--workers must be 1..{MAX_WORKERS}, got {args.workers!r}")
-    if not 0.01 <= args.gil_switch_interval_ms <= 100:
-        parser.error(
-            f"--gil-switch-interval-ms must be in [0.01, 100], got {args.gil_switch_interval_ms!r}"
-        )
     if args.admin_port is not None and args.admin_port == args.port:
         parser.error("--admin-port must differ from --port")
     overrides = {k: getattr(args, k) for k in KNOB_NAMES if getattr(args, k) is not None}
@@ -131,7 +121,6 @@ def parse_settings(argv: Sequence[str] | None = None) -> StorefrontSettings:
         admin_host=args.admin_host,
         admin_port=args.admin_port,
         workers=args.workers,
-        gil_switch_interval_ms=args.gil_switch_interval_ms,
     )
 
 
@@ -172,24 +161,12 @@ def tcp_listener(host: str, port: int) -> socket.socket:
     return sock
 
 
-def configure_process(settings: StorefrontSettings) -> None:
-    """Process-wide settings of a server process.
-
-    A token check's socket calls on a worker thread (auth_client.py) each give up the GIL and
-    must take it back from the event loop, which keeps it up to the switch interval (5 ms by
-    default) while it has work: several waits per checkout under load (py-spy showed them as
-    time "in" httpcore's SyncStream.write/read). A short interval bounds each wait.
-    """
-    sys.setswitchinterval(settings.gil_switch_interval_ms / 1000)
-
-
 def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     settings = parse_settings(argv)
-    configure_process(settings)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # uvicorn handles SIGTERM itself (graceful shutdown), then re-raises it to the handler that
     # was installed before it started; with this one the process exits 0 instead of dying by

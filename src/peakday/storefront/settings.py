@@ -37,10 +37,6 @@ class StorefrontSettings:
     admin_port: int | None = None
     # Server processes on the same sockets (__main__.py forks them); 1 = this process alone.
     workers: int = 1
-    # Python's GIL switch interval in this process (sys.setswitchinterval), in milliseconds.
-    # Checkout and labels check tokens on worker threads; every socket call there gives up the
-    # GIL and must take it back from the event loop, which by default keeps it up to 5 ms.
-    gil_switch_interval_ms: float = 0.5
 
     @property
     def effective_resilience(self) -> Resilience:

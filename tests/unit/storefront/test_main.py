@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-from peakday.storefront.__main__ import build_app, configure_process, parse_settings, server_config
+from peakday.storefront.__main__ import build_app, parse_settings, server_config
 from peakday.storefront.profiles import PROFILES
 from peakday.storefront.settings import StorefrontSettings
 
@@ -101,24 +100,3 @@ def test_the_server_parses_http_in_c_and_runs_uvloop(tmp_path: Path) -> None:
     assert config.http_protocol_class is HttpToolsProtocol
     assert config.get_loop_factory().__module__.startswith("uvloop")
     assert config.proxy_headers is False
-
-
-def test_the_gil_switch_interval_is_short_by_default_and_settable(tmp_path: Path) -> None:
-    base = ["auth", "--port", "0", "--data-dir", str(tmp_path)]
-    assert parse_settings(base).gil_switch_interval_ms == 0.5
-    assert parse_settings([*base, "--gil-switch-interval-ms", "5"]).gil_switch_interval_ms == 5
-    before = sys.getswitchinterval()
-    try:
-        configure_process(parse_settings(base))
-        assert sys.getswitchinterval() == pytest.approx(0.0005)
-    finally:
-        sys.setswitchinterval(before)
-
-
-@pytest.mark.parametrize("value", ["0", "-1", "1000"])
-def test_a_gil_switch_interval_out_of_range_exits_2(tmp_path: Path, value: str) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        parse_settings(
-            ["auth", "--port", "0", "--data-dir", str(tmp_path), "--gil-switch-interval-ms", value]
-        )
-    assert exit_info.value.code == 2
