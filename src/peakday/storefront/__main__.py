@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--data-dir", type=Path, required=True, help="holds SERVICE.sqlite3")
     parser.add_argument(
-        "--auth-url", help="base URL of auth (required for checkout and labels), e.g. a proxy"
+        "--auth-url",
+        help="http:// base URL of auth (required for checkout and labels), e.g. a proxy",
     )
     parser.add_argument(
         "--auth-timeout-s",
@@ -107,8 +108,10 @@ def parse_settings(argv: Sequence[str] | None = None) -> StorefrontSettings:
         if args.auth_url is None:
             parser.error(f"{args.service} needs --auth-url (the base URL it reaches auth through)")
         url = urlsplit(args.auth_url)
-        if url.scheme not in ("http", "https") or not url.netloc:
-            parser.error(f"--auth-url must be an http(s) URL, got {args.auth_url!r}")
+        if url.scheme != "http" or not url.hostname:
+            # auth_client.py speaks plain HTTP/1.1: auth and its proxy are on loopback or a
+            # compose network, never behind TLS.
+            parser.error(f"--auth-url must be an http:// URL, got {args.auth_url!r}")
     return StorefrontSettings(
         service=args.service,
         data_dir=args.data_dir,

@@ -48,6 +48,7 @@ def test_checkout_with_all_options(tmp_path: Path) -> None:
     [
         ["checkout", "--port", "1", "--data-dir", "d"],
         ["labels", "--port", "1", "--data-dir", "d", "--auth-url", "ftp://x"],
+        ["labels", "--port", "1", "--data-dir", "d", "--auth-url", "https://auth:443"],
         ["labels", "--port", "1", "--data-dir", "d", "--auth-url", "127.0.0.1:9"],
         ["auth", "--port", "70000", "--data-dir", "d"],
         ["auth", "--port", "1", "--data-dir", "d", "--token-ttl-s", "0"],
@@ -58,6 +59,7 @@ def test_checkout_with_all_options(tmp_path: Path) -> None:
     ids=[
         "checkout-without-auth-url",
         "non-http-auth-url",
+        "https-auth-url",
         "auth-url-without-scheme",
         "port-out-of-range",
         "zero-ttl",
