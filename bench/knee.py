@@ -16,6 +16,13 @@ auth_introspect proxy as the profile says (cache or not).
     PEAKDAY_TOOLS_DIR=.tools/bin .venv/bin/python bench/knee.py [--profiles standard,naive,hardened]
         [--workers 1,2] [--start-rate 50] [--factor 1.25] [--step-seconds 5]
         [--request health]    # GET /health: the HTTP stack alone, no auth call, no SQLite
+        [--rounds 2]          # alternate 1,2,1,2 workers and print the median knee of each
+        [--variant NAME=FLAGS ...]  # storefront flags compared side by side, alternating
+
+Each step also prints the generator's own CPU per request (this process; uvloop when
+installed), so a step the generator could not keep up with can be told from one the storefront
+could not, and the server CPU per request (every process the bench started: Toxiproxy, the
+three services and their workers), which moves far less with the machine's load than the knee.
 
 The generator shares the machine with the services: on a 2-core machine, 2 workers and the
 generator compete for the same cores, so the 2-worker figures are a lower bound of what 2 cores
@@ -28,14 +35,20 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
+import signal
+import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
+import psutil
 
 from peakday.platforms.local import LocalPlatform
 from peakday.processes.children import ProcessGroup
@@ -47,6 +60,17 @@ P95_LIMIT_MS = 50.0
 ORDER = json.dumps({"items": [{"sku": "SKU-1001", "quantity": 1}], "channel": "online"}).encode()
 SHOPPERS = [f"shopper-{i:03d}" for i in range(20)]
 REQUEST_TIMEOUT_S = 5.0
+T = TypeVar("T")
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """The generator's event loop: uvloop when installed (about half the CPU per request of
+    asyncio's own loop), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
 
 
 @dataclass(frozen=True)
@@ -57,6 +81,7 @@ class Step:
     errors: int
     p95_ms: float
     achieved_rate: float
+    generator_cpu_us: float  # the bench process's CPU per request sent during the step
 
     @property
     def passed(self) -> bool:
@@ -75,12 +100,10 @@ class Connection:
             head += f"Content-Length: {len(body)}\r\nContent-Type: application/json\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         self.writer.write(head.encode() + b"\r\n" + (body or b""))
-        status_line = await self.reader.readuntil(b"\r\n")
+        # The whole head in one read (one await instead of one per header line).
+        status_line, *lines = (await self.reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
         length = 0
-        while True:
-            line = await self.reader.readuntil(b"\r\n")
-            if line == b"\r\n":
-                break
+        for line in lines:
             name, _, value = line.partition(b":")
             if name.strip().lower() == b"content-length":
                 length = int(value.strip())
@@ -106,6 +129,7 @@ async def run_step(
     errors = 0
     created = 0
     total = int(rate * seconds)
+    cpu_before = time.process_time()
     start = time.perf_counter() + 0.05
 
     async def one(scheduled: float, token: str) -> None:
@@ -121,9 +145,8 @@ async def run_step(
                 connection = Connection(reader, writer)
             headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
             path, body, expected = ("/health", None, 200) if health else ("/checkout", ORDER, 201)
-            status = await asyncio.wait_for(
-                connection.send(f"{host}:{port}", path, headers, body), REQUEST_TIMEOUT_S
-            )
+            async with asyncio.timeout(REQUEST_TIMEOUT_S):  # no extra task, unlike wait_for
+                status = await connection.send(f"{host}:{port}", path, headers, body)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
             errors += 1
             if connection is not None:
@@ -150,7 +173,21 @@ async def run_step(
         connection.close()
     latencies.sort()
     p95 = latencies[int(0.95 * (len(latencies) - 1))] * 1000 if latencies else float("inf")
-    return Step(rate, total, created, errors, p95, total / elapsed)
+    cpu_us = (time.process_time() - cpu_before) * 1e6 / max(1, total)
+    return Step(rate, total, created, errors, p95, total / elapsed, cpu_us)
+
+
+def server_cpu_s() -> float:
+    """CPU seconds so far of every process this bench started (Toxiproxy, the services and
+    their forked workers)."""
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def find_knee(
@@ -162,9 +199,10 @@ def find_knee(
     knee = 0.0
     steps: list[Step] = []
     # Warm up connections, JIT-free Python's caches and the introspection cache.
-    asyncio.run(run_step(host, int(port), tokens, 20, 1.0, args.max_connections))
+    run_async(run_step(host, int(port), tokens, 20, 1.0, args.max_connections))
     while rate <= args.max_rate:
-        step = asyncio.run(
+        server_before = server_cpu_s()
+        step = run_async(
             run_step(
                 host,
                 int(port),
@@ -175,10 +213,12 @@ def find_knee(
                 args.request == "health",
             )
         )
+        server_us = (server_cpu_s() - server_before) * 1e6 / max(1, step.sent)
         steps.append(step)
         print(
             f"  {label}: rate {rate:7.1f}/s sent {step.sent:6d} achieved {step.achieved_rate:7.1f}"
             f"/s errors {step.errors:4d} p95 {step.p95_ms:8.1f} ms "
+            f"generator {step.generator_cpu_us:4.0f} us/req server {server_us:5.0f} us/req "
             f"{'ok' if step.passed else 'OVER'}",
             flush=True,
         )
@@ -189,13 +229,16 @@ def find_knee(
     return knee, steps
 
 
-def measure(profile: str, workers: int, args: argparse.Namespace) -> float:
+def measure(
+    profile: str, workers: int, variant_args: list[str], args: argparse.Namespace, label: str
+) -> float:
     tools = [Path(d) for d in (os.environ.get("PEAKDAY_TOOLS_DIR"),) if d]
     with tempfile.TemporaryDirectory(prefix="peakday-knee-") as tmp:
         processes = ProcessGroup(Path(tmp) / "pids.json")
         extra = profile_argv(resilience_for(profile, {}))  # type: ignore[arg-type]
         if workers > 1:
             extra += ["--workers", str(workers)]
+        extra += variant_args
         platform = LocalPlatform(
             storefront_topology(),
             Path(tmp) / "run",
@@ -214,12 +257,22 @@ def measure(profile: str, workers: int, args: argparse.Namespace) -> float:
                 )
                 response.raise_for_status()
                 tokens.append(str(response.json()["access_token"]))
-            knee, _steps = find_knee(
-                endpoints.services["checkout"], tokens, args, f"{profile} x{workers}"
-            )
+            knee, _steps = find_knee(endpoints.services["checkout"], tokens, args, label)
         finally:
             platform.stop()
     return knee
+
+
+def parse_variants(specs: list[str]) -> dict[str, list[str]]:
+    """`NAME=FLAGS`: storefront flags added to every service, e.g.
+    `gil5=--gil-switch-interval-ms 5`; none given: one variant, the storefront's defaults."""
+    variants: dict[str, list[str]] = {}
+    for spec in specs:
+        name, sep, flags = spec.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"--variant wants NAME=FLAGS, got {spec!r}")
+        variants[name] = shlex.split(flags)
+    return variants or {"default": []}
 
 
 def main() -> int:
@@ -237,31 +290,54 @@ def main() -> int:
         default="checkout",
         help="health: GET /health instead (no auth, no SQLite: the HTTP stack alone)",
     )
-    args = parser.parse_args()
-    worker_counts = [int(w) for w in args.workers.split(",")]
-    results: dict[tuple[str, int], float] = {}
-    for profile in args.profiles.split(","):
-        for workers in worker_counts:
-            results[profile, workers] = measure(profile, workers, args)
-    print(f"\ncpus: {os.cpu_count()}  step: {args.step_seconds:g} s  factor: {args.factor:g}")
-    header = "profile".ljust(10) + "".join(
-        f"knee x{w} /s".rjust(14) + f"per core x{w}".rjust(14) for w in worker_counts
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat every (variant, workers) this many times, alternating: 1,2,1,2 ...",
     )
-    print(header)
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=FLAGS",
+        help="storefront flags to compare side by side (repeatable), alternating with the others",
+    )
+    args = parser.parse_args()
+    # SIGTERM ends the bench through its `finally`s, so the platform stops its children.
+    signal.signal(signal.SIGTERM, lambda _s, _f: sys.exit(143))
+    worker_counts = [int(w) for w in args.workers.split(",")]
+    variants = parse_variants(args.variant)
+    knees: dict[tuple[str, str, int], list[float]] = {}
     for profile in args.profiles.split(","):
-        row = profile.ljust(10)
+        for round_ in range(args.rounds):
+            for variant, flags in variants.items():
+                for workers in worker_counts:
+                    label = f"{profile} {variant} x{workers} round {round_ + 1}"
+                    knee = measure(profile, workers, flags, args, label)
+                    knees.setdefault((profile, variant, workers), []).append(knee)
+    print(
+        f"\ncpus: {os.cpu_count()}  step: {args.step_seconds:g} s  factor: {args.factor:g}  "
+        f"request: {args.request}  rounds: {args.rounds} (median knee; 0 = first step failed)"
+    )
+    header = "profile".ljust(10) + "variant".ljust(10)
+    for w in worker_counts:
+        header += f"knee x{w} /s".rjust(13) + f"per core x{w}".rjust(14)
+    print(header + "   rounds")
+    for (profile, variant, _w), _ in list(knees.items())[:: len(worker_counts)]:
+        row = profile.ljust(10) + variant.ljust(10)
+        medians = []
         for workers in worker_counts:
-            knee = results[profile, workers]
-            if knee == 0:  # the first step was already over the limit
-                row += f"<{args.start_rate:g}".rjust(14) + f"<{args.start_rate / workers:g}".rjust(
-                    14
-                )
-            else:
-                row += f"{knee:14.0f}{knee / workers:14.0f}"
-        if len(worker_counts) == 2 and results[profile, worker_counts[0]] > 0:
-            ratio = results[profile, worker_counts[1]] / results[profile, worker_counts[0]]
-            row += f"   x{worker_counts[1]}/x{worker_counts[0]} knee ratio {ratio:.2f}"
-        print(row)
+            median = statistics.median(knees[profile, variant, workers])
+            medians.append(median)
+            row += f"{median:13.0f}{median / workers:14.0f}"
+        if len(worker_counts) == 2 and medians[0] > 0:
+            row += f"   x{worker_counts[1]}/x{worker_counts[0]} {medians[1] / medians[0]:.2f}"
+        rounds = "; ".join(
+            f"x{w}: " + ",".join(f"{k:.0f}" for k in knees[profile, variant, w])
+            for w in worker_counts
+        )
+        print(row + "   " + rounds)
     return 0
 
 

@@ -50,7 +50,7 @@ class AccountStore:
         self._db.close()
 
     def user_count(self) -> int:
-        with self._db.connection() as conn:
+        with self._db.reading() as conn:
             (count,) = conn.execute("SELECT COUNT(*) FROM users").fetchone()
         return int(count)
 
@@ -72,7 +72,7 @@ class AccountStore:
         return len(users)
 
     def find_account(self, username: str) -> Account | None:
-        with self._db.connection() as conn:
+        with self._db.reading() as conn:
             row = conn.execute(
                 "SELECT username, role, password_hash FROM users WHERE username = ?", (username,)
             ).fetchone()
@@ -90,7 +90,7 @@ class AccountStore:
 
     def find_token(self, token: str) -> Identity | None:
         """The identity behind `token`, whether or not it has expired (the caller decides)."""
-        with self._db.connection() as conn:
+        with self._db.reading() as conn:
             row = conn.execute(
                 "SELECT subject, role, expires_at FROM tokens WHERE token_sha256 = ?",
                 (token_digest(token),),

@@ -14,10 +14,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+import anyio.from_thread
+import anyio.to_thread
 import pybreaker
 from cachetools import TTLCache
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -28,7 +31,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from peakday.storefront.auth_client import HttpIntrospector
+from peakday.storefront.auth_client import CallGuard, HttpIntrospector
 from peakday.storefront.identity import AuthUnavailable, Identity, Introspector, InvalidToken
 from peakday.storefront.profiles import Resilience
 from peakday.storefront.web import RETRY_AFTER_S, error_response
@@ -153,16 +156,18 @@ def circuit_breaker(resilience: Resilience) -> pybreaker.CircuitBreaker | None:
     )
 
 
-def guarded_by(breaker: pybreaker.CircuitBreaker) -> Callable[[Callable[[], Identity]], Identity]:
+def guarded_by(breaker: pybreaker.CircuitBreaker) -> CallGuard:
     """A guard that runs each call to auth under `breaker`, without serialising the calls.
 
     pybreaker's `CircuitBreaker.call` holds the breaker's lock for the whole call. Wrapping the
     call to auth in it let one token check through at a time: at 300 ms per check, the others
     queued past their deadline, and the breaker opened on timeouts it had caused itself. So
-    while the breaker is closed the call runs outside it, and its outcome is then replayed
-    through `breaker.call`, which counts it by pybreaker's own rules (fail_max, excluded 401s).
-    While it is open or half-open, the call goes through `breaker.call` itself: refused until
-    `reset_timeout`, then one trial at a time, which is what half-open means.
+    while the breaker is closed the call runs outside it (on the event loop), and its outcome is
+    then replayed through `breaker.call`, which counts it by pybreaker's own rules (fail_max,
+    excluded 401s). While it is open or half-open, the call goes through `breaker.call` itself,
+    on a worker thread that runs the call back on the loop: refused until `reset_timeout`, then
+    one trial at a time (the others wait for the lock on their threads), which is what
+    half-open means.
     """
 
     def refused() -> AuthUnavailable:
@@ -171,18 +176,22 @@ def guarded_by(breaker: pybreaker.CircuitBreaker) -> Callable[[Callable[[], Iden
             f"for {breaker.reset_timeout:g} s."
         )
 
-    def guard(call: Callable[[], Identity]) -> Identity:
+    async def guard(call: Callable[[], Coroutine[Any, Any, Identity]]) -> Identity:
         if breaker.current_state != pybreaker.STATE_CLOSED:
+
+            def through_breaker() -> Identity:
+                trial: Identity = breaker.call(lambda: anyio.from_thread.run(call))
+                return trial
+
             try:
-                trial: Identity = breaker.call(call)
+                return await anyio.to_thread.run_sync(through_breaker)
             except pybreaker.CircuitBreakerError as exc:
                 raise refused() from exc
-            return trial
 
-        failure: BaseException | None = None
+        failure: Exception | None = None
         try:
-            result = call()
-        except BaseException as exc:  # replayed below, so pybreaker sees every outcome
+            result = await call()
+        except Exception as exc:  # replayed below, so pybreaker sees every outcome
             failure = exc
 
         def replay() -> Identity:

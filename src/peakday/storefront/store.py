@@ -24,9 +24,10 @@ class Database:
     A single lock serialises every use: each statement is tens of microseconds, so the lock is
     cheaper than a connection per thread and makes multi-statement steps atomic for free.
     With `--workers N` several processes open the same file; an flock on PATH.lock then
-    serialises them too. SQLite's own busy handler would also keep them correct, but it waits
-    by sleeping 1, 2, 5 ... 100 ms, which put 100 ms into the p95 of a 2-worker checkout; a
-    blocked flock wakes as soon as the holder lets go.
+    serialises their writes (reads need none in WAL mode: `reading`). SQLite's own busy
+    handler would also keep writers correct, but it waits by sleeping 1, 2, 5 ... 100 ms, which
+    put 100 ms into the p95 of a 2-worker checkout; a blocked flock wakes as soon as the holder
+    lets go.
     """
 
     def __init__(self, path: Path, schema: Sequence[str]) -> None:
@@ -67,6 +68,16 @@ class Database:
     def connection(self) -> Iterator[sqlite3.Connection]:
         """The connection, held exclusively; statements run in autocommit mode."""
         with self._exclusive():
+            yield self._conn
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection for reads only: held against this process's other threads, but not
+        across processes. In WAL mode a reader never waits for a writer or another reader, so
+        the flock would only make workers queue behind each other: auth's token check (every
+        checkout's hot path) is a read, and a worker descheduled while holding the flock on a
+        busy machine stalled every other worker's event loop."""
+        with self._lock:
             yield self._conn
 
     @contextmanager
@@ -162,7 +173,7 @@ class RecordStore:
         return StoredRecord(row[0], row[1], row[2], bytes(row[3]))
 
     def get(self, record_id: str) -> StoredRecord | None:
-        with self._db.connection() as conn:
+        with self._db.reading() as conn:
             row = conn.execute(
                 f"SELECT record_id, subject, fingerprint, body FROM {self._table} "
                 "WHERE record_id = ?",
@@ -171,7 +182,7 @@ class RecordStore:
         return None if row is None else StoredRecord(row[0], row[1], row[2], bytes(row[3]))
 
     def count(self) -> int:
-        with self._db.connection() as conn:
+        with self._db.reading() as conn:
             (count,) = conn.execute(f"SELECT COUNT(*) FROM {self._table}").fetchone()
         return int(count)
 

@@ -15,8 +15,9 @@ import pytest
 from peakday.storefront.__main__ import tcp_listener
 
 
-def _server_side_nodelay(listener: socket.socket) -> int:
-    """Accept one connection through asyncio, as uvicorn does, and read its TCP_NODELAY."""
+def _server_side_nodelay(listener: socket.socket, *, uvloop: bool = False) -> int:
+    """Accept one connection through asyncio (or uvloop), as uvicorn does, and read its
+    TCP_NODELAY."""
     seen: list[int] = []
 
     async def main() -> None:
@@ -36,7 +37,12 @@ def _server_side_nodelay(listener: socket.socket) -> int:
         server.close()
         await server.wait_closed()
 
-    asyncio.run(main())
+    if uvloop:
+        import uvloop as uv
+
+        uv.run(main())
+    else:
+        asyncio.run(main())
     return seen[0]
 
 
@@ -45,6 +51,16 @@ def test_accepted_connections_get_tcp_nodelay() -> None:
     try:
         assert listener.proto == socket.IPPROTO_TCP
         assert _server_side_nodelay(listener) != 0
+    finally:
+        listener.close()
+
+
+def test_accepted_connections_get_tcp_nodelay_under_uvloop_too() -> None:
+    """uvicorn runs the services on uvloop when it is installed (server_config: loop "auto")."""
+    pytest.importorskip("uvloop")
+    listener = tcp_listener("127.0.0.1", 0)
+    try:
+        assert _server_side_nodelay(listener, uvloop=True) != 0
     finally:
         listener.close()
 

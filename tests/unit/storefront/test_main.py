@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from peakday.storefront.__main__ import build_app, parse_settings
+from peakday.storefront.__main__ import build_app, parse_settings, server_config
 from peakday.storefront.profiles import PROFILES
 from peakday.storefront.settings import StorefrontSettings
 
@@ -48,6 +48,7 @@ def test_checkout_with_all_options(tmp_path: Path) -> None:
     [
         ["checkout", "--port", "1", "--data-dir", "d"],
         ["labels", "--port", "1", "--data-dir", "d", "--auth-url", "ftp://x"],
+        ["labels", "--port", "1", "--data-dir", "d", "--auth-url", "https://auth:443"],
         ["labels", "--port", "1", "--data-dir", "d", "--auth-url", "127.0.0.1:9"],
         ["auth", "--port", "70000", "--data-dir", "d"],
         ["auth", "--port", "1", "--data-dir", "d", "--token-ttl-s", "0"],
@@ -58,6 +59,7 @@ def test_checkout_with_all_options(tmp_path: Path) -> None:
     ids=[
         "checkout-without-auth-url",
         "non-http-auth-url",
+        "https-auth-url",
         "auth-url-without-scheme",
         "port-out-of-range",
         "zero-ttl",
@@ -81,3 +83,22 @@ def test_build_app_for_each_service(tmp_path: Path, service: str) -> None:
     app = build_app(settings)
     assert app.title == f"peakday {service}"
     assert (tmp_path / f"{service}.sqlite3").exists()
+
+
+def test_the_server_parses_http_in_c_and_runs_uvloop(tmp_path: Path) -> None:
+    """httptools and uvloop are dependencies; uvicorn must pick them, not h11 and asyncio's loop
+    (about a third of a checkout's server CPU, docs/benchmarks.md)."""
+    pytest.importorskip("httptools")
+    pytest.importorskip("uvloop")
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    settings = parse_settings(["auth", "--port", "0", "--data-dir", str(tmp_path)])
+
+    async def app(_scope: object, _receive: object, _send: object) -> None:
+        raise AssertionError("not served")
+
+    config = server_config(settings, app)
+    config.load()
+    assert config.http_protocol_class is HttpToolsProtocol
+    assert config.get_loop_factory().__module__.startswith("uvloop")
+    assert config.proxy_headers is False

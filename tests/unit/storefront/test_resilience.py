@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pybreaker
@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from peakday.storefront import checkout
+from peakday.storefront.auth_client import CallGuard
 from peakday.storefront.identity import AuthUnavailable, Identity, InvalidToken, Role
 from peakday.storefront.profiles import PROFILES, profile_argv, resilience_for
 from peakday.storefront.resilience import (
@@ -88,22 +89,29 @@ def test_retry_budget_earns_a_fraction_per_call() -> None:
     assert not budget.try_spend()
 
 
+def guard_call(guard: CallGuard, call: Callable[[], Coroutine[Any, Any, Identity]]) -> Identity:
+    async def run() -> Identity:
+        return await guard(call)
+
+    return anyio.run(run)
+
+
 def test_breaker_opens_after_consecutive_failures_and_fails_fast() -> None:
     breaker = circuit_breaker(dataclasses.replace(HARDENED, breaker_failures=3))
     assert breaker is not None
     guard = guarded_by(breaker)
     calls = []
 
-    def failing() -> Identity:
+    async def failing() -> Identity:
         calls.append(1)
         raise AuthUnavailable("down")
 
     for _ in range(3):
         with pytest.raises(AuthUnavailable):
-            guard(failing)
+            guard_call(guard, failing)
     assert breaker.current_state == pybreaker.STATE_OPEN
     with pytest.raises(AuthUnavailable, match="circuit breaker"):
-        guard(failing)
+        guard_call(guard, failing)
     assert len(calls) == 3  # the open breaker did not call auth
 
 
@@ -111,12 +119,12 @@ def test_invalid_tokens_do_not_open_the_breaker() -> None:
     breaker = circuit_breaker(dataclasses.replace(HARDENED, breaker_failures=2))
     assert breaker is not None
 
-    def unknown() -> Identity:
+    async def unknown() -> Identity:
         raise InvalidToken("no")
 
     for _ in range(5):
         with pytest.raises(InvalidToken):
-            guarded_by(breaker)(unknown)
+            guard_call(guarded_by(breaker), unknown)
     assert breaker.current_state == pybreaker.STATE_CLOSED
 
 
@@ -128,15 +136,18 @@ def test_breaker_lets_concurrent_token_checks_overlap() -> None:
     assert breaker is not None
     guard = guarded_by(breaker)
     callers = 4
-    all_inside = threading.Barrier(callers, timeout=2.0)
 
-    def slow_check() -> Identity:
-        all_inside.wait()  # breaks (and raises) unless every caller is inside at once
-        return Identity("shopper-001", Role.SHOPPER, expires_at=2_000_000_000)
+    async def run() -> list[Identity]:
+        all_inside = asyncio.Barrier(callers)
 
-    with ThreadPoolExecutor(max_workers=callers) as pool:
-        results = list(pool.map(lambda _: guard(slow_check), range(callers)))
-    assert len(results) == callers
+        async def slow_check() -> Identity:
+            async with asyncio.timeout(2.0):  # fails unless every caller is inside at once
+                await all_inside.wait()
+            return Identity("shopper-001", Role.SHOPPER, expires_at=2_000_000_000)
+
+        return list(await asyncio.gather(*(guard(slow_check) for _ in range(callers))))
+
+    assert len(asyncio.run(run())) == callers
     assert breaker.current_state == pybreaker.STATE_CLOSED
 
 
@@ -147,16 +158,53 @@ def test_breaker_half_opens_after_its_reset_timeout() -> None:
     assert breaker is not None
     guard = guarded_by(breaker)
 
-    def failing() -> Identity:
+    async def failing() -> Identity:
         raise AuthUnavailable("down")
 
     with pytest.raises(AuthUnavailable):
-        guard(failing)
+        guard_call(guard, failing)
     assert breaker.current_state == pybreaker.STATE_OPEN
     time.sleep(0.06)
     identity = Identity("shopper-001", Role.SHOPPER, expires_at=2_000_000_000)
-    assert guard(lambda: identity) == identity
+
+    async def working() -> Identity:
+        return identity
+
+    assert guard_call(guard, working) == identity
     assert breaker.current_state == pybreaker.STATE_CLOSED
+
+
+def test_half_open_lets_one_trial_through_at_a_time() -> None:
+    breaker = circuit_breaker(
+        dataclasses.replace(HARDENED, breaker_failures=1, breaker_reset_s=0.05)
+    )
+    assert breaker is not None
+    guard = guarded_by(breaker)
+
+    async def failing() -> Identity:
+        raise AuthUnavailable("down")
+
+    with pytest.raises(AuthUnavailable):
+        guard_call(guard, failing)
+    time.sleep(0.06)
+    inside = 0
+    most_inside = 0
+
+    async def trial() -> Identity:
+        nonlocal inside, most_inside
+        inside += 1
+        most_inside = max(most_inside, inside)
+        await asyncio.sleep(0.05)
+        inside -= 1
+        raise AuthUnavailable("still down")
+
+    async def run() -> list[Identity | BaseException]:
+        return list(await asyncio.gather(*(guard(trial) for _ in range(3)), return_exceptions=True))
+
+    results = asyncio.run(run())
+    assert all(isinstance(r, AuthUnavailable) for r in results)
+    assert most_inside == 1
+    assert breaker.current_state == pybreaker.STATE_OPEN
 
 
 @pytest.fixture

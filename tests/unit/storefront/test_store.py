@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,88 @@ def test_database_uses_wal(tmp_path: Path) -> None:
     database = Database(tmp_path / "x.sqlite3", ())
     with database.connection() as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_commits_skip_the_fsync_but_keep_wal(tmp_path: Path) -> None:
+    """WAL + synchronous=NORMAL: no fsync per commit (docs/storefront.md, Durability)."""
+    store = make_store(tmp_path)
+    with store._db.connection() as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL (FULL is 2)
+
+
+_INSERT_THEN_DIE = """
+import os, signal, sys
+from pathlib import Path
+from peakday.storefront.store import Database, NewRecord, RecordStore, record_table_schema
+store = RecordStore(
+    Database(Path(sys.argv[1]) / "orders.sqlite3", record_table_schema("orders")), "orders"
+)
+assert store.insert_or_get(NewRecord("r1", "s", "k1", "fp", b"{}", 1.0)) is None
+os.kill(os.getpid(), signal.SIGKILL)  # the moment a 201 would have left: no close, no checkpoint
+"""
+
+
+def test_a_committed_record_survives_the_process_being_killed(tmp_path: Path) -> None:
+    """What the integrity check relies on: an order confirmed to a client is still there after
+    its process dies (kill and restart faults). synchronous=NORMAL keeps this (the WAL is in the
+    OS's page cache); only a power cut or kernel crash may lose the last commits."""
+    import signal
+    import subprocess
+    import sys
+
+    child = subprocess.run(
+        [sys.executable, "-c", _INSERT_THEN_DIE, str(tmp_path)], check=False, timeout=60
+    )
+    assert child.returncode == -signal.SIGKILL
+    stored = make_store(tmp_path).get("r1")
+    assert stored is not None and stored.body == b"{}"
+
+
+def _with_the_file_locked_by_another_process(path: Path, call: Callable[[], object]) -> bool:
+    """Whether `call` finishes within 0.5 s while another open file (as another worker process
+    would have) holds the flock on PATH.lock."""
+    import fcntl
+    import os
+
+    holder = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (call(), done.set()), daemon=True)
+    try:
+        worker.start()
+        return done.wait(0.5)
+    finally:
+        fcntl.flock(holder, fcntl.LOCK_UN)
+        os.close(holder)
+        worker.join(5)
+
+
+def test_reads_do_not_wait_for_another_process_s_write_lock(tmp_path: Path) -> None:
+    """WAL readers need no cross-process lock: auth's token check must not queue behind
+    another worker (nor a worker descheduled while it holds the lock)."""
+    store = make_store(tmp_path)
+    store.insert_or_get(record("r1", "k1"))
+    path = tmp_path / "orders.sqlite3"
+    assert _with_the_file_locked_by_another_process(path, lambda: store.get("r1"))
+    assert _with_the_file_locked_by_another_process(path, store.count)
+    # the control: a write does wait for the lock
+    assert not _with_the_file_locked_by_another_process(
+        path, lambda: store.insert_or_get(record("r2", "k2"))
+    )
+
+
+def test_token_checks_do_not_wait_for_another_process_s_write_lock(tmp_path: Path) -> None:
+    from peakday.storefront.accounts import AccountStore
+    from peakday.storefront.identity import Identity, Role
+
+    accounts = AccountStore(tmp_path / "auth.sqlite3")
+    accounts.save_token("t" * 43, Identity("shopper-001", Role.SHOPPER, 10**10), 0)
+    found: list[object] = []
+    assert _with_the_file_locked_by_another_process(
+        tmp_path / "auth.sqlite3", lambda: found.append(accounts.find_token("t" * 43))
+    )
+    assert found == [Identity("shopper-001", Role.SHOPPER, 10**10)]
 
 
 def test_unopenable_database_is_a_service_start_error(tmp_path: Path) -> None:
