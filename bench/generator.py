@@ -2,16 +2,31 @@
 
 nginx (Debian's nginx-light, started and stopped here on loopback with its own prefix) serves a
 static JSON file and canned storefront answers, pinned to core 0; each generator runs pinned to
-core 1 (taskset). CPU is the whole command's process tree (getrusage of reaped children, so
-Locust, peakday's orchestrator and toxiproxy-server all count); requests are nginx's own count
-(stub_status). Generators: plain Locust and `peakday run` (external platform, host given as a
-URL) on the same HttpUser locustfile, the same two on a FastHttpUser locustfile, and the
+core 1 (taskset). CPU is the whole command's process tree (the rusage wait4 returns for the
+command: Locust, peakday's orchestrator and toxiproxy-server all count); requests are nginx's own
+count (stub_status). Generators: plain Locust and `peakday run` (external platform, host given as
+a URL) on the same HttpUser locustfile, the same two on a FastHttpUser locustfile, and the
 storefront journeys on HttpUser (the old ones, bench/storefront_httpuser.py) and on FastHttpUser
-(locustfiles/storefront.py), without think time. Then, unpinned, `peakday run` of the
-FastHttpUser locustfile in one process vs a master and 2 workers: requests/s, and whether the
-merged histograms count exactly what Locust counted.
+(locustfiles/storefront.py), without think time.
 
-    .venv/bin/python bench/generator.py [--seconds 15] [--users 20] [--rounds 1] [--skip-workers]
+Two ways to put them side by side:
+- in pairs (the default): the two generators of a ratio run at once on core 1, each against its
+  own nginx on core 0, so whatever else the VM does slows both alike. `peakday run` starts first
+  and plain Locust when peakday's Locust process appears, so both Locusts run over the same
+  seconds. The steady state is then the seconds both share. Each round's ratio is side by side;
+  the median of the rounds is printed.
+- `--sequential`: each generator alone on core 1, one after the other (the issue's table). On a
+  shared VM the same generator moves by up to a third between runs minutes apart.
+
+"Whole command" is what a user pays (start-up, scoring, reports); "steady state" (from 2 s after
+the first request to 1 s before the last) is the marginal cost of a request.
+
+Then, unpinned, `peakday run` of the FastHttpUser locustfile in one process vs a master and 2
+workers, alternating, `--workers-rounds` times: requests/s (median of the rounds' ratios), and
+whether the merged histograms count exactly what Locust counted.
+
+    .venv/bin/python bench/generator.py [--seconds 25] [--users 20] [--rounds 3] [--sequential]
+        [--workers-rounds 2] [--skip-workers]
     .venv/bin/python bench/generator.py --plugin-only   # the plugin's per-request path alone
 
 `--plugin-only` times the plugin's per-request path alone, in this process (no Locust run): 200,000
