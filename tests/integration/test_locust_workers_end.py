@@ -5,6 +5,7 @@ the merged histograms and in Locust's own count."""
 from __future__ import annotations
 
 import csv
+import signal
 import subprocess
 import sys
 import textwrap
@@ -69,8 +70,9 @@ def locust_aggregated_count(csv_prefix: Path) -> int:
     return int(row["Request Count"])
 
 
+@pytest.mark.parametrize("ending", ["plan-ends", "sigterm"])
 def test_workers_last_records_reach_the_master_before_it_quits(
-    tmp_path: Path, slow_server: _SlowServer
+    tmp_path: Path, slow_server: _SlowServer, ending: str
 ) -> None:
     url = f"http://127.0.0.1:{slow_server.server_address[1]}"
     locustfile = tmp_path / "slow_locustfile.py"
@@ -89,7 +91,8 @@ def test_workers_last_records_reach_the_master_before_it_quits(
             """
         )
     )
-    plan_path, metrics = write_plan(tmp_path, users=4, request_timeout_s=3.0)
+    duration_s = 4.0 if ending == "plan-ends" else 120.0
+    plan_path, metrics = write_plan(tmp_path, users=4, request_timeout_s=3.0, duration_s=duration_s)
     (port,) = free_loopback_ports(1)
     csv_prefix = tmp_path / "locust"
     master_argv = locust_argv(
@@ -122,6 +125,12 @@ def test_workers_last_records_reach_the_master_before_it_quits(
         for _ in range(2)
     ]
     try:
+        if ending == "sigterm":  # as the orchestrator stops a run early: SIGTERM to the master
+            deadline = time.monotonic() + 60
+            while slow_server.answered < 8:
+                assert time.monotonic() < deadline and master.poll() is None
+                time.sleep(0.05)
+            master.send_signal(signal.SIGTERM)
         output, _ = master.communicate(timeout=90)
     finally:
         for process in (master, *workers):
