@@ -46,8 +46,10 @@ START_MESSAGE = "peakday_start"  # master -> workers: the plan JSON and the load
 RECORDS_MESSAGE = "peakday_records"  # worker -> master: metrics records
 FINISH_MESSAGE = "peakday_finish"  # master -> workers: stop your users, send everything
 FINISHED_MESSAGE = "peakday_finished"  # worker -> master: last records and stats are sent
-# How long the master waits for the workers' last records beyond the users' stop timeout.
-FINISH_MARGIN_S = 3.0
+# How long the master waits for the workers' last records beyond the users' stop timeout; with
+# it the master still quits within the orchestrator's wait for Locust to end by itself
+# (orchestrator.LOAD_END_GRACE_S + the request timeout).
+FINISH_MARGIN_S = 1.0
 
 
 class PlanShape(LoadTestShape):
