@@ -9,7 +9,7 @@ Roles: a single process measures and writes the metrics file itself. Distributed
 shapes the load and writes the file; each worker measures its own requests and sends its records
 (encoded histograms, merged exactly later) to the master as Locust messages. At the end the master
 has every worker stop and send its last records and Locust's last stats before it quits
-(`finish_workers`).
+(`WorkerFinish`).
 """
 
 from __future__ import annotations
