@@ -7,7 +7,9 @@ imports Locust and so gevent's monkey-patching.
 
 Roles: a single process measures and writes the metrics file itself. Distributed, the master
 shapes the load and writes the file; each worker measures its own requests and sends its records
-(encoded histograms, merged exactly later) to the master as Locust messages.
+(encoded histograms, merged exactly later) to the master as Locust messages. At the end the master
+has every worker stop and send its last records and Locust's last stats before it quits
+(`WorkerFinish`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
@@ -41,6 +44,12 @@ logger = logging.getLogger("peakday.load")
 
 START_MESSAGE = "peakday_start"  # master -> workers: the plan JSON and the load's start wall
 RECORDS_MESSAGE = "peakday_records"  # worker -> master: metrics records
+FINISH_MESSAGE = "peakday_finish"  # master -> workers: stop your users, send everything
+FINISHED_MESSAGE = "peakday_finished"  # worker -> master: last records and stats are sent
+# How long the master waits for the workers' last records beyond the users' stop timeout; with
+# it the master still quits within the orchestrator's wait for Locust to end by itself
+# (orchestrator.LOAD_END_GRACE_S + the request timeout).
+FINISH_MARGIN_S = 1.0
 
 
 class PlanShape(LoadTestShape):
@@ -52,13 +61,18 @@ class PlanShape(LoadTestShape):
 
     abstract = True
 
-    def __init__(self, plan: LoadPlan) -> None:
+    def __init__(self, plan: LoadPlan, before_end: Callable[[], None] | None = None) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.plan = plan
+        self._before_end = before_end  # runs once, in the shape's greenlet, as the plan ends
 
     def tick(self) -> tuple[int, float] | None:
         elapsed_s: float = self.get_run_time()  # type: ignore[no-untyped-call]
-        return target_at(self.plan, elapsed_s)
+        target = target_at(self.plan, elapsed_s)
+        if target is None and self._before_end is not None:
+            before_end, self._before_end = self._before_end, None
+            before_end()
+        return target
 
 
 def _available_classes(environment: Environment) -> dict[str, type[User]]:
@@ -88,24 +102,82 @@ def _apply_weights(environment: Environment, plan: LoadPlan) -> dict[str, float]
     return weights
 
 
-def _install_shape(environment: Environment, runner: Runner, plan: LoadPlan) -> None:
+def _install_shape(
+    environment: Environment,
+    runner: Runner,
+    plan: LoadPlan,
+    before_end: Callable[[], None] | None = None,
+) -> None:
     if environment.shape_class is not None:
         logger.warning(
             "peakday: the plan replaces shape class %s", type(environment.shape_class).__name__
         )
-    shape = PlanShape(plan)
+    shape = PlanShape(plan, before_end)
     shape.runner = runner  # Environment only does this for a shape it had when making the runner
     environment.shape_class = shape
 
 
-def _stop_gracefully_on_sigterm(runner: Runner) -> None:
+def _stop_gracefully_on_sigterm(
+    runner: Runner, before_quit: Callable[[], None] | None = None
+) -> None:
     # Locust 2.47 installs its SIGTERM handler only after a headless shape run has finished, so
     # without this a SIGTERM mid-run kills the process before anything is flushed.
-    def on_sigterm() -> None:
-        logger.info("peakday: SIGTERM received, stopping the load")
+    def stop() -> None:
+        if before_quit is not None:
+            before_quit()
         runner.quit()
 
+    def on_sigterm() -> None:
+        logger.info("peakday: SIGTERM received, stopping the load")
+        gevent.spawn(stop)  # not in the hub: finishing the workers waits for their messages
+
     gevent.signal_handler(signal.SIGTERM, on_sigterm)
+
+
+class WorkerFinish:
+    """The master's side of the end of a distributed run.
+
+    Locust's own end (`MasterRunner.quit`) sends `quit` to the workers and stops listening 0.5 s
+    later; a worker whose users are still finishing their requests (up to the stop timeout)
+    sends its last records and Locust's last stats after that, and both are lost: on a busy
+    machine the merged histograms then missed hundreds of requests that Locust's CSV counted.
+    So before Locust quits, the master asks every worker to finish and waits until each has
+    said so, which it does after its last records and its last stats (messages from one
+    worker arrive in order)."""
+
+    def __init__(self, runner: MasterRunner, wait_s: float) -> None:
+        self._runner = runner
+        self._wait_s = wait_s
+        self._finished: set[str] = set()
+        self._done = False
+
+    def finished_received(self, msg: Any, **_: Any) -> None:
+        self._finished.add(str(msg.node_id))
+
+    def __call__(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        runner = self._runner
+        waiting = set(runner.clients.keys())
+        if not waiting:
+            return
+        runner.send_message(FINISH_MESSAGE, None)  # to every connected worker
+        deadline = time.monotonic() + self._wait_s
+        while True:
+            # A worker that left (quit, crashed) or went missing has nothing more to send.
+            present = set(runner.clients.keys()) - {node.id for node in runner.clients.missing}
+            waiting = (waiting & present) - self._finished
+            if not waiting or time.monotonic() >= deadline:
+                break
+            gevent.sleep(0.05)
+        if waiting:
+            logger.warning(
+                "peakday: %d worker(s) did not send their last records within %.0f s: %s",
+                len(waiting),
+                self._wait_s,
+                ", ".join(sorted(waiting)),
+            )
 
 
 def _read_plan(path: str) -> LoadPlan:
@@ -178,9 +250,12 @@ def _run_single(environment: Environment, runner: Runner, plan: LoadPlan) -> Non
     _listen(environment.events.quitting, quitting)
 
 
-def _run_master(environment: Environment, runner: MasterRunner, plan: LoadPlan) -> None:
+def _run_master(environment: Environment, runner: MasterRunner, plan: LoadPlan) -> WorkerFinish:
     _configure_journeys(environment, plan)
-    _install_shape(environment, runner, plan)
+    # Workers give their users Locust's stop timeout to finish their requests.
+    finish = WorkerFinish(runner, float(environment.stop_timeout or 0.0) + FINISH_MARGIN_S)
+    runner.register_message(FINISHED_MESSAGE, finish.finished_received)
+    _install_shape(environment, runner, plan, before_end=finish)
     emit, close = _file_sink(plan)
     writer = MetricsWriter(plan, runner, emit, process="master")
     plan_json = plan.to_json()
@@ -202,6 +277,7 @@ def _run_master(environment: Environment, runner: MasterRunner, plan: LoadPlan) 
     _listen(environment.events.test_start, test_start)
     _listen(environment.events.test_stop, writer.stop_load)
     _listen(environment.events.quitting, quitting)
+    return finish
 
 
 def _run_worker(environment: Environment, runner: WorkerRunner) -> None:
@@ -225,7 +301,18 @@ def _run_worker(environment: Environment, runner: WorkerRunner) -> None:
             logger.info("peakday: worker got the plan: %s s, %s model", plan.duration_s, plan.model)
         writer.align_start(float(msg.data["wall"]))
 
+    def finish() -> None:
+        # Stopping the users fires test_stop, which sends this worker's last records; then
+        # Locust's own last stats (what its CSV counts); then the word that both are on the way.
+        runner.stop()
+        runner._send_stats()  # Locust's final report, as its own `quit` handling sends it
+        runner.send_message(FINISHED_MESSAGE, None)
+
+    def finish_received(msg: Any, **_: Any) -> None:
+        gevent.spawn(finish)  # stopping users waits for them; not in the message loop
+
     runner.register_message(START_MESSAGE, start_received)
+    runner.register_message(FINISH_MESSAGE, finish_received)
 
 
 def on_locust_init(environment: Environment, runner: Runner, **_: Any) -> None:
@@ -237,13 +324,14 @@ def on_locust_init(environment: Environment, runner: Runner, **_: Any) -> None:
     if not plan_path:
         return
     plan = _read_plan(plan_path)
+    finish: WorkerFinish | None = None
     if isinstance(runner, MasterRunner):
-        _run_master(environment, runner, plan)
+        finish = _run_master(environment, runner, plan)
     elif isinstance(runner, LocalRunner):
         _run_single(environment, runner, plan)
     else:
         raise RuntimeError(f"peakday's Locust plugin cannot drive a {type(runner).__name__}.")
-    _stop_gracefully_on_sigterm(runner)
+    _stop_gracefully_on_sigterm(runner, finish)
     logger.info(
         "peakday: plan %s: %s s, metrics to %s", plan_path, plan.duration_s, plan.metrics_file
     )
