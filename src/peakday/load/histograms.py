@@ -80,20 +80,29 @@ def values_at_percentiles_us(histogram: HdrHistogram, percentiles: Sequence[floa
     `get_percentile_to_value_dict` gives: the highest equivalent value of the first counts index
     where the running total reaches each percentile's target count. hdrh finds those indices
     with a Python loop over every index up to the highest (thousands per histogram: most of a
-    long run's assembly time); here the running total is summed in C (`accumulate`) up to the
-    index of the histogram's maximum, and each index found by bisection."""
+    long run's assembly time); here the running total is summed in C (`accumulate`) over the
+    indices from the minimum's to the maximum's, and each index found by bisection. When those
+    indices do not hold every count, or a percentile is out of that range, hdrh's walk answers.
+    """
     end = min(histogram.counts_len, histogram.encoder.payload.counts_len)  # as hdrh reads
-    top = min(end, histogram._counts_index_for(histogram.max_value) + 1)
-    running = list(accumulate(histogram.counts[:top]))
-    values = []
-    for percentile in percentiles:
-        index = bisect_left(running, histogram.get_target_count_at_percentile(percentile))
-        if index == len(running) or percentile <= 0:  # not where hdrh's walk would be: ask it
-            found: dict[float, int] = histogram.get_percentile_to_value_dict(list(percentiles))
-            return [found[p] for p in percentiles]
-        value: int = histogram.get_highest_equivalent_value(histogram.get_value_from_index(index))
-        values.append(value)
-    return values
+    total: int = histogram.total_count
+    if total > 0 and histogram.min_value <= histogram.max_value and min(percentiles) > 0:
+        low = min(end, max(0, histogram._counts_index_for(histogram.min_value)))
+        high = min(end, histogram._counts_index_for(histogram.max_value) + 1)
+        running = list(accumulate(histogram.counts[low:high]))
+        if running and running[-1] == total:  # counts are never negative: no count outside
+            values = []
+            for percentile in percentiles:
+                index = low + bisect_left(
+                    running, histogram.get_target_count_at_percentile(percentile)
+                )
+                value: int = histogram.get_highest_equivalent_value(
+                    histogram.get_value_from_index(index)
+                )
+                values.append(value)
+            return values
+    found: dict[float, int] = histogram.get_percentile_to_value_dict(list(percentiles))
+    return [found[p] for p in percentiles]
 
 
 def summarize(histogram: HdrHistogram) -> LatencySummary | None:
