@@ -233,7 +233,7 @@ def assemble_result(
     metrics: Iterable[Mapping[str, Any]] | MetricsDigest,
     environment: Mapping[str, str],
     reference: ReferenceRun | None = None,
-    traffic_records: Sequence[Mapping[str, Any]] = (),
+    traffic_records: Iterable[Mapping[str, Any]] = (),
     server_records: Sequence[Mapping[str, Any]] = (),
     timeline: Sequence[TimelineRow] | None = None,
 ) -> Result:
@@ -323,7 +323,7 @@ def assemble_result(
 
 def traffic_of(
     events: Sequence[Event],
-    records: Sequence[Mapping[str, Any]],
+    records: Iterable[Mapping[str, Any]],
     t0: float | None,
     load_end_s: float,
 ) -> Traffic:
@@ -355,7 +355,7 @@ def assemble_run(folder: RunFolder, reference: ReferenceRun | None = None) -> Re
         MetricsDigest.of(read_jsonl(folder.metrics)),  # a stream: one record at a time
         environment_of(events),
         reference,
-        list(read_jsonl(folder.traffic)),
+        read_jsonl(folder.traffic),  # read once, as a stream
         list(read_jsonl(folder.server_series)),
     )
 
