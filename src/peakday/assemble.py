@@ -4,12 +4,16 @@ per-proxy traffic counters in traffic.jsonl).
 `assemble_result` is pure (typed events and metrics records in, a scored Result out);
 `assemble_run` reads a run folder and is what both a finishing run and `peakday assemble` call,
 so a run killed with SIGKILL, or cut off by a power cut, still yields a scored result.
+
+The metrics records are read once, as a stream (`MetricsDigest`): a long run's metrics.jsonl is
+never held as records, only as the timeline's columns and the few small things scoring needs.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -17,9 +21,10 @@ from peakday.errors import ResultError
 from peakday.experiment.models import Experiment
 from peakday.faults.traffic import traffic_from_records
 from peakday.integrity.model import IntegrityReport
-from peakday.load.health import load_health
-from peakday.load.timeline import timeline_from_records
+from peakday.load.health import HealthRecords, health_of
+from peakday.load.timeline import TimelineBuilder, step_second_of
 from peakday.monitoring.records import alert_timings, server_rows
+from peakday.results.columns import CompactTimeline
 from peakday.results.encoding import result_json_chunks
 from peakday.results.eventlog import read_events, read_jsonl
 from peakday.results.events import (
@@ -65,11 +70,53 @@ def _first_of(events: Sequence[Event], kind: type[E]) -> E | None:
     return next((event for event in events if isinstance(event, kind)), None)
 
 
-def _first_metrics_wall(metrics: Sequence[Mapping[str, Any]], kind: str) -> float | None:
-    for record in metrics:
-        if record.get("kind") == kind:
-            return float(record["wall"])
-    return None
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+@dataclass(frozen=True)
+class MetricsDigest:
+    """What a run's metrics records say, read in one pass: the timeline (None when not asked
+    for), the first load_started and load_stopped walls, where the per-second records end, and
+    the arrivals and generator samples for the load's health."""
+
+    timeline: CompactTimeline | None
+    load_started_wall: float | None
+    load_stopped_wall: float | None
+    last_second_end: float  # the latest metrics record's second + 1; 0 without one
+    health: HealthRecords
+
+    @classmethod
+    def of(cls, metrics: Iterable[Mapping[str, Any]], timeline: bool = True) -> MetricsDigest:
+        builder = TimelineBuilder() if timeline else None
+        health = HealthRecords()
+        walls: dict[str, float] = {}
+        last = 0.0
+        for record in metrics:
+            kind = record.get("kind")
+            if kind == "metrics":
+                t_s = _number(record.get("t_s"))
+                if t_s is not None:
+                    last = max(last, t_s + 1)
+                if builder is not None:
+                    found = step_second_of(record)
+                    if found is not None:
+                        builder.add(found)
+            elif kind in ("load_started", "load_stopped"):
+                wall = _number(record.get("wall"))
+                if kind not in walls and wall is not None:
+                    walls[kind] = wall
+            else:
+                health.add(record)
+        return cls(
+            timeline=builder.finish() if builder is not None else None,
+            load_started_wall=walls.get("load_started"),
+            load_stopped_wall=walls.get("load_stopped"),
+            last_second_end=last,
+            health=health,
+        )
 
 
 def _skip_reasons(events: Sequence[Event]) -> dict[int, str]:
@@ -183,20 +230,26 @@ def assemble_result(
     experiment: Experiment,
     run: RunInfo,
     events: Sequence[Event],
-    metrics: Sequence[Mapping[str, Any]],
+    metrics: Iterable[Mapping[str, Any]] | MetricsDigest,
     environment: Mapping[str, str],
     reference: ReferenceRun | None = None,
-    traffic_records: Sequence[Mapping[str, Any]] = (),
+    traffic_records: Iterable[Mapping[str, Any]] = (),
     server_records: Sequence[Mapping[str, Any]] = (),
     timeline: Sequence[TimelineRow] | None = None,
 ) -> Result:
-    """`timeline`: the rows of `metrics` when the caller has them already (the live dashboard
-    keeps them incrementally); otherwise they are built from `metrics`."""
+    """`metrics`: the metrics records (read once, in order), or their digest. `timeline`: the
+    rows of `metrics` when the caller has them already (the live dashboard keeps them
+    incrementally); otherwise they are built from `metrics`."""
+    digest = (
+        metrics
+        if isinstance(metrics, MetricsDigest)
+        else MetricsDigest.of(metrics, timeline=timeline is None)
+    )
     load_started = _first_of(events, LoadStarted)
     t0 = load_started.wall if load_started is not None else None
     if t0 is None:
-        t0 = _first_metrics_wall(metrics, "load_started")
-    stopped = _first_metrics_wall(metrics, "load_stopped")
+        t0 = digest.load_started_wall
+    stopped = digest.load_stopped_wall
     ended_early = _first_of(events, RunStoppedEarly)
     load_end_s = experiment.load.duration
     if t0 is not None:
@@ -204,19 +257,20 @@ def assemble_result(
             if wall is not None:
                 load_end_s = min(load_end_s, wall - t0)
         if was_killed(events):  # the load ran as long as its per-second records go
-            last = max(
-                (float(r["t_s"]) + 1 for r in metrics if r.get("kind") == "metrics"), default=0.0
-            )
-            load_end_s = min(load_end_s, last)
+            load_end_s = min(load_end_s, digest.last_second_end)
     else:
         load_end_s = 0.0
     faults = applied_faults(experiment, events, t0, load_end_s)
-    rows = tuple(timeline) if timeline is not None else timeline_from_records(metrics)
+    rows: Sequence[TimelineRow] = ()
+    if timeline is not None:
+        rows = tuple(timeline)
+    elif digest.timeline is not None:
+        rows = digest.timeline
     phases = compute_phases(min(experiment.load.warmup, load_end_s), load_end_s, faults, rows)
     baseline_check = baseline_check_of(events)
     stops = stops_of(events)
     integrity = integrity_of(events)
-    health = load_health(experiment.load.model, metrics, t0)
+    health = health_of(experiment.load.model, digest.health, t0)
     traffic = traffic_of(events, traffic_records, t0, load_end_s)
     server_timeline = tuple(r for r in server_rows(server_records) if r.t_s < load_end_s)
     alerts, alert_readings = alert_timings(experiment.alerts, server_records, t0, faults, phases)
@@ -237,12 +291,13 @@ def assemble_result(
         alerts,
         alert_readings,
     )
-    return Result(
+    result = Result(
         experiment=experiment,
         run=run.model_copy(update={"load_started_wall": t0, "load_ended_s": round(load_end_s, 3)}),
         phases=phases,
         faults=faults,
-        timeline=rows,
+        # validated as a tuple of rows; columns are put in as they are (as a read result's)
+        timeline=() if isinstance(rows, CompactTimeline) else rows,
         slos=scored.slos,
         verdict=scored.verdict,
         environment=dict(environment),
@@ -261,11 +316,14 @@ def assemble_result(
         alerts=alerts,
         alert_readings=alert_readings,
     )
+    if isinstance(rows, CompactTimeline) and rows:
+        return result.model_copy(update={"timeline": rows})
+    return result
 
 
 def traffic_of(
     events: Sequence[Event],
-    records: Sequence[Mapping[str, Any]],
+    records: Iterable[Mapping[str, Any]],
     t0: float | None,
     load_end_s: float,
 ) -> Traffic:
@@ -294,10 +352,10 @@ def assemble_run(folder: RunFolder, reference: ReferenceRun | None = None) -> Re
         experiment,
         run_info_of(events),
         events,
-        list(read_jsonl(folder.metrics)),
+        MetricsDigest.of(read_jsonl(folder.metrics)),  # a stream: one record at a time
         environment_of(events),
         reference,
-        list(read_jsonl(folder.traffic)),
+        read_jsonl(folder.traffic),  # read once, as a stream
         list(read_jsonl(folder.server_series)),
     )
 

@@ -220,6 +220,21 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+# One proxy's counters in one reading: upstream_received, downstream_received, connections.
+_Counters = tuple[float | None, float | None, float | None]
+
+
+def _counters(proxies: Mapping[str, Any], name: str) -> _Counters:
+    counters = proxies.get(name)
+    if not isinstance(counters, Mapping):
+        return (None, None, None)
+    return (
+        _number(counters.get("upstream_received")),
+        _number(counters.get("downstream_received")),
+        _number(counters.get("connections")),
+    )
+
+
 def traffic_from_records(
     records: Iterable[Mapping[str, Any]],
     proxies: Sequence[str],
@@ -232,7 +247,9 @@ def traffic_from_records(
     clipped to [0, load_end_s). No usable reading, or a server without metrics, gives
     `measured: false` with the reason.
     """
-    readings: list[tuple[float, Mapping[str, Any]]] = []
+    # Each reading kept as the numbers used (a long run has one a second: not its records).
+    names = list(dict.fromkeys(proxies))
+    readings: list[tuple[float, tuple[_Counters, ...]]] = []
     unavailable = ""
     for record in records:
         wall = _number(record.get("wall"))
@@ -241,7 +258,7 @@ def traffic_from_records(
         if record.get("measured") is False:
             unavailable = str(record.get("detail") or "Toxiproxy had no proxy metrics.")
         elif record.get("measured") is True and isinstance(record.get("proxies"), dict):
-            readings.append((wall, record["proxies"]))
+            readings.append((wall, tuple(_counters(record["proxies"], name) for name in names)))
     if unavailable and not readings:
         return Traffic(measured=False, detail=unavailable)
     if load_started_wall is None:
@@ -255,20 +272,17 @@ def traffic_from_records(
             ),
         )
     readings.sort(key=lambda reading: reading[0])
-    per_proxy = {name: _Accumulator() for name in proxies}
+    per_proxy = {name: _Accumulator() for name in names}
+    accumulators = list(per_proxy.values())  # in the readings' order
     for wall, counters in readings:
         second = math.floor(wall - load_started_wall)
-        for name, acc in per_proxy.items():
-            open_now = _number((counters.get(name) or {}).get("connections"))
+        for acc, (_, _, open_now) in zip(accumulators, counters, strict=True):
             if open_now is not None:
                 acc.connections[second] = max(acc.connections.get(second, 0), int(open_now))
     for (wall_a, before), (wall_b, after) in pairwise(readings):
         start, end = wall_a - load_started_wall, wall_b - load_started_wall
-        for name, acc in per_proxy.items():
-            old, new = before.get(name) or {}, after.get(name) or {}
-            for direction, into in (("upstream", acc.upstream), ("downstream", acc.downstream)):
-                key = f"{direction}_received"
-                a, b = _number(old.get(key)), _number(new.get(key))
+        for acc, old, new in zip(accumulators, before, after, strict=True):
+            for into, a, b in ((acc.upstream, old[0], new[0]), (acc.downstream, old[1], new[1])):
                 if a is None or b is None:
                     continue
                 # a counter that went back (a recreated proxy) began again from 0

@@ -55,22 +55,20 @@ def generator_problems(
     return tuple(problems)
 
 
-def load_health(
-    model: Literal["closed", "open"],
-    metrics: Iterable[Mapping[str, Any]],
-    load_started_wall: float | None,
-    limits: GeneratorLimits = GeneratorLimits(),
-) -> LoadHealth:
-    """Arrivals and generator samples from the metrics records, and whether to trust them."""
-    arrivals: list[ArrivalSecond] = []
-    samples: list[GeneratorSample] = []
-    for record in metrics:
+class HealthRecords:
+    """The arrivals and generator samples among a run's metrics records, fed one at a time."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[ArrivalSecond] = []
+        self.samples: list[GeneratorSample] = []
+
+    def add(self, record: Mapping[str, Any]) -> None:
         kind = record.get("kind")
         try:
             if kind == "arrivals":
-                arrivals.append(ArrivalSecond.from_json_dict(record))
+                self.arrivals.append(ArrivalSecond.from_json_dict(record))
             elif kind == "generator":
-                samples.append(
+                self.samples.append(
                     GeneratorSample(
                         wall=float(record["wall"]),
                         cpu_percent=float(record["cpu_percent"]),
@@ -80,8 +78,31 @@ def load_health(
                     )
                 )
         except (KeyError, TypeError, ValueError):
-            continue  # a malformed record is not evidence either way
-    merged = list(merge_arrivals(arrivals).values())
+            return  # a malformed record is not evidence either way
+
+
+def load_health(
+    model: Literal["closed", "open"],
+    metrics: Iterable[Mapping[str, Any]],
+    load_started_wall: float | None,
+    limits: GeneratorLimits = GeneratorLimits(),
+) -> LoadHealth:
+    """Arrivals and generator samples from the metrics records, and whether to trust them."""
+    found = HealthRecords()
+    for record in metrics:
+        found.add(record)
+    return health_of(model, found, load_started_wall, limits)
+
+
+def health_of(
+    model: Literal["closed", "open"],
+    found: HealthRecords,
+    load_started_wall: float | None,
+    limits: GeneratorLimits = GeneratorLimits(),
+) -> LoadHealth:
+    """The load's health from the records `found` held."""
+    samples = found.samples
+    merged = list(merge_arrivals(found.arrivals).values())
     start = load_started_wall or (samples[0].wall if samples else 0.0)
     reasons = generator_problems(samples, limits)
     return LoadHealth(

@@ -6,8 +6,10 @@ read from (merged) histograms, never averaged.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Final
 
 from hdrh.histogram import HdrHistogram
@@ -73,12 +75,42 @@ def percentile_ms(histogram: HdrHistogram, percentile: float) -> float | None:
     return value_us / 1000.0
 
 
+def values_at_percentiles_us(histogram: HdrHistogram, percentiles: Sequence[float]) -> list[int]:
+    """The values (us) at `percentiles` (each in (0, 100]), the same as HdrHistogram's
+    `get_percentile_to_value_dict` gives: the highest equivalent value of the first counts index
+    where the running total reaches each percentile's target count. hdrh finds those indices
+    with a Python loop over every index up to the highest (thousands per histogram: most of a
+    long run's assembly time); here the running total is summed in C (`accumulate`) over the
+    indices from the minimum's to the maximum's, and each index found by bisection. When those
+    indices do not hold every count, or a percentile is out of that range, hdrh's walk answers.
+    """
+    end = min(histogram.counts_len, histogram.encoder.payload.counts_len)  # as hdrh reads
+    total: int = histogram.total_count
+    if total > 0 and histogram.min_value <= histogram.max_value and min(percentiles) > 0:
+        low = min(end, max(0, histogram._counts_index_for(histogram.min_value)))
+        high = min(end, histogram._counts_index_for(histogram.max_value) + 1)
+        running = list(accumulate(histogram.counts[low:high]))
+        if running and running[-1] == total:  # counts are never negative: no count outside
+            values = []
+            for percentile in percentiles:
+                index = low + bisect_left(
+                    running, histogram.get_target_count_at_percentile(percentile)
+                )
+                value: int = histogram.get_highest_equivalent_value(
+                    histogram.get_value_from_index(index)
+                )
+                values.append(value)
+            return values
+    found: dict[float, int] = histogram.get_percentile_to_value_dict(list(percentiles))
+    return [found[p] for p in percentiles]
+
+
 def summarize(histogram: HdrHistogram) -> LatencySummary | None:
     """p50/p90/p95/p99/p99.9/max in ms in one pass over the counts; None when empty."""
     count: int = histogram.get_total_count()
     if count == 0:
         return None
-    values_us: dict[float, int] = histogram.get_percentile_to_value_dict(list(_SUMMARY_PERCENTILES))
-    p50, p90, p95, p99, p999 = (values_us[p] / 1000.0 for p in _SUMMARY_PERCENTILES)
+    values_us = values_at_percentiles_us(histogram, _SUMMARY_PERCENTILES)
+    p50, p90, p95, p99, p999 = (value_us / 1000.0 for value_us in values_us)
     max_ms = histogram.get_max_value() / 1000.0
     return LatencySummary(count, p50, p90, p95, p99, p999, max_ms)

@@ -17,7 +17,10 @@ from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from itertools import accumulate
 from operator import attrgetter
-from typing import Final, overload
+from typing import ClassVar, Final, overload
+
+from pydantic import TypeAdapter
+from pydantic_core import SchemaSerializer, core_schema
 
 from peakday.results.model import TimelineRow
 
@@ -106,6 +109,16 @@ class CompactTimeline(Sequence[TimelineRow]):
         "_text_columns",
         "_texts",
         "_whole",
+    )
+
+    # pydantic serializes a Result holding columns as it would a tuple of rows (model_dump,
+    # model_dump_json): it looks for this attribute on a value of a type it does not know.
+    __pydantic_serializer__: ClassVar = SchemaSerializer(
+        core_schema.any_schema(
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                tuple, return_schema=TypeAdapter(tuple[TimelineRow, ...]).core_schema
+            )
+        )
     )
 
     def __init__(self, rows: Iterable[TimelineRow] = ()) -> None:

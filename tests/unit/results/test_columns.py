@@ -148,3 +148,12 @@ def test_a_result_read_from_disk_rescores_to_the_same_bytes() -> None:
         assert isinstance(plain.timeline, tuple)
         again = "".join(result_json_chunks(rescore(compact)))
         assert again == "".join(result_json_chunks(rescore(plain)))
+
+
+def test_a_result_holding_columns_dumps_as_one_holding_a_tuple_of_rows() -> None:
+    result = scored(load_smoke())
+    columns = result.model_copy(update={"timeline": CompactTimeline(result.timeline)})
+    rows = result.model_copy(update={"timeline": tuple(result.timeline)})
+    assert isinstance(columns.timeline, CompactTimeline) and len(columns.timeline) > 10
+    assert columns.model_dump_json() == rows.model_dump_json()
+    assert columns.model_dump(mode="json") == rows.model_dump(mode="json")
