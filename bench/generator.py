@@ -361,9 +361,16 @@ class Running:
         )
 
 
-def measure(name: str, argv: list[str], nginx: Nginx, cwd: Path, core: str | None) -> Measured:
+def measure(
+    name: str,
+    argv: list[str],
+    nginx: Nginx,
+    cwd: Path,
+    core: str | None,
+    env: dict[str, str] | None = None,
+) -> Measured:
     """Run `argv` (pinned to `core`), and take its process tree's CPU and nginx's requests."""
-    running = Running(name, argv, nginx, cwd, core)
+    running = Running(name, argv, nginx, cwd, core, env)
     while running.sample():
         time.sleep(0.5)
     return running.result()
@@ -536,7 +543,7 @@ def pinned_round(work: Path, nginx: Nginx, users: int, seconds: int) -> dict[str
     """Each generator alone on core 1, one after the other."""
     results: dict[str, Measured] = {}
     for name, command in commands(work, nginx, users, seconds).items():
-        results[name] = measure(name, command.argv, nginx, work, GENERATOR_CORE)
+        results[name] = measure(name, command.argv, nginx, work, GENERATOR_CORE, command.env)
         print_row(results[name])
     return results
 
