@@ -84,8 +84,10 @@ class WatchedRun:
         for pid in self.seen_pids:
             if psutil.pid_exists(pid):
                 try:
-                    if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                        alive.append(f"pid {pid}")
+                    process = psutil.Process(pid)
+                    status = process.status()
+                    if status != psutil.STATUS_ZOMBIE:
+                        alive.append(f"pid {pid} ({status}): {' '.join(process.cmdline())[:160]}")
                 except psutil.NoSuchProcess:
                     pass
         marker = str(self.run_dir)

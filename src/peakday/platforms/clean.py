@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import socket
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,9 @@ from peakday.images.build import MANAGED_LABEL
 from peakday.platforms.docker_client import ContainerEngine
 from peakday.platforms.docker_names import HOST_LABEL, PID_LABEL, RUN_DIR_LABEL, RUN_LABEL
 from peakday.results.folder import PIDS_FILE, TOXIPROXY_LEDGER_FILE, RunFolder
+
+# How long `peakday clean` waits for the processes it SIGKILLed to be gone.
+KILLED_EXIT_WAIT_S = 10.0
 
 Kind = Literal["container", "network", "process", "proxy", "toxic", "project"]
 
@@ -126,12 +130,16 @@ def clean_processes(
     pid_alive: Callable[[int], bool],
     matches: Callable[[int, Sequence[str]], bool] = _matches,
     kill_group: Callable[[int], None] | None = None,
+    wait_s: float = KILLED_EXIT_WAIT_S,
 ) -> tuple[list[Cleaned], list[Cleaned]]:
     """SIGKILL the process group of every recorded child still alive, when its orchestrator is
-    gone; then empty the pid file and drop its registry pointer."""
+    gone; then empty the pid file and drop its registry pointer. Returns once every killed
+    child has exited (at most `wait_s`): a process takes a moment to die after SIGKILL, and
+    whoever runs `peakday clean` next expects its ports free and nothing of the run alive."""
     from peakday.processes.children import registry_entry_name
 
     kill = kill_group or _kill_group
+    killed: list[int] = []
     removed: list[Cleaned] = []
     kept: list[Cleaned] = []
     for pid_file in pid_files:
@@ -152,12 +160,25 @@ def clean_processes(
             name = str(child.get("name", "?"))
             if pid > 0 and matches(pid, child.get("argv") or []):
                 kill(pid)
+                killed.append(pid)
                 what = " with every toxic it held" if name == "toxiproxy" else ""
                 removed.append(Cleaned("process", f"{name} (pid {pid})", f"{pid_file}{what}"))
         with contextlib.suppress(OSError):
             pid_file.write_text(json.dumps({"orchestrator_pid": owner, "children": []}))
         (registry_dir / registry_entry_name(pid_file)).unlink(missing_ok=True)
+    _wait_exited(killed, pid_alive, wait_s)
     return removed, kept
+
+
+def _wait_exited(pids: Sequence[int], pid_alive: Callable[[int], bool], wait_s: float) -> None:
+    """Until none of `pids` is alive (a zombie counts as exited), or `wait_s` has passed."""
+    deadline = time.monotonic() + wait_s
+    waiting = list(pids)
+    while waiting:
+        waiting = [pid for pid in waiting if pid_alive(pid)]
+        if not waiting or time.monotonic() >= deadline:
+            return
+        time.sleep(0.02)
 
 
 def find_ledgers(

@@ -101,6 +101,34 @@ def test_processes_of_a_dead_run_are_killed_by_group_and_the_pid_file_emptied(
     assert list(registry.iterdir()) == []
 
 
+def test_clean_returns_once_the_killed_children_have_exited(tmp_path: Path) -> None:
+    """SIGKILL is not instant: clean waits (bounded) until each killed child is gone."""
+    pid_file = tmp_path / "pids.json"
+    pid_file.write_text(
+        json.dumps({"orchestrator_pid": 4242, "children": [{"name": "auth", "pid": 7, "argv": []}]})
+    )
+    asked: list[int] = []
+
+    def alive(pid: int) -> bool:  # the orchestrator is gone; auth takes three looks to die
+        asked.append(pid)
+        return pid == 7 and asked.count(7) < 3
+
+    removed, _ = clean_processes(
+        [pid_file], tmp_path, include_live=False, pid_alive=alive,
+        matches=lambda pid, argv: True, kill_group=lambda pid: None,
+    )  # fmt: skip
+    assert [c.name for c in removed] == ["auth (pid 7)"]
+    assert asked.count(7) == 3, "clean returned while the killed child was still alive"
+
+    pid_file.write_text(
+        json.dumps({"orchestrator_pid": 4242, "children": [{"name": "auth", "pid": 7, "argv": []}]})
+    )
+    clean_processes(
+        [pid_file], tmp_path, include_live=False, pid_alive=lambda pid: pid == 7,
+        matches=lambda pid, argv: True, kill_group=lambda pid: None, wait_s=0.1,
+    )  # fmt: skip  # a child that never dies: the wait is bounded
+
+
 def test_a_live_run_keeps_its_processes(tmp_path: Path) -> None:
     pid_file = tmp_path / "pids.json"
     pid_file.write_text(
