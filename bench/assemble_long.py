@@ -24,9 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -37,38 +35,13 @@ from peakday.assemble import experiment_of
 from peakday.results.eventlog import read_jsonl
 from peakday.results.folder import RunFolder
 
-_PEAK_AT_EXIT = """
-import atexit, runpy, sys
-out = sys.argv.pop(1)
-def peak():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            open(out, "w").write(line.split()[1])
-atexit.register(peak)
-runpy.run_module("peakday", run_name="__main__", alter_sys=True)
-"""
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from long_runs import measure as measure_command
 
 
 def measure(run_dir: Path, src: Path | None) -> tuple[float, float]:
     """CPU seconds (user + system) and own peak RSS (MB) of `peakday assemble -q RUN_DIR`."""
-    peak_file = run_dir.parent / f".peak-{run_dir.name}"
-    env = dict(os.environ)
-    if src is not None:
-        env["PYTHONPATH"] = str(src.resolve())
-    child = subprocess.Popen(
-        [sys.executable, "-c", _PEAK_AT_EXIT, str(peak_file), "assemble", "-q", str(run_dir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    _, status, usage = os.wait4(child.pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1, 4, 130):  # the run's own verdict is fine; a crash is not
-        error = child.stderr.read().decode() if child.stderr else ""
-        raise SystemExit(f"peakday assemble {run_dir} exited {code}: {error[-2000:]}")
-    peak_kb = int(peak_file.read_text(encoding="utf-8"))
-    peak_file.unlink()
-    return usage.ru_utime + usage.ru_stime, peak_kb / 1024.0
+    return measure_command("assemble", run_dir, src, ("-q",))
 
 
 def _cycles(recovery_start_s: float, period_s: float, end_s: float) -> int:

@@ -19,39 +19,18 @@ import argparse
 import os
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generator import GENERATOR_CORE, SERVER_CORE, Nginx  # bench/generator.py, beside this
+
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / ".tools" / "bin"
-SERVER_CORE, GENERATOR_CORE = "0", "1"
-
-NGINX_CONF = """\
-worker_processes 1;
-master_process off;
-daemon off;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 8192; }}
-http {{
-  access_log off;
-  keepalive_requests 100000000;
-  keepalive_timeout 300s;
-  server {{
-    listen 127.0.0.1:{port} backlog=4096;
-    default_type application/json;
-    location = /item.json {{ root {prefix}/www; }}
-    location = /nginx_status {{ stub_status; }}
-  }}
-}}
-"""
 
 LOCUSTFILE = """\
 from locust import HttpUser, constant, task
@@ -96,54 +75,6 @@ def _write_cpu():
 if os.environ.get("FIXEDCOST_CPU_DIR"):
     atexit.register(_write_cpu)
 """
-
-
-def free_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        port: int = probe.getsockname()[1]
-    return port
-
-
-class Nginx:
-    """nginx on loopback with its own prefix, pinned to one core."""
-
-    def __init__(self, work: Path) -> None:
-        binary = shutil.which("nginx") or "/usr/sbin/nginx"
-        self.prefix = work / "nginx"
-        (self.prefix / "www").mkdir(parents=True)
-        (self.prefix / "www" / "item.json").write_text('{"id": 1, "name": "tea", "price": 250}\n')
-        self.port = free_port()
-        conf = self.prefix / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(prefix=self.prefix, port=self.port))
-        self.popen = subprocess.Popen(
-            ["taskset", "-c", SERVER_CORE, binary, "-p", str(self.prefix), "-c", str(conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                self.requests()
-                break
-            except OSError as error:
-                if time.monotonic() > deadline or self.popen.poll() is not None:
-                    raise RuntimeError(f"nginx did not start; see {self.prefix}") from error
-                time.sleep(0.1)
-
-    def requests(self) -> int:
-        """Requests nginx has answered, not counting this status request."""
-        url = f"http://127.0.0.1:{self.port}/nginx_status"
-        with urllib.request.urlopen(url, timeout=5) as response:
-            text = response.read().decode()
-        return int(text.splitlines()[2].split()[2]) - 1
-
-    def stop(self) -> None:
-        self.popen.terminate()
-        try:
-            self.popen.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait()
 
 
 @dataclass
@@ -224,7 +155,7 @@ def main() -> None:
     sources = {"baseline": args.baseline.resolve(), "candidate": args.candidate.resolve()}
     for src in sources.values():
         compile_bytecode(src)
-    nginx = Nginx(work)
+    nginx = Nginx(work, SERVER_CORE)  # bench/generator.py's nginx, pinned to core 0
     spec = work / "x.yaml"
     spec.write_text(
         EXPERIMENT.format(

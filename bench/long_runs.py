@@ -109,16 +109,19 @@ runpy.run_module("peakday", run_name="__main__", alter_sys=True)
 """
 
 
-def measure(command: str, run_dir: Path, src: Path | None = None) -> tuple[float, float]:
-    """CPU seconds (user + system) and peak RSS (MB) of `peakday COMMAND RUN_DIR`, in its own
-    process (peakday imported from `src` when given). CPU, not wall time: on a shared machine
-    wall time is mostly other people's load."""
+def measure(
+    command: str, run_dir: Path, src: Path | None = None, options: tuple[str, ...] = ()
+) -> tuple[float, float]:
+    """CPU seconds (user + system) and peak RSS (MB) of `peakday COMMAND [OPTIONS] RUN_DIR`, in
+    its own process (peakday imported from `src` when given). CPU, not wall time: on a shared
+    machine wall time is mostly other people's load. Exit codes 0, 1, 4 and 130 are the run's
+    own verdict (130: an interrupted run); any other is a crash."""
     peak_file = run_dir / f".peak-{command}"
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src.resolve())
     child = subprocess.Popen(
-        [sys.executable, "-c", _PEAK_AT_EXIT, str(peak_file), command, str(run_dir)],
+        [sys.executable, "-c", _PEAK_AT_EXIT, str(peak_file), command, *options, str(run_dir)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=env,
@@ -126,7 +129,7 @@ def measure(command: str, run_dir: Path, src: Path | None = None) -> tuple[float
     _, status, usage = os.wait4(child.pid, 0)
     cpu_s = usage.ru_utime + usage.ru_stime
     code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1, 4):  # the run's own verdict is fine; a crash is not
+    if code not in (0, 1, 4, 130):  # the run's own verdict is fine; a crash is not
         error = child.stderr.read().decode() if child.stderr else ""
         raise SystemExit(f"peakday {command} {run_dir} exited {code}: {error[-2000:]}")
     peak_kb = int(peak_file.read_text(encoding="utf-8"))
