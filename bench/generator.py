@@ -14,7 +14,10 @@ Two ways to put them side by side:
   own nginx on core 0, so whatever else the VM does slows both alike. `peakday run` starts first
   and plain Locust when peakday's Locust process appears, so both Locusts run over the same
   seconds. The steady state is then the seconds both share. Each round's ratio is side by side;
-  the median of the rounds is printed.
+  the median of the rounds is printed. The journeys' pair is the exception: its two sides send
+  requests at rates 4-5x apart, and sharing a core at once squeezes such a ratio towards 1
+  (see `alternated`), so they run one after the other in each round, the order reversed every
+  other round.
 - `--sequential`: each generator alone on core 1, one after the other (the issue's table). On a
   shared VM the same generator moves by up to a third between runs minutes apart.
 
@@ -560,11 +563,30 @@ def paired_round(
     second = commands(work / "b", second_nginx, users, seconds)
     results: dict[str, Measured] = {}
     for one, other in PAIRS:
-        align = other.startswith("peakday")
-        results[one], results[other] = measure_pair(first[one], second[other], work, align)
+        if one.startswith("journeys"):
+            results.update(alternated(first[one], second[other], work, swap))
+        else:
+            align = other.startswith("peakday")
+            results[one], results[other] = measure_pair(first[one], second[other], work, align)
         print_row(results[one])
         print_row(results[other])
     return results
+
+
+def alternated(one: Command, other: Command, work: Path, swap: bool) -> dict[str, Measured]:
+    """Two unlike generators one after the other on core 1 (the order reversed every other
+    round), not at once. Sharing a core at once costs each process its switches and cold
+    caches in proportion to its requests, so it raises the cheap generator's CPU per request
+    more than the dear one's and squeezes their ratio towards 1: the bare clients' own
+    HttpUser / FastHttpUser ratio was 3.2-3.7 in pairs and 3.9-4.1 one at a time on the same
+    idle VM (bench/journeys.py --bare). Pairs stay for the peakday / plain ratios, whose two
+    sides send the same requests at the same rate."""
+    found: dict[str, Measured] = {}
+    for command in (other, one) if swap else (one, other):
+        found[command.name] = measure(
+            command.name, command.argv, command.nginx, work, GENERATOR_CORE, command.env
+        )
+    return found
 
 
 def locust_count(run_dir: Path) -> int:

@@ -10,8 +10,10 @@ and the median of the per-round ratios `old HttpUser / FastHttpUser`.
     .venv/bin/python bench/journeys.py [--rounds 5] [--seconds 12]
     .venv/bin/python bench/journeys.py --before /path/to/other/checkout   # before/after
 
-`--before` adds that checkout's journeys (its locustfiles/storefront.py, with its src first on
-PYTHONPATH) as a third variant, to compare a change with what it replaces.
+`--bare` adds a bare GET on each client (bench/generator.py's reader locustfiles), printing
+their own HttpUser / FastHttpUser ratio in the same rounds: what the journeys' ratio is bounded
+by on this machine. `--before` adds that checkout's journeys (its locustfiles/storefront.py,
+with its src first on PYTHONPATH) as a third variant, to compare a change with what it replaces.
 
 Target (issue #16): old HttpUser / FastHttpUser >= 4.
 """
@@ -39,6 +41,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=12)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--before", type=Path, help="another checkout, measured as 'before'")
+    parser.add_argument(
+        "--bare",
+        action="store_true",
+        help="also the bare clients (one GET, HttpUser and FastHttpUser): their own ratio",
+    )
     args = parser.parse_args()
     variants: dict[str, tuple[Path, Path]] = {
         "old-HttpUser": (REPO / "bench" / "storefront_httpuser.py", REPO / "src"),
@@ -51,11 +58,16 @@ def main() -> None:
     work.chmod(0o755)
     generator.warm_bytecode()
     nginx = generator.Nginx(work, generator.SERVER_CORE)
-    generator.journeys_env(nginx.url)
+    services = generator.journeys_env(nginx.url)
     files = {}
     for name, (source, _) in variants.items():
         files[name] = work / f"{name.lower().replace('-', '_')}.py"
         files[name].write_text(generator.JOURNEYS_LOCUSTFILE.format(path=str(source)))
+    if args.bare:
+        readers = generator.write_locustfiles(work)
+        for user_class in ("HttpUser", "FastHttpUser"):
+            variants[f"bare-{user_class}"] = (readers[user_class], REPO / "src")
+            files[f"bare-{user_class}"] = readers[user_class]
     runs: dict[str, list[generator.Measured]] = {name: [] for name in variants}
     pythonpath = os.environ.get("PYTHONPATH", "")
     try:
@@ -67,8 +79,10 @@ def main() -> None:
                 )
                 argv = generator.locust_argv(files[name], args.users, args.seconds, nginx.url)
                 measured = generator.measure(
-                    f"{name}-{index}", argv, nginx, work, generator.GENERATOR_CORE
+                    f"{name}-{index}", argv, nginx, work, generator.GENERATOR_CORE, services
                 )
+                if measured.requests < 100:
+                    raise SystemExit(f"{name} sent {measured.requests} requests: no figure")
                 runs[name].append(measured)
                 print(
                     f"round {index + 1} {name:<20} {measured.us_per_request:7.1f} us/request"
@@ -89,19 +103,23 @@ def main() -> None:
             for name, done in runs.items()
         )
         print(f"{kind}: median us/request: {medians}")
-        for name in variants:
-            if name == "old-HttpUser":
-                continue
+        pairs = [
+            ("old-HttpUser", name)
+            for name in variants
+            if name.endswith("FastHttpUser") and not name.startswith("bare-")
+        ]
+        if args.bare:
+            pairs.append(("bare-HttpUser", "bare-FastHttpUser"))
+        for slow, name in pairs:
             ratios = [
-                cost(old) / cost(new)
-                for old, new in zip(runs["old-HttpUser"], runs[name], strict=True)
+                cost(old) / cost(new) for old, new in zip(runs[slow], runs[name], strict=True)
             ]
             ratio = statistics.median(ratios)
             verdict = "meets" if ratio >= 4 else "misses"
             listed = " ".join(f"{one:.2f}" for one in ratios)
             print(
-                f"{kind}: old HttpUser / {name} = {ratio:.2f} median of rounds [{listed}]"
-                f" ({verdict} >= 4)"
+                f"{kind}: {slow} / {name} = {ratio:.2f} median of rounds [{listed}]"
+                + (f" ({verdict} >= 4)" if slow == "old-HttpUser" else " (for comparison)")
             )
 
 
