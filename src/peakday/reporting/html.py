@@ -1,4 +1,5 @@
-"""report.html: one self-contained page (inline CSS and SVG, no script, no network); pure.
+"""report.html: one self-contained page (inline CSS and SVG, no script, no network); pure,
+apart from where the compiled template is kept (reporting.template_cache).
 
 Jinja2 autoescapes everything; the only Markup passed in is SVG built by reporting.svg, which
 escapes its own text.
@@ -28,6 +29,7 @@ from peakday.reporting.latency import CORRECTED, UNCORRECTED, format_pair
 from peakday.reporting.model import ReportView, StepView, build_view, is_latency
 from peakday.reporting.resources import METRICS, ResourceSeries
 from peakday.reporting.server_charts import server_charts
+from peakday.reporting.template_cache import template_cache
 from peakday.reporting.traffic import format_bytes_tick
 from peakday.results.model import Result
 
@@ -55,6 +57,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=template_cache(),
     )
     env.filters["measure"] = format_measure
     env.filters["seconds"] = format_seconds
