@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from peakday.faults.toxiproxy import ToxiproxyPythonClient
+from peakday.faults.toxiproxy import ToxiproxyHttpClient
 from peakday.processes.children import ProcessGroup, free_loopback_ports
 from peakday.processes.tools import find_binary
 from peakday.processes.waiting import http_ok, poll_until
@@ -187,7 +187,7 @@ def main() -> None:
                 still_worth_waiting=child.alive,
             ):
                 sys.exit(f"toxiproxy-server did not answer within 15 s; see {child.log_path}")
-            api = ToxiproxyPythonClient("127.0.0.1", api_port)
+            api = ToxiproxyHttpClient("127.0.0.1", api_port)
             api.create_proxy("hop", f"127.0.0.1:{listen_port}", f"{upstream[0]}:{upstream[1]}")
             proxy = ("127.0.0.1", listen_port)
             version = server_version(api.version())

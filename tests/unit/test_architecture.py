@@ -28,6 +28,8 @@ LAYERS: Mapping[str, int] = {
     "assets": 0,
     # request routing by name or path (pure): validation, platforms and locustfiles share it
     "routes": 0,
+    # kept-alive HTTP/1.1 on the standard library (Toxiproxy's API and metrics, readiness URLs)
+    "http_connection": 0,
     "experiment": 1,
     "processes": 2,
     "integrity": 2,

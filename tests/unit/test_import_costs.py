@@ -56,6 +56,32 @@ def test_the_external_run_path_imports_neither_httpx_nor_docker() -> None:
     assert sorted(loaded & {"httpx", "docker", "locust", "gevent"}) == []
 
 
+def test_the_external_run_path_talks_http_without_requests() -> None:
+    """Toxiproxy's API, its /metrics and the readiness checks, each called (against a port
+    nothing listens on), load neither requests (nor urllib3) nor toxiproxy-python."""
+    loaded = imported_after(
+        "import peakday.commands.run, peakday.orchestrator, peakday.platforms.factory\n"
+        "import peakday.platforms.external\n"
+        "from peakday.errors import ToxiproxyError\n"
+        "from peakday.faults.toxiproxy import ToxiproxyHttpClient\n"
+        "from peakday.faults.traffic import ToxiproxyMetrics\n"
+        "from peakday.processes.children import free_loopback_ports\n"
+        "from peakday.processes.waiting import http_ok, poll_until\n"
+        "(port,) = free_loopback_ports(1)\n"
+        "try:\n"
+        "    ToxiproxyHttpClient('127.0.0.1', port).version()\n"
+        "except ToxiproxyError:\n"
+        "    pass\n"
+        "try:\n"
+        "    ToxiproxyMetrics(f'127.0.0.1:{port}').read()\n"
+        "except OSError:\n"
+        "    pass\n"
+        "assert not poll_until(http_ok(f'http://127.0.0.1:{port}/version'), timeout_s=0)"
+    )
+    assert "peakday" in loaded  # the check sees what was imported
+    assert sorted(loaded & {"requests", "urllib3", "toxiproxy"}) == []
+
+
 def test_a_command_freezes_what_it_made_before_the_interpreter_s_last_collection() -> None:
     code = (
         "import atexit, gc\n"

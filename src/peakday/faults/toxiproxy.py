@@ -1,19 +1,19 @@
-"""The one module that talks to a Toxiproxy server, through toxiproxy-python.
+"""The one module that talks to a Toxiproxy server's REST API (v2).
 
-toxiproxy-python keeps the server address in class attributes and calls `requests` without a
-timeout; this adapter points it at one server and gives every API call a timeout, so a hung
-Toxiproxy turns into a ToxiproxyError instead of a hung game day.
+ToxiproxyHttpClient keeps one HTTP/1.1 connection to the server (standard library only: no
+`requests` import on the run path) and gives every call a timeout, so a hung Toxiproxy turns
+into a ToxiproxyError instead of a hung game day.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import requests
+from typing import Any, Protocol, TypeVar
+from urllib.parse import quote
 
 from peakday.errors import ToxiproxyError
+from peakday.http_connection import TRANSPORT_ERRORS, HttpResponse, KeptAliveConnection
 
 
 @dataclass(frozen=True)
@@ -72,141 +72,152 @@ class ToxiproxyServerApi(ToxiproxyApi, Protocol):
     def delete_proxy(self, name: str) -> None: ...
 
 
-class _TimeoutRequests:
-    """Stands in for the `requests` module inside toxiproxy-python, adding a timeout."""
-
-    def __init__(self, timeout_s: float) -> None:
-        self._timeout_s = timeout_s
-
-    def get(self, url: str, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self._timeout_s)
-        return requests.get(url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self._timeout_s)
-        return requests.post(url, **kwargs)
-
-    def delete(self, url: str, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self._timeout_s)
-        return requests.delete(url, **kwargs)
+_T = TypeVar("_T")
 
 
-class ToxiproxyPythonClient:
-    """ToxiproxyApi over toxiproxy-python, bound to one server (the library allows only one)."""
+def _error_text(response: HttpResponse) -> str:
+    """Toxiproxy's {"error": "...", "status": N} message, else the body as it came."""
+    try:
+        message = response.json().get("error")
+    except (ValueError, AttributeError):
+        message = None
+    return str(message) if message else response.text.strip()
+
+
+def _proxy_state(name: str, values: Any) -> ProxyState:
+    return ProxyState(
+        name=name,
+        listen=str(values["listen"]),
+        upstream=str(values["upstream"]),
+        enabled=bool(values["enabled"]),
+        toxics=tuple(sorted(str(t["name"]) for t in values.get("toxics") or [])),
+    )
+
+
+class ToxiproxyHttpClient:
+    """ToxiproxyServerApi over Toxiproxy's REST API: one kept-alive HTTP/1.1 connection, every
+    call bounded by `timeout_s`, safe to share between threads (calls take turns)."""
 
     def __init__(self, host: str, port: int, timeout_s: float = 3.0) -> None:
-        import toxiproxy.api as toxiproxy_api
-        from toxiproxy import Toxiproxy
-
-        toxiproxy_api.requests = _TimeoutRequests(timeout_s)
-        self._server = Toxiproxy()
-        self._server.update_api_consumer(host, port)
         self._address = f"{host}:{port}"
-        self._api = toxiproxy_api.APIConsumer
+        self._timeout_s = timeout_s
+        connect_to = f"[{host}]:{port}" if ":" in host else self._address
+        self._http = KeptAliveConnection(connect_to, timeout_s)
 
-    def _call(self, what: str, action: Any) -> Any:
-        from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
+    def close(self) -> None:
+        self._http.close()
 
+    def _send(self, what: str, method: str, path: str, body: object = None) -> HttpResponse:
+        """One API call, whatever its status; a ToxiproxyError if the server did not answer."""
         try:
-            return action()
-        except (requests.Timeout, requests.ConnectionError) as exc:
+            return self._http.request(method, path, body)
+        except TRANSPORT_ERRORS as exc:
+            if isinstance(exc, TimeoutError):
+                detail = f"no answer within {self._timeout_s:g} s"
+            else:
+                detail = str(exc) or type(exc).__name__
             raise ToxiproxyError(
-                f"Toxiproxy at {self._address} did not answer while trying to {what}: {exc}. "
+                f"Toxiproxy at {self._address} did not answer while trying to {what}: {detail}. "
                 "Hint: check that toxiproxy-server is running and its API port is right."
             ) from exc
-        except (InvalidToxic, NotFound, ProxyExists) as exc:
+
+    def _checked(
+        self, what: str, response: HttpResponse, *, proxy: str | None = None
+    ) -> HttpResponse:
+        """`response` if it is a 2xx; else a ToxiproxyError with the server's reason."""
+        if response.ok:
+            return response
+        message = _error_text(response)
+        if proxy is not None and response.status == 404 and message.startswith("proxy not found"):
+            raise ToxiproxyError(f"Toxiproxy at {self._address} has no proxy named {proxy!r}.")
+        raise ToxiproxyError(
+            f"Toxiproxy at {self._address} refused to {what}: {response.status} {message}."
+        )
+
+    def _request(
+        self, what: str, method: str, path: str, body: object = None, *, proxy: str | None = None
+    ) -> HttpResponse:
+        return self._checked(what, self._send(what, method, path, body), proxy=proxy)
+
+    def _parsed(self, what: str, response: HttpResponse, parse: Callable[[Any], _T]) -> _T:
+        """`parse` applied to the JSON body; a body of another shape is a ToxiproxyError."""
+        try:
+            return parse(response.json())
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ToxiproxyError(
-                f"Toxiproxy at {self._address} refused to {what}: {exc!r}."
+                f"Toxiproxy at {self._address} answered a request to {what} with "
+                f"{response.text[:200]!r}, which is not what its API sends ({exc!r}). "
+                "Hint: check that this address is toxiproxy-server's API port."
             ) from exc
 
     def version(self) -> str:
-        content = self._call("report its version", lambda: self._api.get("/version").content)
-        return bytes(content).decode(errors="replace").strip()
+        return self._request("report its version", "GET", "/version").text.strip()
 
     def create_proxy(self, name: str, listen: str, upstream: str) -> str:
-        def create() -> str:
-            existing = self._server.get_proxy(name)
-            if existing is not None:
-                existing.destroy()
-            body = {"name": name, "listen": listen, "upstream": upstream}
-            response = self._api.post("/proxies", json=body)
-            if response.status_code != 201:
-                # such as 500 {"error": "listen tcp 127.0.0.1:16379: bind: address already in use"}
-                raise ToxiproxyError(
-                    f"Toxiproxy at {self._address} could not create proxy {name!r} listening on "
-                    f"{listen!r}: {response.text.strip()}. Hint: another process may hold that "
-                    "port; free it or pick another listen address."
-                )
-            return str(response.json()["listen"])
-
-        return str(self._call(f"create proxy {name!r}", create))
+        what = f"create proxy {name!r}"
+        if name in self._proxies(what):  # replaced, as a proxy left by an earlier run would be
+            self._request(what, "DELETE", _proxy_path(name), proxy=name)
+        body = {"name": name, "listen": listen, "upstream": upstream}
+        response = self._send(what, "POST", "/proxies", body)
+        if response.status != 201 and response.status not in (400, 404, 409):
+            # such as 500 {"error": "listen tcp 127.0.0.1:16379: bind: address already in use"}
+            raise ToxiproxyError(
+                f"Toxiproxy at {self._address} could not create proxy {name!r} listening on "
+                f"{listen!r}: {_error_text(response)}. Hint: another process may hold that "
+                "port; free it or pick another listen address."
+            )
+        created = self._checked(what, response)
+        return self._parsed(what, created, lambda proxy: str(proxy["listen"]))
 
     def delete_proxy(self, name: str) -> None:
-        self._call(f"delete proxy {name!r}", lambda: self._proxy(name).destroy())
+        self._request(f"delete proxy {name!r}", "DELETE", _proxy_path(name), proxy=name)
 
     def proxies(self) -> dict[str, ProxyState]:
-        def collect() -> dict[str, ProxyState]:
-            listed = self._api.get("/proxies").json()
-            return {
-                str(name): ProxyState(
-                    name=str(name),
-                    listen=str(values["listen"]),
-                    upstream=str(values["upstream"]),
-                    enabled=bool(values["enabled"]),
-                    toxics=tuple(sorted(str(t["name"]) for t in values.get("toxics") or [])),
-                )
-                for name, values in listed.items()
-            }
+        return self._proxies("list proxies")
 
-        result: dict[str, ProxyState] = self._call("list proxies", collect)
-        return result
-
-    def _proxy(self, name: str) -> Any:
-        proxy = self._server.get_proxy(name)
-        if proxy is None:
-            raise ToxiproxyError(f"Toxiproxy at {self._address} has no proxy named {name!r}.")
-        return proxy
+    def _proxies(self, what: str) -> dict[str, ProxyState]:
+        listed = self._request(what, "GET", "/proxies")
+        return self._parsed(
+            what,
+            listed,
+            lambda found: {str(name): _proxy_state(str(name), v) for name, v in found.items()},
+        )
 
     def add_toxic(self, proxy: str, toxic: ToxicSpec) -> None:
-        def add() -> None:
-            self._proxy(proxy).add_toxic(
-                name=toxic.name,
-                type=toxic.type,
-                stream=toxic.stream,
-                toxicity=toxic.toxicity,
-                attributes=dict(toxic.attributes),
-            )
-
-        self._call(f"add toxic {toxic.name!r} to proxy {proxy!r}", add)
+        body = {
+            "name": toxic.name,
+            "type": toxic.type,
+            "stream": toxic.stream,
+            "toxicity": toxic.toxicity,
+            "attributes": dict(toxic.attributes),
+        }
+        what = f"add toxic {toxic.name!r} to proxy {proxy!r}"
+        self._request(what, "POST", f"{_proxy_path(proxy)}/toxics", body, proxy=proxy)
 
     def remove_toxic(self, proxy: str, toxic_name: str) -> None:
-        self._call(
+        self._request(
             f"remove toxic {toxic_name!r} from proxy {proxy!r}",
-            lambda: self._proxy(proxy).destroy_toxic(toxic_name),
+            "DELETE",
+            f"{_proxy_path(proxy)}/toxics/{quote(toxic_name, safe='')}",
+            proxy=proxy,
         )
 
     def set_enabled(self, proxy: str, enabled: bool) -> None:
-        def toggle() -> None:
-            target = self._proxy(proxy)
-            if enabled:
-                target.enable()
-            else:
-                target.disable()
-
-        self._call(f"{'enable' if enabled else 'disable'} proxy {proxy!r}", toggle)
+        what = f"{'enable' if enabled else 'disable'} proxy {proxy!r}"
+        self._request(what, "POST", _proxy_path(proxy), {"enabled": enabled}, proxy=proxy)
 
     def reset(self) -> None:
-        self._call("reset all proxies and toxics", self._server.reset)
+        self._request("reset all proxies and toxics", "POST", "/reset")
 
     def active_toxics(self) -> dict[str, list[str]]:
-        def collect() -> dict[str, list[str]]:
-            found: dict[str, list[str]] = {}
-            for name, proxy in self._server.proxies().items():
-                names = sorted(proxy.toxics().keys())
-                if not proxy.enabled:
-                    names.append("disabled")
-                found[str(name)] = names
-            return found
+        found: dict[str, list[str]] = {}
+        for name, state in self._proxies("list proxies and toxics").items():
+            names = list(state.toxics)
+            if not state.enabled:
+                names.append("disabled")
+            found[name] = names
+        return found
 
-        result: dict[str, list[str]] = self._call("list proxies and toxics", collect)
-        return result
+
+def _proxy_path(name: str) -> str:
+    return f"/proxies/{quote(name, safe='')}"

@@ -29,9 +29,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, Protocol
 
-import requests
-
 from peakday.faults.connections import established_connections, local_listen_ports
+from peakday.http_connection import KeptAliveConnection
 from peakday.results.traffic import ProxyTraffic, Traffic, TrafficSecond
 
 log = logging.getLogger(__name__)
@@ -51,6 +50,10 @@ _LABEL = re.compile(r'(?P<key>[A-Za-z_][A-Za-z0-9_]*)="(?P<value>(?:[^"\\]|\\.)*
 
 class MetricsUnavailable(Exception):
     """The server has no proxy metrics (started without -proxy-metrics): nothing to sample."""
+
+
+class MetricsAnswerError(Exception):
+    """/metrics answered an error status (other than 404): this reading is lost, not the next."""
 
 
 def _unescape(value: str) -> str:
@@ -96,24 +99,33 @@ class TrafficProbe(Protocol):
 
 
 class ToxiproxyMetrics:
-    """TrafficProbe over HTTP (GET http://<api>/metrics, with a timeout) and the kernel's socket
-    table for the proxies listening on this machine (`listen`: proxy -> host:port)."""
+    """TrafficProbe over HTTP (GET http://<api>/metrics on one kept-alive connection, with a
+    timeout) and the kernel's socket table for the proxies listening on this machine
+    (`listen`: proxy -> host:port). A failed reading raises (OSError, http.client's errors or
+    MetricsAnswerError); the next one reconnects."""
 
     def __init__(
         self, api_address: str, listen: Mapping[str, str] | None = None, timeout_s: float = 2.0
     ) -> None:
         self._url = f"http://{api_address}/metrics"
+        self._http = KeptAliveConnection(api_address, timeout_s)
         self._ports = local_listen_ports(listen or {})
-        self._timeout_s = timeout_s
+
+    def close(self) -> None:
+        self._http.close()
 
     def read(self) -> Mapping[str, Mapping[str, float]]:
-        response = requests.get(self._url, timeout=self._timeout_s)
-        if response.status_code == 404:
+        response = self._http.request("GET", "/metrics")
+        if response.status == 404:
             raise MetricsUnavailable(
                 f"Toxiproxy answered 404 at {self._url!r}: it was started without -proxy-metrics, "
                 f"so traffic through its proxies was not measured. {NOT_MEASURED_HINT}"
             )
-        response.raise_for_status()
+        if not response.ok:
+            raise MetricsAnswerError(
+                f"Toxiproxy answered {response.status} at {self._url!r}: "
+                f"{response.text.strip()[:200]!r}."
+            )
         counters = parse_proxy_metrics(response.text)
         connections = established_connections(self._ports.values()) if self._ports else None
         if connections is None:

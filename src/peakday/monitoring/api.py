@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import requests
+if TYPE_CHECKING:
+    import requests
 
 DEFAULT_TIMEOUT_S = 2.0
 
@@ -112,9 +113,12 @@ class PrometheusHttp:
     """PrometheusApi over HTTP; `base_url` such as http://127.0.0.1:9090."""
 
     def __init__(self, base_url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        # Imported here: a run without monitoring must not pay for requests (issue #16).
+        import requests
+
         self.base_url = base_url.rstrip("/")
         self._timeout_s = timeout_s
-        self._session = requests.Session()
+        self._session: requests.Session = requests.Session()
         self._session.trust_env = False  # never route loopback through an HTTP(S)_PROXY
 
     def value(self, query: str, at: float | None = None) -> float | None:
@@ -149,6 +153,8 @@ class PrometheusHttp:
         return parse_alert_holds(response.json())
 
     def ready(self) -> bool:
+        import requests
+
         try:
             response = self._session.get(f"{self.base_url}/-/ready", timeout=self._timeout_s)
         except requests.RequestException:

@@ -21,7 +21,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from peakday.faults.ledger import ToxiproxyLedger, ledgers_in_registry, undo_outstanding
-from peakday.faults.toxiproxy import ToxiproxyPythonClient, ToxiproxyServerApi
+from peakday.faults.toxiproxy import ToxiproxyHttpClient, ToxiproxyServerApi
 from peakday.images.build import MANAGED_LABEL
 from peakday.platforms.docker_client import ContainerEngine
 from peakday.platforms.docker_names import HOST_LABEL, PID_LABEL, RUN_DIR_LABEL, RUN_LABEL
@@ -202,7 +202,7 @@ def find_ledgers(
 
 def _connect(api: str) -> ToxiproxyServerApi:
     parsed = urlsplit(api)
-    return ToxiproxyPythonClient(parsed.hostname or "127.0.0.1", parsed.port or 8474)
+    return ToxiproxyHttpClient(parsed.hostname or "127.0.0.1", parsed.port or 8474)
 
 
 def clean_ledgers(

@@ -15,7 +15,7 @@ from peakday.experiment.compose_checks import TOXIPROXY_SERVICE, host_service
 from peakday.experiment.compose_project import ComposeProject, read_project
 from peakday.experiment.models import Compose
 from peakday.faults.services import ServiceController
-from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
+from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyHttpClient
 from peakday.images.build import runtime_images
 from peakday.platforms.base import Endpoints, Platform
 from peakday.platforms.compose_cli import ComposeCli, ComposeTarget
@@ -53,7 +53,7 @@ class ComposePlatform:
         run_id: str,
         experiment: str,
         read: Callable[[Path, str | None], ComposeProject] = read_project,
-        toxiproxy_client: Callable[[str, int], ToxiproxyApi] = ToxiproxyPythonClient,
+        toxiproxy_client: Callable[[str, int], ToxiproxyApi] = ToxiproxyHttpClient,
     ) -> None:
         self._compose = compose
         # build_run_config made compose.file absolute

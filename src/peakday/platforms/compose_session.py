@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import Callable, Container
 
 from peakday.faults.services import ServiceController
-from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
+from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyHttpClient
 from peakday.platforms.base import started_toxiproxy
 from peakday.platforms.compose_cli import ComposeCli, ComposeTarget
 from peakday.platforms.compose_restore import ComposeLedger, mark_restored, restore, write_ledger
@@ -28,7 +28,7 @@ class ComposeSession:
         folder: RunFolder,
         cli: ComposeCli,
         engine: ContainerEngine,
-        toxiproxy_client: Callable[[str, int], ToxiproxyApi] = ToxiproxyPythonClient,
+        toxiproxy_client: Callable[[str, int], ToxiproxyApi] = ToxiproxyHttpClient,
     ) -> None:
         self.folder = folder
         self.cli = cli

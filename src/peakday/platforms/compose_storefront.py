@@ -20,7 +20,7 @@ import yaml
 
 from peakday.errors import UsageError
 from peakday.faults.services import ServiceController
-from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
+from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyHttpClient
 from peakday.platforms.base import Endpoints
 from peakday.platforms.compose_cli import ComposeCli, ComposeTarget
 from peakday.platforms.compose_override import OverrideDumper, ReplaceList
@@ -104,7 +104,7 @@ class StorefrontComposePlatform:
         run_id: str,
         experiment: str,
         storefront_extra: Sequence[str] = (),
-        toxiproxy_client: Callable[[str, int], ToxiproxyApi] = ToxiproxyPythonClient,
+        toxiproxy_client: Callable[[str, int], ToxiproxyApi] = ToxiproxyHttpClient,
     ) -> None:
         if not compose_file.is_file():
             raise UsageError(

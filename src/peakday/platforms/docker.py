@@ -27,7 +27,7 @@ from pathlib import Path
 
 from peakday.errors import ServiceStartError
 from peakday.faults.services import ServiceController
-from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
+from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyHttpClient
 from peakday.faults.traffic import TOXIPROXY_METRICS_ARGS
 from peakday.images.build import prometheus_image, runtime_images
 from peakday.platforms.base import Endpoints, started_toxiproxy
@@ -195,7 +195,7 @@ class DockerPlatform:
         experiment: str,
         auth_timeout_s: float = 2.0,
         images: tuple[str, str] | None = None,
-        toxiproxy_client: Callable[[str, int], ToxiproxyApi] = ToxiproxyPythonClient,
+        toxiproxy_client: Callable[[str, int], ToxiproxyApi] = ToxiproxyHttpClient,
         health_timeout_s: float = HEALTH_TIMEOUT_S,
         storefront_extra: Sequence[str] = (),
         admin_endpoints: bool = True,

@@ -16,7 +16,7 @@ from peakday.errors import ServiceStartError, UsageError
 from peakday.experiment.models import External, ToxiproxyServer
 from peakday.faults.ledger import ToxiproxyLedger
 from peakday.faults.scoped import ScopedToxiproxy
-from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient, ToxiproxyServerApi
+from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyHttpClient, ToxiproxyServerApi
 from peakday.faults.traffic import TOXIPROXY_METRICS_ARGS
 from peakday.platforms.base import Endpoints, started_toxiproxy
 from peakday.processes.children import (
@@ -46,7 +46,7 @@ class ExternalPlatform:
         processes: ProcessGroup,
         *,
         registry_dir: Path | None = None,
-        connect: Callable[[str, int], ToxiproxyServerApi] = ToxiproxyPythonClient,
+        connect: Callable[[str, int], ToxiproxyServerApi] = ToxiproxyHttpClient,
     ) -> None:
         self._external = external
         self._run_dir = run_dir
@@ -110,7 +110,7 @@ class ExternalPlatform:
             RunFolder(self._run_dir).log("toxiproxy"),
         )
         self._wait_healthy(child, f"http://127.0.0.1:{api_port}/version")
-        return f"127.0.0.1:{api_port}", ToxiproxyPythonClient("127.0.0.1", api_port)
+        return f"127.0.0.1:{api_port}", ToxiproxyHttpClient("127.0.0.1", api_port)
 
     def _own_server(self, server: ToxiproxyServer) -> ScopedToxiproxy:
         """The user's server, reached through a client that only touches this run's proxies and

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from peakday.errors import ServiceStartError
 from peakday.faults.services import ServiceController
-from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyPythonClient
+from peakday.faults.toxiproxy import ToxiproxyApi, ToxiproxyHttpClient
 from peakday.faults.traffic import TOXIPROXY_METRICS_ARGS
 from peakday.platforms.base import Endpoints, started_toxiproxy
 from peakday.platforms.resources import ResourceProbe, ResourceReading, process_reading
@@ -77,7 +77,7 @@ class LocalPlatform:
         )
         self._by_name["toxiproxy"] = toxiproxy
         self._wait_healthy(toxiproxy, f"http://127.0.0.1:{api_port}/version")
-        self._toxiproxy = ToxiproxyPythonClient("127.0.0.1", api_port)
+        self._toxiproxy = ToxiproxyHttpClient("127.0.0.1", api_port)
 
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         # Toxiproxy dials upstreams per connection, so every proxy can exist before its service
