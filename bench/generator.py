@@ -15,9 +15,9 @@ Two ways to put them side by side:
   and plain Locust when peakday's Locust process appears, so both Locusts run over the same
   seconds. The steady state is then the seconds both share. Each round's ratio is side by side;
   the median of the rounds is printed. The journeys' pair is the exception: its two sides send
-  requests at rates 4-5x apart, and sharing a core at once squeezes such a ratio towards 1
-  (see `alternated`), so they run one after the other in each round, the order reversed every
-  other round.
+  requests at rates 4-5x apart, which do not slow alike when they share a core at once (see
+  `alternated`), so they run one after the other in each round, the order reversed every other
+  round.
 - `--sequential`: each generator alone on core 1, one after the other (the issue's table). On a
   shared VM the same generator moves by up to a third between runs minutes apart.
 
@@ -575,12 +575,13 @@ def paired_round(
 
 def alternated(one: Command, other: Command, work: Path, swap: bool) -> dict[str, Measured]:
     """Two unlike generators one after the other on core 1 (the order reversed every other
-    round), not at once. Sharing a core at once costs each process its switches and cold
-    caches in proportion to its requests, so it raises the cheap generator's CPU per request
-    more than the dear one's and squeezes their ratio towards 1: the bare clients' own
-    HttpUser / FastHttpUser ratio was 3.2-3.7 in pairs and 3.9-4.1 one at a time on the same
-    idle VM (bench/journeys.py --bare). Pairs stay for the peakday / plain ratios, whose two
-    sides send the same requests at the same rate."""
+    round), as the issue measured them, not at once. Two processes sharing a core at once do
+    not slow alike when their request rates are 4-5x apart (every wake-up costs a switch, so
+    the cheaper client pays more per request), so pairing them is no fairer than taking turns.
+    On the idle VM the two ways agreed within their noise: 3.87 in pairs (2026-12-01 05:25)
+    and 3.80 / 3.74 (whole / steady) taking turns (08:34); taking turns is noisier from round
+    to round (3.7-4.6). Pairs stay for the peakday / plain ratios, whose two sides send the same
+    requests at the same rate."""
     found: dict[str, Measured] = {}
     for command in (other, one) if swap else (one, other):
         found[command.name] = measure(
