@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -110,6 +111,13 @@ def peakday_clean(env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    """In the child: SIGINT's default action. A test suite started as a background job (`cmd &`
+    in a script, no job control) inherits SIGINT ignored, exec keeps it ignored and so does
+    Python, so the tests that press Ctrl-C would see a run that never noticed it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_run(args: Sequence[str], run_dir: Path) -> WatchedRun:
     popen = subprocess.Popen(
         [sys.executable, "-m", "peakday", *args, "--out", str(run_dir)],
@@ -118,5 +126,6 @@ def start_run(args: Sequence[str], run_dir: Path) -> WatchedRun:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_ctrl_c_as_at_a_terminal,
     )
     return WatchedRun(popen=popen, run_dir=run_dir)
