@@ -194,10 +194,10 @@ def test_a_kept_alive_connection_the_server_closed_is_replaced(server: Toxiproxy
     assert len(after) == 2 and not set(after) & set(before)
 
 
-def serve_then_drop(listener: socket.socket, accepted: list[int]) -> None:
-    """Answers the first request on each connection and closes it when the second arrives,
-    unanswered: a server dropping an idle kept-alive connection just as a request is sent."""
-    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\n" + b'{"version": "2.12.0"}\n'
+def serve_each(listener: socket.socket, accepted: list[int], answers: list[bytes | None]) -> None:
+    """A scripted server: on each connection it accepts, reads one request per item of
+    `answers`, sends that answer, and closes the connection at the first None (the request
+    that came with it dropped unanswered). Counts the connections in `accepted`."""
     while True:
         try:
             connection, _ = listener.accept()
@@ -205,18 +205,30 @@ def serve_then_drop(listener: socket.socket, accepted: list[int]) -> None:
             return
         accepted.append(1)
         with connection:
-            connection.recv(65536)
-            connection.sendall(answer)
-            connection.recv(65536)  # the second request: dropped unanswered
+            for answer in answers:
+                connection.recv(65536)
+                if answer is None:
+                    break
+                connection.sendall(answer)
+
+
+def scripted_server(accepted: list[int], answers: list[bytes | None]) -> socket.socket:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    thread = threading.Thread(target=serve_each, args=(listener, accepted, answers), daemon=True)
+    thread.start()
+    return listener
+
+
+VERSION_ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\n" + b'{"version": "2.12.0"}\n'
 
 
 def test_a_request_the_server_dropped_on_a_reused_connection_is_sent_once_more() -> None:
     accepted: list[int] = []
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        thread = threading.Thread(target=serve_then_drop, args=(listener, accepted), daemon=True)
-        thread.start()
+    # Each connection answers its first request and drops the second, as a server dropping an
+    # idle kept-alive connection just as a request is sent.
+    with scripted_server(accepted, [VERSION_ANSWER, None]) as listener:
         connection = KeptAliveConnection(f"127.0.0.1:{listener.getsockname()[1]}", 2.0)
         answers = [connection.request("GET", "/version").status for _ in range(3)]
     assert answers == [200, 200, 200]
@@ -225,21 +237,7 @@ def test_a_request_the_server_dropped_on_a_reused_connection_is_sent_once_more()
 
 def test_a_fresh_connection_that_fails_is_not_retried() -> None:
     accepted: list[int] = []
-
-    def drop_at_once(listener: socket.socket) -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            accepted.append(1)
-            connection.recv(65536)
-            connection.close()
-
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        threading.Thread(target=drop_at_once, args=(listener,), daemon=True).start()
+    with scripted_server(accepted, [None]) as listener:  # drops every first request
         client = ToxiproxyHttpClient("127.0.0.1", listener.getsockname()[1], timeout_s=2.0)
         with pytest.raises(ToxiproxyError, match="did not answer while trying to reset"):
             client.reset()
