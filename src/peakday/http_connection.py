@@ -21,6 +21,8 @@ TRANSPORT_ERRORS: tuple[type[Exception], ...] = (OSError, http.client.HTTPExcept
 # The peer closed a kept-alive connection while it sat idle (the server's idle timeout, or a
 # restart): the request never reached a live server, so it is sent once more on a new one.
 _CLOSED_WHILE_IDLE = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+# Sent with every request, kept-alive or not.
+REQUEST_HEADERS = {"User-Agent": "peakday", "Accept": "*/*"}
 
 
 @dataclass(frozen=True)
@@ -65,16 +67,15 @@ class KeptAliveConnection:
     threads take turns.
     """
 
-    def __init__(self, address: str, timeout_s: float, *, user_agent: str = "peakday") -> None:
+    def __init__(self, address: str, timeout_s: float) -> None:
         self.address = address
         self._timeout_s = timeout_s
-        self._headers = {"User-Agent": user_agent, "Accept": "*/*"}
         self._connection = http.client.HTTPConnection(address, timeout=timeout_s)
         self._lock = threading.Lock()
 
     def request(self, method: str, path: str, json_body: object = None) -> HttpResponse:
         """Send one request (with `json_body` as JSON when given) and read the whole answer."""
-        headers = dict(self._headers)
+        headers = dict(REQUEST_HEADERS)
         payload: bytes | None = None
         if json_body is not None:
             payload = json.dumps(json_body).encode()
@@ -123,7 +124,7 @@ def get_once(url: str, timeout_s: float) -> HttpResponse:
         raise ValueError(f"Only http:// and https:// URLs can be fetched, not {url!r}.")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        connection.request("GET", path, headers={"User-Agent": "peakday", "Accept": "*/*"})
+        connection.request("GET", path, headers=REQUEST_HEADERS)
         response = connection.getresponse()
         return HttpResponse(response.status, response.read())
     finally:
